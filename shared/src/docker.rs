@@ -1,0 +1,248 @@
+//! The Docker engine as the tools see it: a small trait and its bollard implementation.
+
+use crate::decision::{ContainerState, LastLog};
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::LogsOptionsBuilder;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A Docker request that failed; every variant names the container or socket.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    /// The engine could not be reached or its API version not agreed.
+    #[error("cannot reach the Docker engine at {}: {source}", socket.display())]
+    Connect {
+        /// The engine's socket.
+        socket: PathBuf,
+        /// What bollard said.
+        source: BollardError,
+    },
+    /// The engine did not answer in time.
+    #[error("{what} {container}: no answer from Docker within {}s", after.as_secs())]
+    Timeout {
+        /// The container asked about.
+        container: String,
+        /// The request.
+        what: &'static str,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The engine answered with an error.
+    #[error("{what} {container}: {source}")]
+    Request {
+        /// The container asked about.
+        container: String,
+        /// The request.
+        what: &'static str,
+        /// What bollard said.
+        source: BollardError,
+    },
+    /// A log line without a readable timestamp.
+    #[error("logs of {container}: no RFC 3339 timestamp in {line:?}")]
+    BadTimestamp {
+        /// The container.
+        container: String,
+        /// The start of the line.
+        line: String,
+    },
+}
+
+/// What the reaper and watcher need from the container engine.
+pub trait ContainerRuntime: Send + Sync {
+    /// The container's state; a missing container is [`ContainerState::Missing`], not an error.
+    fn state(
+        &self,
+        container: &str,
+    ) -> impl Future<Output = Result<ContainerState, DockerError>> + Send;
+
+    /// The time of the container's newest log line, read without reading the rest of the log.
+    fn last_log(
+        &self,
+        container: &str,
+    ) -> impl Future<Output = Result<LastLog, DockerError>> + Send;
+}
+
+/// The Docker engine through bollard, with the API version negotiated.
+#[derive(Debug, Clone)]
+pub struct DockerClient {
+    docker: bollard::Docker,
+    timeout: Duration,
+}
+
+impl DockerClient {
+    /// Connects to the engine's unix socket and agrees on an API version both sides speak,
+    /// so that Engine 20.10 (API 1.41) and newer engines work.
+    pub async fn connect(socket: &Path, timeout: Duration) -> Result<DockerClient, DockerError> {
+        let connect_err = |source| DockerError::Connect {
+            socket: socket.to_owned(),
+            source,
+        };
+        let docker = bollard::Docker::connect_with_unix(
+            &socket.to_string_lossy(),
+            timeout.as_secs().max(1),
+            bollard::API_DEFAULT_VERSION,
+        )
+        .map_err(connect_err)?;
+        let docker = tokio::time::timeout(timeout, docker.negotiate_version())
+            .await
+            .map_err(|_| connect_err(BollardError::RequestTimeoutError))?
+            .map_err(connect_err)?;
+        Ok(DockerClient { docker, timeout })
+    }
+
+    /// The underlying bollard client, for requests this trait does not cover.
+    pub fn bollard(&self) -> &bollard::Docker {
+        &self.docker
+    }
+
+    async fn bounded<T>(
+        &self,
+        container: &str,
+        what: &'static str,
+        fut: impl Future<Output = Result<T, DockerError>>,
+    ) -> Result<T, DockerError> {
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .unwrap_or_else(|_| {
+                Err(DockerError::Timeout {
+                    container: container.to_owned(),
+                    what,
+                    after: self.timeout,
+                })
+            })
+    }
+}
+
+fn status_code(e: &BollardError) -> Option<u16> {
+    match e {
+        BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+impl ContainerRuntime for DockerClient {
+    async fn state(&self, container: &str) -> Result<ContainerState, DockerError> {
+        let what = "inspect";
+        self.bounded(container, what, async {
+            let info = match self.docker.inspect_container(container, None).await {
+                Ok(info) => info,
+                Err(e) if status_code(&e) == Some(404) => return Ok(ContainerState::Missing),
+                Err(source) => {
+                    return Err(DockerError::Request {
+                        container: container.to_owned(),
+                        what,
+                        source,
+                    })
+                }
+            };
+            Ok(state_of(info.state.unwrap_or_default()))
+        })
+        .await
+    }
+
+    async fn last_log(&self, container: &str) -> Result<LastLog, DockerError> {
+        let what = "logs";
+        self.bounded(container, what, async {
+            let options = LogsOptionsBuilder::new()
+                .stdout(true)
+                .stderr(true)
+                .timestamps(true)
+                .tail("1")
+                .build();
+            let mut stream = self.docker.logs(container, Some(options));
+            match stream.next().await {
+                None => Ok(LastLog::Never),
+                Some(Ok(frame)) => log_time(container, frame.as_ref()).map(LastLog::At),
+                Some(Err(BollardError::DockerResponseServerError {
+                    status_code: 501,
+                    message,
+                })) => Ok(LastLog::Unreadable(format!(
+                    "its logs cannot be read ({})",
+                    message.trim()
+                ))),
+                Some(Err(source)) => Err(DockerError::Request {
+                    container: container.to_owned(),
+                    what,
+                    source,
+                }),
+            }
+        })
+        .await
+    }
+}
+
+/// Maps Docker's `State` to the decision's view of it.
+pub fn state_of(state: bollard::models::ContainerState) -> ContainerState {
+    use bollard::models::ContainerStateStatusEnum as S;
+    match state.status {
+        Some(S::RUNNING) => ContainerState::Running {
+            started_at: state
+                .started_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+        },
+        Some(S::PAUSED) => ContainerState::Paused,
+        Some(other) => ContainerState::NotRunning(other.to_string()),
+        None => ContainerState::NotRunning("no status".to_owned()),
+    }
+}
+
+/// The timestamp `docker logs --timestamps` puts before a line.
+fn log_time(container: &str, line: &[u8]) -> Result<DateTime<Utc>, DockerError> {
+    let end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+    std::str::from_utf8(&line[..end])
+        .ok()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| DockerError::BadTimestamp {
+            container: container.to_owned(),
+            line: String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerState as Raw, ContainerStateStatusEnum as S};
+
+    #[test]
+    fn reads_the_timestamp_before_the_line() {
+        let t = log_time("c", b"2026-11-25T01:20:42.123456789Z GET /index.php 200\n").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-25T01:20:42.123456789+00:00");
+        let t = log_time("c", b"2026-11-25T01:20:42Z").unwrap();
+        assert_eq!(t.timestamp(), 1795569642);
+        let e = log_time("web.fpm", b"hello world").unwrap_err().to_string();
+        assert!(e.contains("web.fpm") && e.contains("hello"), "{e}");
+    }
+
+    #[test]
+    fn maps_docker_states() {
+        let raw = |status, started: Option<&str>| Raw {
+            status: Some(status),
+            started_at: started.map(str::to_owned),
+            ..Default::default()
+        };
+        let s = state_of(raw(S::RUNNING, Some("2026-11-25T01:00:00.5Z")));
+        let ContainerState::Running {
+            started_at: Some(t),
+        } = s
+        else {
+            panic!("{s:?}")
+        };
+        assert_eq!(t.timestamp_millis(), 1795568400500);
+        assert_eq!(
+            state_of(raw(S::RUNNING, Some("0001-x"))),
+            ContainerState::Running { started_at: None }
+        );
+        assert_eq!(state_of(raw(S::PAUSED, None)), ContainerState::Paused);
+        assert_eq!(
+            state_of(raw(S::EXITED, None)),
+            ContainerState::NotRunning("exited".into())
+        );
+        assert_eq!(state_of(raw(S::CREATED, None)).label(), "stopped");
+    }
+}

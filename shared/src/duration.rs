@@ -1,0 +1,156 @@
+//! Go-style durations (`90s`, `1h30m`, `1.5h`, `500ms`), the syntax `docker logs --since` accepts.
+
+use std::time::Duration;
+
+/// Why a duration string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Nothing but white space.
+    #[error("empty duration")]
+    Empty,
+    /// A leading `-`.
+    #[error("negative duration")]
+    Negative,
+    /// A number with no unit after it, such as `20`.
+    #[error("missing unit after {0:?} (use ns, us, ms, s, m or h)")]
+    MissingUnit(String),
+    /// A unit that is not one of ns, us, µs, ms, s, m, h.
+    #[error("unknown unit {0:?} (use ns, us, ms, s, m or h)")]
+    UnknownUnit(String),
+    /// Something that is not a number where one was expected.
+    #[error("expected a number at {0:?}")]
+    BadNumber(String),
+    /// The total is zero.
+    #[error("duration is zero")]
+    Zero,
+    /// The total does not fit.
+    #[error("duration is too large")]
+    TooLarge,
+}
+
+const UNITS: [(&str, u128); 8] = [
+    ("ns", 1),
+    ("us", 1_000),
+    ("µs", 1_000),
+    ("μs", 1_000),
+    ("ms", 1_000_000),
+    ("s", 1_000_000_000),
+    ("m", 60_000_000_000),
+    ("h", 3_600_000_000_000),
+];
+
+/// Parses a positive Go duration such as `20m` or `1h30m`; zero, negative and unit-less values are errors.
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(DurationError::Empty);
+    }
+    if rest.starts_with('-') {
+        return Err(DurationError::Negative);
+    }
+    rest = rest.strip_prefix('+').unwrap_or(rest);
+    let mut total: u128 = 0;
+    while !rest.is_empty() {
+        let (int, frac, after) = split_number(rest)?;
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        if unit.is_empty() {
+            return Err(DurationError::MissingUnit(rest.to_owned()));
+        }
+        let scale = UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .map(|(_, n)| *n)
+            .ok_or_else(|| DurationError::UnknownUnit(unit.to_owned()))?;
+        total = total
+            .checked_add(scaled(int, frac, scale)?)
+            .ok_or(DurationError::TooLarge)?;
+        rest = next;
+    }
+    if total == 0 {
+        return Err(DurationError::Zero);
+    }
+    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| DurationError::TooLarge)?;
+    Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
+}
+
+/// Splits a leading `123.45` into its digits before and after the dot, and the rest.
+fn split_number(s: &str) -> Result<(&str, &str, &str), DurationError> {
+    let int_len = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (int, after) = s.split_at(int_len);
+    let (frac, after) = match after.strip_prefix('.') {
+        Some(f) => {
+            let n = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
+            f.split_at(n)
+        }
+        None => ("", after),
+    };
+    if int.is_empty() && frac.is_empty() {
+        return Err(DurationError::BadNumber(s.to_owned()));
+    }
+    Ok((int, frac, after))
+}
+
+/// `int.frac` times `scale` nanoseconds, truncated to whole nanoseconds.
+fn scaled(int: &str, frac: &str, scale: u128) -> Result<u128, DurationError> {
+    let whole: u128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| DurationError::TooLarge)?
+    };
+    let mut nanos = whole.checked_mul(scale).ok_or(DurationError::TooLarge)?;
+    let mut place = scale;
+    for digit in frac.bytes().take(30) {
+        place /= 10;
+        nanos += u128::from(digit - b'0') * place;
+    }
+    Ok(nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_docker_logs_since_accepts() {
+        let d = |s| parse_duration(s).unwrap();
+        assert_eq!(d("20m"), Duration::from_secs(1200));
+        assert_eq!(d("90s"), Duration::from_secs(90));
+        assert_eq!(d("1h30m"), Duration::from_secs(5400));
+        assert_eq!(d("1.5h"), Duration::from_secs(5400));
+        assert_eq!(d("500ms"), Duration::from_millis(500));
+        assert_eq!(d(".5s"), Duration::from_millis(500));
+        assert_eq!(d("2.s"), Duration::from_secs(2));
+        assert_eq!(d("1h0m1s"), Duration::from_secs(3601));
+        assert_eq!(d("+3m"), Duration::from_secs(180));
+        assert_eq!(d("  20m \t"), Duration::from_secs(1200));
+        assert_eq!(d("1us"), Duration::from_micros(1));
+        assert_eq!(d("1µs"), Duration::from_micros(1));
+        assert_eq!(d("7ns"), Duration::from_nanos(7));
+    }
+
+    #[test]
+    fn rejects_everything_else_with_a_reason() {
+        use DurationError::*;
+        assert_eq!(parse_duration(""), Err(Empty));
+        assert_eq!(parse_duration("   "), Err(Empty));
+        assert_eq!(parse_duration("20"), Err(MissingUnit("20".into())));
+        assert_eq!(parse_duration("1h30"), Err(MissingUnit("30".into())));
+        assert_eq!(parse_duration("20 m"), Err(UnknownUnit(" m".into())));
+        assert_eq!(parse_duration("20min"), Err(UnknownUnit("min".into())));
+        assert_eq!(parse_duration("2d"), Err(UnknownUnit("d".into())));
+        assert_eq!(parse_duration("-5m"), Err(Negative));
+        assert_eq!(parse_duration("0s"), Err(Zero));
+        assert_eq!(parse_duration("0"), Err(MissingUnit("0".into())));
+        assert_eq!(parse_duration("m"), Err(BadNumber("m".into())));
+        assert_eq!(parse_duration(".m"), Err(BadNumber(".m".into())));
+        assert_eq!(parse_duration("1e3s"), Err(UnknownUnit("e".into())));
+        assert_eq!(
+            parse_duration("99999999999999999999999999999999999999999h"),
+            Err(TooLarge)
+        );
+        assert_eq!(parse_duration("9999999999999999999h"), Err(TooLarge));
+    }
+}

@@ -1,0 +1,301 @@
+//! The host layout: every path and name template, with defaults, in one place (optionally from TOML).
+
+use crate::site::Site;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the optional config file is looked for when no `--config` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/fpm-ondemand/config.toml";
+
+/// The placeholder a name template replaces with the site id.
+pub const SITE_PLACEHOLDER: &str = "{site}";
+
+/// Paths and name templates of a host. Every field has the default of the host layout.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Layout {
+    /// Folder of the per-site conf files.
+    pub conf_dir: PathBuf,
+    /// Glob, relative to `conf_dir`, that selects conf files; the site id is the file name minus its extension.
+    pub conf_glob: String,
+    /// Container name template.
+    pub container: String,
+    /// The unit that starts and stops the site's container.
+    pub fpm_unit: String,
+    /// The waker's socket unit.
+    pub waker_socket_unit: String,
+    /// The waker's service unit.
+    pub waker_service_unit: String,
+    /// The site's socket folder template.
+    pub socket_dir: String,
+    /// File name of the waker socket inside the socket folder (owned by systemd).
+    pub waker_socket: String,
+    /// File name of php-fpm's socket inside the socket folder (created by php-fpm).
+    pub fpm_socket: String,
+    /// The Docker engine's socket.
+    pub docker_socket: PathBuf,
+    /// Seconds one Docker request may take before it counts as failed.
+    pub docker_timeout_secs: u64,
+    /// Lock file that keeps two acting reapers apart.
+    pub reaper_lock: PathBuf,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            conf_dir: "/var/lib/docker/volumes/docker_sites-enabled/on-demand".into(),
+            conf_glob: "*.conf".into(),
+            container: "{site}.fpm".into(),
+            fpm_unit: "fpm@{site}.service".into(),
+            waker_socket_unit: "fpm-waker@{site}.socket".into(),
+            waker_service_unit: "fpm-waker@{site}.service".into(),
+            socket_dir: "/var/run/docker-apps/{site}".into(),
+            waker_socket: "vhost-waker.sock".into(),
+            fpm_socket: "php-fpm.sock".into(),
+            docker_socket: "/var/run/docker.sock".into(),
+            docker_timeout_secs: 20,
+            reaper_lock: "/run/fpm-reaper.lock".into(),
+        }
+    }
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for [`Layout`].
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// What the TOML parser said, with line and column.
+        message: String,
+    },
+    /// A name template does not hold `{site}` exactly once, or a file name is not a plain name.
+    #[error("invalid config {path}: {key} = {value:?}: {why}")]
+    Value {
+        /// The config file.
+        path: PathBuf,
+        /// The key.
+        key: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+}
+
+impl Layout {
+    /// Loads the layout: from `explicit` if given (it must exist), else from
+    /// [`DEFAULT_CONFIG_PATH`] if that exists, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Layout, ConfigError> {
+        let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG_PATH));
+        match std::fs::read_to_string(path) {
+            Ok(text) => Layout::from_toml(&text, path),
+            Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Layout::default())
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses and checks a layout from TOML text read from `path`.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Layout, ConfigError> {
+        let layout: Layout = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        layout.check(path)?;
+        Ok(layout)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let bad = |key, value: &str, why| {
+            Err(ConfigError::Value {
+                path: path.to_owned(),
+                key,
+                value: value.to_owned(),
+                why,
+            })
+        };
+        for (key, value) in [
+            ("container", &self.container),
+            ("fpm_unit", &self.fpm_unit),
+            ("waker_socket_unit", &self.waker_socket_unit),
+            ("waker_service_unit", &self.waker_service_unit),
+            ("socket_dir", &self.socket_dir),
+        ] {
+            if value.matches(SITE_PLACEHOLDER).count() != 1 {
+                return bad(key, value, "must contain {site} exactly once");
+            }
+        }
+        for (key, value) in [
+            ("waker_socket", &self.waker_socket),
+            ("fpm_socket", &self.fpm_socket),
+        ] {
+            if value.is_empty() || value.contains('/') || value == "." || value == ".." {
+                return bad(key, value, "must be a plain file name");
+            }
+        }
+        if self.waker_socket == self.fpm_socket {
+            return bad(
+                "fpm_socket",
+                &self.fpm_socket,
+                "must differ from waker_socket",
+            );
+        }
+        if self.conf_glob.contains('/') || glob::Pattern::new(&self.conf_glob).is_err() {
+            return bad(
+                "conf_glob",
+                &self.conf_glob,
+                "must be a file-name glob without '/'",
+            );
+        }
+        if self.docker_timeout_secs == 0 {
+            return bad("docker_timeout_secs", "0", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The site's container name, e.g. `blog.fpm`.
+    pub fn container(&self, site: &Site) -> String {
+        fill(&self.container, site)
+    }
+
+    /// The unit that runs the site's container, e.g. `fpm@blog.service`.
+    pub fn fpm_unit(&self, site: &Site) -> String {
+        fill(&self.fpm_unit, site)
+    }
+
+    /// The waker's socket unit, e.g. `fpm-waker@blog.socket`.
+    pub fn waker_socket_unit(&self, site: &Site) -> String {
+        fill(&self.waker_socket_unit, site)
+    }
+
+    /// The waker's service unit, e.g. `fpm-waker@blog.service`.
+    pub fn waker_service_unit(&self, site: &Site) -> String {
+        fill(&self.waker_service_unit, site)
+    }
+
+    /// The site's socket folder, e.g. `/var/run/docker-apps/blog`.
+    pub fn socket_dir(&self, site: &Site) -> PathBuf {
+        fill(&self.socket_dir, site).into()
+    }
+
+    /// The waker socket owned by systemd, e.g. `/var/run/docker-apps/blog/vhost-waker.sock`.
+    pub fn waker_socket_path(&self, site: &Site) -> PathBuf {
+        self.socket_dir(site).join(&self.waker_socket)
+    }
+
+    /// php-fpm's socket, e.g. `/var/run/docker-apps/blog/php-fpm.sock`.
+    pub fn fpm_socket_path(&self, site: &Site) -> PathBuf {
+        self.socket_dir(site).join(&self.fpm_socket)
+    }
+
+    /// The site whose container has this name, if the name fits the template exactly.
+    pub fn site_of_container(&self, name: &str) -> Option<Site> {
+        let name = name.strip_prefix('/').unwrap_or(name);
+        let (prefix, suffix) = self.container.split_once(SITE_PLACEHOLDER)?;
+        let id = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        Site::new(id).ok()
+    }
+
+    /// The Docker request timeout.
+    pub fn docker_timeout(&self) -> Duration {
+        Duration::from_secs(self.docker_timeout_secs)
+    }
+}
+
+fn fill(template: &str, site: &Site) -> String {
+    template.replacen(SITE_PLACEHOLDER, site.as_str(), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(id: &str) -> Site {
+        Site::new(id).unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_the_host_layout() {
+        let l = Layout::default();
+        let s = site("blog");
+        assert_eq!(l.container(&s), "blog.fpm");
+        assert_eq!(l.fpm_unit(&s), "fpm@blog.service");
+        assert_eq!(l.waker_socket_unit(&s), "fpm-waker@blog.socket");
+        assert_eq!(l.waker_service_unit(&s), "fpm-waker@blog.service");
+        assert_eq!(
+            l.waker_socket_path(&s),
+            Path::new("/var/run/docker-apps/blog/vhost-waker.sock")
+        );
+        assert_eq!(
+            l.fpm_socket_path(&s),
+            Path::new("/var/run/docker-apps/blog/php-fpm.sock")
+        );
+        assert_eq!(
+            l.conf_dir,
+            Path::new("/var/lib/docker/volumes/docker_sites-enabled/on-demand")
+        );
+        assert_eq!(l.conf_glob, "*.conf");
+    }
+
+    #[test]
+    fn container_names_map_back_to_sites_exactly() {
+        let l = Layout::default();
+        assert_eq!(l.site_of_container("blog.fpm"), Some(site("blog")));
+        assert_eq!(l.site_of_container("/blog.fpm"), Some(site("blog")));
+        assert_eq!(l.site_of_container("blog"), None);
+        assert_eq!(l.site_of_container("blog.fpm2"), None);
+        assert_eq!(l.site_of_container(".fpm"), None);
+        assert_eq!(l.site_of_container("-x.fpm"), None);
+    }
+
+    #[test]
+    fn toml_overrides_some_fields_and_keeps_the_rest() {
+        let text = "conf_dir = \"/srv/on-demand\"\ncontainer = \"php-{site}\"\n";
+        let l = Layout::from_toml(text, Path::new("c.toml")).unwrap();
+        assert_eq!(l.conf_dir, Path::new("/srv/on-demand"));
+        assert_eq!(l.container(&site("x")), "php-x");
+        assert_eq!(l.fpm_unit(&site("x")), "fpm@x.service");
+    }
+
+    #[test]
+    fn bad_config_names_file_key_and_value() {
+        let err = Layout::from_toml("fpm_unit = \"fpm.service\"", Path::new("/etc/c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/etc/c.toml")
+                && err.contains("fpm_unit")
+                && err.contains("\"fpm.service\""),
+            "{err}"
+        );
+        let err = Layout::from_toml("fpm_socket = \"../x\"", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("plain file name"), "{err}");
+        let err = Layout::from_toml("nonsense = 1", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("nonsense"), "{err}");
+        let err = Layout::from_toml("conf_dir = ", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn missing_default_config_means_defaults_but_missing_explicit_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.toml");
+        let err = Layout::load(Some(&missing)).unwrap_err().to_string();
+        assert!(err.contains("none.toml"), "{err}");
+    }
+}

@@ -1,0 +1,17 @@
+//! Shared library of fpm-ondemand: naming rules, conf parsing, pure decisions and the
+//! Docker and systemd clients that the reaper, watcher and waker all use.
+
+pub mod conf;
+pub mod decision;
+pub mod docker;
+pub mod duration;
+pub mod layout;
+pub mod site;
+pub mod systemd;
+
+pub use conf::{ConfError, SiteConf};
+pub use decision::{decide, ContainerState, Decision, LastLog, Verdict};
+pub use docker::{ContainerRuntime, DockerClient, DockerError};
+pub use layout::Layout;
+pub use site::Site;
+pub use systemd::{ServiceManager, Systemd, SystemdError};

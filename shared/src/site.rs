@@ -1,0 +1,128 @@
+//! Site ids: the one name every container, unit and socket path of a site is derived from.
+
+use std::fmt;
+
+/// Longest site id accepted, in bytes.
+pub const MAX_SITE_LEN: usize = 64;
+
+/// A validated site id, such as `blog`: `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Site(String);
+
+/// Why a string is not a valid site id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SiteError {
+    /// The id is empty.
+    #[error("site id is empty")]
+    Empty,
+    /// The id is longer than [`MAX_SITE_LEN`] bytes.
+    #[error("site id {0:?} is longer than {MAX_SITE_LEN} bytes")]
+    TooLong(String),
+    /// The id has a character outside `[A-Za-z0-9_.-]`, or does not start with a letter or digit.
+    #[error("site id {id:?} has {ch:?} at byte {at}; allowed: letters, digits, '_', '.', '-' (first a letter or digit)")]
+    BadChar {
+        /// The rejected id.
+        id: String,
+        /// The first offending character.
+        ch: char,
+        /// Its byte offset.
+        at: usize,
+    },
+}
+
+impl Site {
+    /// Validates `id` as a site id.
+    pub fn new(id: &str) -> Result<Site, SiteError> {
+        if id.is_empty() {
+            return Err(SiteError::Empty);
+        }
+        if id.len() > MAX_SITE_LEN {
+            return Err(SiteError::TooLong(id.to_owned()));
+        }
+        for (at, ch) in id.char_indices() {
+            let ok = ch.is_ascii_alphanumeric() || (at > 0 && matches!(ch, '_' | '.' | '-'));
+            if !ok {
+                return Err(SiteError::BadChar {
+                    id: id.to_owned(),
+                    ch,
+                    at,
+                });
+            }
+        }
+        Ok(Site(id.to_owned()))
+    }
+
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Site {
+    type Err = SiteError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Site::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_host_style_ids() {
+        for id in [
+            "blog",
+            "test",
+            "a",
+            "my-site_2.old",
+            "9lives",
+            &"x".repeat(64),
+        ] {
+            assert_eq!(Site::new(id).unwrap().as_str(), id);
+        }
+    }
+
+    #[test]
+    fn rejects_empty_long_and_bad_characters() {
+        assert_eq!(Site::new(""), Err(SiteError::Empty));
+        assert!(matches!(
+            Site::new(&"x".repeat(65)),
+            Err(SiteError::TooLong(_))
+        ));
+        for (id, ch, at) in [
+            ("-blog", '-', 0),
+            (".hidden", '.', 0),
+            ("_x", '_', 0),
+            ("a b", ' ', 1),
+            ("a/b", '/', 1),
+            ("../etc", '.', 0),
+            ("blög", 'ö', 2),
+            ("a\nb", '\n', 1),
+            ("a;rm", ';', 1),
+        ] {
+            assert_eq!(
+                Site::new(id),
+                Err(SiteError::BadChar {
+                    id: id.into(),
+                    ch,
+                    at
+                }),
+                "{id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_names_the_value() {
+        let msg = Site::new("a b").unwrap_err().to_string();
+        assert!(msg.contains("\"a b\""), "{msg}");
+    }
+}

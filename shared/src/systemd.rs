@@ -1,0 +1,151 @@
+//! systemd as the tools see it: a small trait and its D-Bus implementation (zbus_systemd).
+
+use futures::StreamExt;
+use std::future::Future;
+use std::time::Duration;
+use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
+use zbus_systemd::zbus;
+
+/// A systemd request that failed; every variant names the unit.
+#[derive(Debug, thiserror::Error)]
+pub enum SystemdError {
+    /// The system bus or systemd could not be reached.
+    #[error("cannot reach systemd on the system bus: {0}")]
+    Connect(zbus::Error),
+    /// A D-Bus call about a unit failed.
+    #[error("{what} {unit}: {source}")]
+    Call {
+        /// The unit.
+        unit: String,
+        /// The call.
+        what: &'static str,
+        /// What zbus said.
+        source: zbus::Error,
+    },
+    /// The job finished with a result other than `done`.
+    #[error("{what} {unit}: job finished with result {result:?}")]
+    Job {
+        /// The unit.
+        unit: String,
+        /// The call.
+        what: &'static str,
+        /// systemd's job result: canceled, timeout, failed, dependency, skipped.
+        result: String,
+    },
+    /// The job did not finish in time.
+    #[error("{what} {unit}: job not finished within {}s", after.as_secs())]
+    Timeout {
+        /// The unit.
+        unit: String,
+        /// The call.
+        what: &'static str,
+        /// The timeout.
+        after: Duration,
+    },
+}
+
+/// What the tools need from the service manager.
+pub trait ServiceManager: Send + Sync {
+    /// Stops `unit` and waits until its job has finished.
+    fn stop_unit(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
+
+    /// Starts `unit` and waits until its job has finished.
+    fn start_unit(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
+
+    /// The unit's `ActiveState`: active, inactive, failed, activating, deactivating, reloading.
+    fn active_state(&self, unit: &str)
+        -> impl Future<Output = Result<String, SystemdError>> + Send;
+}
+
+/// systemd's manager on the system bus.
+#[derive(Debug, Clone)]
+pub struct Systemd {
+    conn: zbus::Connection,
+    manager: ManagerProxy<'static>,
+    job_timeout: Duration,
+}
+
+impl Systemd {
+    /// Connects to the system bus and subscribes to job signals.
+    /// `job_timeout` bounds how long a start or stop job may take.
+    pub async fn connect(job_timeout: Duration) -> Result<Systemd, SystemdError> {
+        let conn = zbus::Connection::system()
+            .await
+            .map_err(SystemdError::Connect)?;
+        let manager = ManagerProxy::new(&conn)
+            .await
+            .map_err(SystemdError::Connect)?;
+        manager.subscribe().await.map_err(SystemdError::Connect)?;
+        Ok(Systemd {
+            conn,
+            manager,
+            job_timeout,
+        })
+    }
+
+    /// Runs a start or stop job and waits for its `JobRemoved` signal.
+    async fn run_job(&self, unit: &str, what: &'static str) -> Result<(), SystemdError> {
+        let call = |source| SystemdError::Call {
+            unit: unit.to_owned(),
+            what,
+            source,
+        };
+        // Listen before the job exists, so its JobRemoved cannot be missed.
+        let mut removed = self.manager.receive_job_removed().await.map_err(call)?;
+        let job = match what {
+            "start" => self.manager.start_unit(unit.into(), "replace".into()).await,
+            _ => self.manager.stop_unit(unit.into(), "replace".into()).await,
+        }
+        .map_err(call)?;
+        let wait = async {
+            while let Some(signal) = removed.next().await {
+                let args = signal.args().map_err(call)?;
+                if args.job().as_str() == job.as_str() {
+                    return Ok(args.result().to_owned());
+                }
+            }
+            Err(call(zbus::Error::Failure("signal stream ended".into())))
+        };
+        let result = tokio::time::timeout(self.job_timeout, wait)
+            .await
+            .map_err(|_| SystemdError::Timeout {
+                unit: unit.to_owned(),
+                what,
+                after: self.job_timeout,
+            })??;
+        if result == "done" {
+            Ok(())
+        } else {
+            Err(SystemdError::Job {
+                unit: unit.to_owned(),
+                what,
+                result,
+            })
+        }
+    }
+}
+
+impl ServiceManager for Systemd {
+    async fn stop_unit(&self, unit: &str) -> Result<(), SystemdError> {
+        self.run_job(unit, "stop").await
+    }
+
+    async fn start_unit(&self, unit: &str) -> Result<(), SystemdError> {
+        self.run_job(unit, "start").await
+    }
+
+    async fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
+        let call = |source| SystemdError::Call {
+            unit: unit.to_owned(),
+            what: "read state of",
+            source,
+        };
+        let path = self.manager.load_unit(unit.into()).await.map_err(call)?;
+        let proxy = UnitProxy::builder(&self.conn)
+            .path(path)
+            .build()
+            .await
+            .map_err(call)?;
+        proxy.active_state().await.map_err(call)
+    }
+}
