@@ -1,0 +1,184 @@
+//! `fpm-reaper`: stops on-demand php-fpm sites that have been idle for their window (run it from cron).
+
+use anyhow::Context as _;
+use clap::{Parser, ValueEnum};
+use fpm_reaper::{Mode, Options};
+use fpm_shared::{DockerClient, Layout, Site, Systemd};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Stop on-demand php-fpm sites that have been idle for their window.
+///
+/// For each conf in the on-demand folder, the idle window is read from line 1
+/// (`# Amount of time to pause the container after: 20m`). A site is idle since the later of its
+/// container's newest log line and its start; idle sites are stopped with `systemctl stop
+/// fpm@SITE.service` (over D-Bus). Anything uncertain keeps the site running.
+///
+/// Exit status: 0 every site handled (or another reaper holds the lock), 1 some sites had
+/// errors (each reported; the others were still handled), 2 nothing could be done.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+struct Args {
+    /// Audit only: report what would be done, change nothing (needs no systemd).
+    #[arg(long, short = 'n')]
+    dry_run: bool,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Conf folder [default: conf_dir of the config, /var/lib/docker/volumes/docker_sites-enabled/on-demand].
+    #[arg(long, value_name = "DIR")]
+    conf_dir: Option<PathBuf>,
+    /// Only this site (repeatable).
+    #[arg(long = "site", value_name = "SITE")]
+    sites: Vec<Site>,
+    /// Config file with paths and name templates [default: /etc/fpm-ondemand/config.toml if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// How many sites are queried at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+    /// Also log to this file, rotated daily (DIR/NAME.YYYY-MM-DD).
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// No report on stdout, only warnings and errors on stderr (for cron; the log file keeps everything).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// An aligned table and a summary line.
+    Text,
+    /// One JSON object: {"sites": [...]}.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let _guard = match logging(args.log_file.as_deref(), args.quiet) {
+        Ok(guard) => guard,
+        Err(e) => return fatal(&e),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(run(&args)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fatal(&e),
+    }
+}
+
+fn fatal(e: &anyhow::Error) -> ExitCode {
+    eprintln!("fpm-reaper: {e:#}");
+    ExitCode::from(2)
+}
+
+async fn run(args: &Args) -> anyhow::Result<u8> {
+    let mut layout = Layout::load(args.config.as_deref())?;
+    if let Some(dir) = &args.conf_dir {
+        layout.conf_dir = dir.clone();
+    }
+    let _lock = if args.dry_run {
+        None
+    } else {
+        match lock(&layout.reaper_lock)? {
+            Some(lock) => Some(lock),
+            None => {
+                eprintln!(
+                    "fpm-reaper: another reaper holds {}; nothing done",
+                    layout.reaper_lock.display()
+                );
+                return Ok(0);
+            }
+        }
+    };
+    if !layout.conf_dir.is_dir() {
+        anyhow::bail!(
+            "conf folder {} does not exist or is not a folder",
+            layout.conf_dir.display()
+        );
+    }
+    let docker = DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?;
+    let options = Options {
+        sites: args.sites.clone(),
+        concurrency: args.concurrency.into(),
+    };
+    let now = chrono::Utc::now;
+    let report = if args.dry_run {
+        fpm_reaper::run::<_, Systemd>(&layout, &options, &docker, Mode::DryRun, &now).await?
+    } else {
+        let systemd = Systemd::connect(Duration::from_secs(120))
+            .await
+            .context("acting needs systemd (use --dry-run for an audit)")?;
+        fpm_reaper::run(&layout, &options, &docker, Mode::Act(&systemd), &now).await?
+    };
+    if !args.quiet {
+        match args.format {
+            Format::Text => print!("{}", report.to_text()),
+            Format::Json => println!("{}", report.to_json()),
+        }
+    }
+    Ok(report.exit_code())
+}
+
+/// Takes the reaper lock; `None` when another reaper holds it.
+fn lock(path: &Path) -> anyhow::Result<Option<File>> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// Logs to stderr (info, or warn with --quiet) and, if asked, to a daily-rotated file (info).
+fn logging(
+    file: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    use tracing_subscriber::{filter::LevelFilter, fmt, prelude::*, EnvFilter};
+    let level = if quiet {
+        LevelFilter::WARN
+    } else {
+        LevelFilter::INFO
+    };
+    let stderr = fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .with_filter(
+            EnvFilter::builder()
+                .with_default_directive(level.into())
+                .from_env_lossy(),
+        );
+    let (file_layer, guard) = match file {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = path.file_name().context("--log-file needs a file name")?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create log folder {}", dir.display()))?;
+            let (writer, guard) =
+                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));
+            let layer = fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(LevelFilter::INFO);
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file_layer)
+        .init();
+    Ok(guard)
+}

@@ -1,0 +1,271 @@
+//! The reaper's report: one entry per conf, printed as an aligned table or as JSON.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use fpm_shared::decision::{human, Verdict};
+use serde::{Serialize, Serializer};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// What was done about a site in acting mode (absent from a dry run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Nothing was to be done.
+    None,
+    /// The unit was stopped and the container is no longer running.
+    Stopped,
+    /// A fresh look right before stopping found activity, so it was kept.
+    Kept,
+    /// Stopping failed, or the container still runs after the unit stopped.
+    Failed,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteReport {
+    /// The site id (for an unusable conf name, the file name without extension).
+    pub site: String,
+    /// The conf file.
+    pub conf: String,
+    /// The idle window in seconds, when the header could be read.
+    #[serde(serialize_with = "secs")]
+    pub window_secs: Option<Duration>,
+    /// running, stopped, paused, missing or unknown.
+    pub container: &'static str,
+    /// The later of the newest log line and the container's start.
+    #[serde(serialize_with = "rfc3339")]
+    pub last_activity: Option<DateTime<Utc>>,
+    /// Whole seconds idle, when known.
+    #[serde(serialize_with = "whole_secs")]
+    pub idle_secs: Option<Duration>,
+    /// stop, keep, skip or error.
+    pub decision: Verdict,
+    /// One short sentence.
+    pub reason: String,
+    /// What was done (acting mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+}
+
+impl SiteReport {
+    /// True when this site counts as an error for the exit status.
+    pub fn is_error(&self) -> bool {
+        self.decision == Verdict::Error || self.action == Some(Action::Failed)
+    }
+}
+
+/// The whole report, in conf order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// One entry per conf file (and per `--site` with no conf).
+    pub sites: Vec<SiteReport>,
+}
+
+fn secs<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) if d.subsec_nanos() == 0 => s.serialize_u64(d.as_secs()),
+        Some(d) => s.serialize_f64(d.as_secs_f64()),
+        None => s.serialize_none(),
+    }
+}
+
+fn whole_secs<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_u64(d.as_secs()),
+        None => s.serialize_none(),
+    }
+}
+
+fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        None => s.serialize_none(),
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Stop => "stop",
+        Verdict::Keep => "keep",
+        Verdict::Skip => "skip",
+        Verdict::Error => "error",
+    }
+}
+
+fn action_word(a: Option<Action>) -> &'static str {
+    match a {
+        None | Some(Action::None) => "-",
+        Some(Action::Stopped) => "stopped",
+        Some(Action::Kept) => "kept",
+        Some(Action::Failed) => "FAILED",
+    }
+}
+
+impl Report {
+    /// The exit status: 0 when every site was handled, 1 when some had errors.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.sites.iter().any(SiteReport::is_error))
+    }
+
+    /// The report as one JSON object `{"sites": [...]}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serializes")
+    }
+
+    /// The report as an aligned table with a summary line.
+    pub fn to_text(&self) -> String {
+        let acting = self.sites.iter().any(|s| s.action.is_some());
+        let mut rows = vec![vec!["SITE", "CONTAINER", "WINDOW", "IDLE", "DECISION"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()];
+        if acting {
+            rows[0].push("ACTION".into());
+        }
+        rows[0].push("REASON".into());
+        for s in &self.sites {
+            let mut row = vec![
+                s.site.clone(),
+                s.container.to_owned(),
+                s.window_secs.map_or("-".into(), human),
+                s.idle_secs.map_or("-".into(), human),
+                verdict_word(s.decision).to_owned(),
+            ];
+            if acting {
+                row.push(action_word(s.action).to_owned());
+            }
+            row.push(s.reason.clone());
+            rows.push(row);
+        }
+        let mut out = table(&rows);
+        let count = |v| self.sites.iter().filter(|s| s.decision == v).count();
+        let _ = writeln!(
+            out,
+            "{} sites: {} stop, {} keep, {} skip, {} error",
+            self.sites.len(),
+            count(Verdict::Stop),
+            count(Verdict::Keep),
+            count(Verdict::Skip),
+            count(Verdict::Error)
+        );
+        out
+    }
+}
+
+/// Left-aligns columns; the last column is not padded.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                out.push_str(cell);
+            } else {
+                let _ = write!(out, "{cell:<w$}  ", w = widths[c]);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(site: &str, decision: Verdict, action: Option<Action>) -> SiteReport {
+        SiteReport {
+            site: site.into(),
+            conf: format!("/c/{site}.conf"),
+            window_secs: Some(Duration::from_secs(1200)),
+            container: "running",
+            last_activity: Some(DateTime::from_timestamp(1_795_569_642, 0).unwrap()),
+            idle_secs: Some(Duration::from_millis(1500_900)),
+            decision,
+            reason: "why".into(),
+            action,
+        }
+    }
+
+    #[test]
+    fn json_entries_have_exactly_the_documented_fields() {
+        let r = Report {
+            sites: vec![entry("blog", Verdict::Stop, None)],
+        };
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        let e = &v["sites"][0];
+        let mut keys: Vec<_> = e.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "conf",
+                "container",
+                "decision",
+                "idle_secs",
+                "last_activity",
+                "reason",
+                "site",
+                "window_secs"
+            ]
+        );
+        assert_eq!(e["window_secs"], 1200);
+        assert_eq!(e["idle_secs"], 1500);
+        assert_eq!(e["last_activity"], "2026-11-25T01:20:42.000Z");
+        assert_eq!(e["decision"], "stop");
+    }
+
+    #[test]
+    fn acting_mode_adds_the_action_and_failures_give_exit_one() {
+        let r = Report {
+            sites: vec![
+                entry("a", Verdict::Stop, Some(Action::Stopped)),
+                entry("b", Verdict::Keep, Some(Action::None)),
+            ],
+        };
+        assert_eq!(r.exit_code(), 0);
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["sites"][0]["action"], "stopped");
+        let r = Report {
+            sites: vec![entry("a", Verdict::Stop, Some(Action::Failed))],
+        };
+        assert_eq!(r.exit_code(), 1);
+        let r = Report {
+            sites: vec![entry("a", Verdict::Error, None)],
+        };
+        assert_eq!(r.exit_code(), 1);
+    }
+
+    #[test]
+    fn text_is_an_aligned_table_with_a_summary() {
+        let mut long = entry("a-long-site-name", Verdict::Keep, None);
+        long.window_secs = None;
+        let r = Report {
+            sites: vec![entry("blog", Verdict::Stop, None), long],
+        };
+        let text = r.to_text();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "SITE              CONTAINER  WINDOW  IDLE  DECISION  REASON"
+        );
+        assert_eq!(
+            lines[1],
+            "blog              running    20m     25m   stop      why"
+        );
+        assert_eq!(
+            lines[2],
+            "a-long-site-name  running    -       25m   keep      why"
+        );
+        assert_eq!(lines[3], "2 sites: 1 stop, 1 keep, 0 skip, 0 error");
+    }
+}

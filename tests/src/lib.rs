@@ -1,0 +1,157 @@
+//! Test harness: the real Docker engine, the project's test image, and containers that clean up after themselves.
+//!
+//! Nothing here mocks Docker. When the engine or the image is missing, tests fail with a message that
+//! says how to get them (`scripts/test.sh` installs and starts everything).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The small busybox image `scripts/build-test-images.sh` builds without a registry.
+pub const TEST_IMAGE: &str = "fpm-ondemand-test/busybox:1";
+
+/// Label put on every container a test creates, so leftovers can be found and removed.
+pub const TEST_LABEL: &str = "fpm-ondemand.test=1";
+
+/// The Docker socket the tests use.
+pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+
+/// Runs the docker CLI and returns its output; panics with the command and stderr on failure.
+pub fn docker(args: &[&str]) -> String {
+    let out = docker_raw(args);
+    assert!(
+        out.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Runs the docker CLI and returns whatever happened.
+pub fn docker_raw(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run the docker CLI ({e}); run scripts/test.sh, which installs it")
+        })
+}
+
+/// Panics with a clear message unless the Docker engine answers and the test image exists.
+pub fn require_docker() {
+    let out = docker_raw(&["version", "--format", "{{.Server.Version}}"]);
+    assert!(
+        out.status.success(),
+        "these tests need a running Docker engine at {DOCKER_SOCKET}: {}\n\
+         run scripts/test.sh, which installs and starts it",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    let out = docker_raw(&["image", "inspect", "--format", "{{.Id}}", TEST_IMAGE]);
+    assert!(
+        out.status.success(),
+        "test image {TEST_IMAGE} is missing; run scripts/build-test-images.sh (scripts/test.sh does)"
+    );
+}
+
+/// A name prefix unique to this process and call, so parallel tests never share containers.
+pub fn unique(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "t{}x{}-{tag}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Containers created by a test; all are removed (forcefully) when this is dropped.
+#[derive(Default)]
+pub struct Containers {
+    names: Vec<String>,
+}
+
+impl Containers {
+    /// Runs `docker run -d --name NAME [extra...] TEST_IMAGE sh -c SCRIPT` and remembers the name.
+    pub fn run(&mut self, name: &str, extra: &[&str], script: &str) -> String {
+        self.names.push(name.to_owned());
+        let mut args = vec!["run", "-d", "--name", name, "--label", TEST_LABEL];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[TEST_IMAGE, "sh", "-c", script]);
+        docker(&args)
+    }
+
+    /// Runs `docker create` like [`Containers::run`], without starting it.
+    pub fn create(&mut self, name: &str, script: &str) -> String {
+        self.names.push(name.to_owned());
+        docker(&[
+            "create", "--name", name, "--label", TEST_LABEL, TEST_IMAGE, "sh", "-c", script,
+        ])
+    }
+}
+
+impl Drop for Containers {
+    fn drop(&mut self) {
+        if !self.names.is_empty() {
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(self.names.iter().map(String::as_str));
+            let _ = docker_raw(&args);
+        }
+    }
+}
+
+/// Waits until `cond` holds, up to `limit`; panics with `what` if it never does.
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The container's `docker logs` line count (including stderr).
+pub fn log_line_count(name: &str) -> usize {
+    let out = docker_raw(&["logs", name]);
+    String::from_utf8_lossy(&out.stdout).lines().count()
+        + String::from_utf8_lossy(&out.stderr).lines().count()
+}
+
+/// A folder of conf files for a test.
+pub struct ConfDir {
+    dir: tempfile::TempDir,
+}
+
+impl ConfDir {
+    /// An empty conf folder.
+    pub fn new() -> ConfDir {
+        ConfDir {
+            dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `SITE.conf` with the given first line (plus a body like the host's confs).
+    pub fn add(&self, site: &str, header: &str) -> PathBuf {
+        let path = self.path().join(format!("{site}.conf"));
+        std::fs::write(&path, format!("{header}\nlocation ~ \\.php$ {{ }}\n")).unwrap();
+        path
+    }
+}
+
+impl Default for ConfDir {
+    fn default() -> Self {
+        ConfDir::new()
+    }
+}
+
+/// The header line a host's conf starts with.
+pub fn header(window: &str) -> String {
+    format!("# Amount of time to pause the container after: {window}")
+}
