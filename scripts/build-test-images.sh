@@ -1,23 +1,54 @@
 #!/usr/bin/env bash
-# Builds the images the tests need, without any registry: a FROM-scratch busybox image made
-# from Debian's busybox-static. Idempotent: an image that exists is kept.
+# Builds the images the tests need, without any registry (none can be reached here):
+#   fpm-ondemand-test/busybox:1  FROM scratch + Debian's busybox-static: small site containers.
+#   fpm-ondemand-test/host:1     a debootstrap of Debian bookworm with systemd, dbus, nginx and
+#                                php-fpm: systemd runs as PID 1 in it, php-fpm serves site containers.
+# Idempotent: an image that exists is kept; the debootstrap folder is cached between runs.
 set -euo pipefail
 
-image=fpm-ondemand-test/busybox:1
-if docker image inspect "$image" >/dev/null 2>&1; then
-  echo "image $image present"
-  exit 0
-fi
-bb=/bin/busybox   # from Debian's busybox-static: one static binary, runs FROM scratch
-[ -x "$bb" ] || { echo "$bb is missing (apt-get install busybox-static)" >&2; exit 1; }
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-chmod 1777 "$root/tmp"
-cp "$bb" "$root/bin/busybox"
-for applet in $("$root/bin/busybox" --list); do
-  [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+busybox_image=fpm-ondemand-test/busybox:1
+host_image=fpm-ondemand-test/host:1
+cache=${FPM_TEST_CACHE:-/var/cache/fpm-ondemand-test}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+have() { docker image inspect "$1" >/dev/null 2>&1; }
+
+build_busybox() {
+  local bb=/bin/busybox root   # from busybox-static: one static binary, runs FROM scratch
+  [ -x "$bb" ] || { echo "$bb is missing (apt-get install busybox-static)" >&2; exit 1; }
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+  chmod 1777 "$root/tmp"
+  cp "$bb" "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$busybox_image" >/dev/null
+  rm -rf "$root"
+}
+
+build_host() {
+  local root=$cache/bookworm
+  if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm8.2" ]; then
+    rm -rf "$root"
+    mkdir -p "$cache"
+    echo "debootstrap bookworm into $root (about a minute)"
+    debootstrap --variant=minbase \
+      --include=systemd,systemd-sysv,dbus,nginx-light,php8.2-fpm,libfcgi-bin,curl,procps,iproute2 \
+      bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
+      || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+  fi
+  # The docker CLI for fpm@.service (Debian's needs only libc), and nothing started by default.
+  install -m 0755 /usr/bin/docker "$root/usr/bin/docker"
+  rm -f "$root/etc/systemd/system/multi-user.target.wants/nginx.service" \
+        "$root/etc/systemd/system/multi-user.target.wants/php8.2-fpm.service"
+  # (docker import takes no STOPSIGNAL: the tests run it with --stop-signal SIGRTMIN+3)
+  tar -C "$root" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' \
+    -c 'ENV container=docker' - "$host_image" >/dev/null
+}
+
+for pair in "busybox:$busybox_image" "host:$host_image"; do
+  kind=${pair%%:*} image=${pair#*:}
+  if have "$image"; then echo "image $image present"; else "build_$kind"; echo "built $image"; fi
 done
-echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
-tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$image" >/dev/null
-echo "built $image"

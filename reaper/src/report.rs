@@ -189,7 +189,7 @@ mod tests {
             window_secs: Some(Duration::from_secs(1200)),
             container: "running",
             last_activity: Some(DateTime::from_timestamp(1_795_569_642, 0).unwrap()),
-            idle_secs: Some(Duration::from_millis(1500_900)),
+            idle_secs: Some(Duration::from_millis(1_500_900)),
             decision,
             reason: "why".into(),
             action,

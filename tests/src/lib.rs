@@ -3,6 +3,8 @@
 //! Nothing here mocks Docker. When the engine or the image is missing, tests fail with a message that
 //! says how to get them (`scripts/test.sh` installs and starts everything).
 
+pub mod host;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine (as root) to what the tests and the sandbox need: installs the
+# missing packages, starts the Docker engine if it does not answer, and builds the local images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" = 0 ] || { echo "$0 needs root (it installs packages and starts dockerd)" >&2; exit 1; }
+
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+/bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! docker version >/dev/null 2>&1; then
+  echo "==> starting dockerd (log: /var/log/dockerd.log)"
+  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
+  docker version >/dev/null 2>&1 || { echo "dockerd did not answer within 30 s:" >&2; tail -20 /var/log/dockerd.log >&2; exit 1; }
+fi
+
+echo "==> images"
+bash scripts/build-test-images.sh
