@@ -8,6 +8,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use tracing_subscriber::filter::LevelFilter;
 
 /// Stop on-demand php-fpm sites that have been idle for their window.
 ///
@@ -57,9 +58,14 @@ enum Format {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _guard = match logging(args.log_file.as_deref(), args.quiet) {
+    let level = if args.quiet {
+        LevelFilter::WARN
+    } else {
+        LevelFilter::INFO
+    };
+    let _guard = match fpm_shared::logging::init(args.log_file.as_deref(), level) {
         Ok(guard) => guard,
-        Err(e) => return fatal(&e),
+        Err(e) => return fatal(&e.into()),
     };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(&args)) {
@@ -136,49 +142,4 @@ fn lock(path: &Path) -> anyhow::Result<Option<File>> {
             Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
     }
-}
-
-/// Logs to stderr (info, or warn with --quiet) and, if asked, to a daily-rotated file (info).
-fn logging(
-    file: Option<&Path>,
-    quiet: bool,
-) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
-    use tracing_subscriber::{filter::LevelFilter, fmt, prelude::*, EnvFilter};
-    let level = if quiet {
-        LevelFilter::WARN
-    } else {
-        LevelFilter::INFO
-    };
-    let stderr = fmt::layer()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .with_filter(
-            EnvFilter::builder()
-                .with_default_directive(level.into())
-                .from_env_lossy(),
-        );
-    let (file_layer, guard) = match file {
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let name = path.file_name().context("--log-file needs a file name")?;
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create log folder {}", dir.display()))?;
-            let (writer, guard) =
-                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));
-            let layer = fmt::layer()
-                .with_ansi(false)
-                .with_writer(writer)
-                .with_filter(LevelFilter::INFO);
-            (Some(layer), Some(guard))
-        }
-        None => (None, None),
-    };
-    tracing_subscriber::registry()
-        .with(stderr)
-        .with(file_layer)
-        .init();
-    Ok(guard)
 }

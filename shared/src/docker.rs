@@ -2,9 +2,11 @@
 
 use crate::decision::{ContainerState, LastLog};
 use bollard::errors::Error as BollardError;
-use bollard::query_parameters::LogsOptionsBuilder;
+use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 use futures::StreamExt;
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,7 +65,29 @@ pub trait ContainerRuntime: Send + Sync {
         &self,
         container: &str,
     ) -> impl Future<Output = Result<LastLog, DockerError>> + Send;
+
+    /// Container start, die, destroy, pause and unpause events, replayed from `since`
+    /// (nanoseconds since the epoch) when given. The stream ends when the connection does.
+    fn events(&self, since: Option<i64>)
+        -> BoxStream<'static, Result<ContainerEvent, DockerError>>;
+
+    /// Checks that the engine answers (the events stream alone can hang unnoticed).
+    fn ping(&self) -> impl Future<Output = Result<(), DockerError>> + Send;
 }
+
+/// A container event, reduced to what the watcher needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEvent {
+    /// The container's name (no leading `/`).
+    pub name: String,
+    /// start, die, destroy, pause, unpause.
+    pub action: String,
+    /// When it happened, in nanoseconds since the epoch.
+    pub time_nano: i64,
+}
+
+/// The container events the watcher follows.
+pub const WATCHED_EVENTS: [&str; 5] = ["start", "die", "destroy", "pause", "unpause"];
 
 /// The Docker engine through bollard, with the API version negotiated.
 #[derive(Debug, Clone)]
@@ -124,6 +148,55 @@ fn status_code(e: &BollardError) -> Option<u16> {
 }
 
 impl ContainerRuntime for DockerClient {
+    fn events(
+        &self,
+        since: Option<i64>,
+    ) -> BoxStream<'static, Result<ContainerEvent, DockerError>> {
+        let filters = HashMap::from([
+            ("type", vec!["container"]),
+            ("event", WATCHED_EVENTS.to_vec()),
+        ]);
+        let mut options = EventsOptionsBuilder::new().filters(&filters);
+        let since = since.map(|t| {
+            format!(
+                "{}.{:09}",
+                t.div_euclid(1_000_000_000),
+                t.rem_euclid(1_000_000_000)
+            )
+        });
+        if let Some(since) = &since {
+            options = options.since(since);
+        }
+        self.docker
+            .events(Some(options.build()))
+            .filter_map(|item| async move {
+                match item {
+                    Ok(msg) => container_event(msg).map(Ok),
+                    Err(source) => Some(Err(DockerError::Request {
+                        container: "(events)".to_owned(),
+                        what: "events",
+                        source,
+                    })),
+                }
+            })
+            .boxed()
+    }
+
+    async fn ping(&self) -> Result<(), DockerError> {
+        self.bounded("(engine)", "ping", async {
+            self.docker
+                .ping()
+                .await
+                .map(drop)
+                .map_err(|source| DockerError::Request {
+                    container: "(engine)".to_owned(),
+                    what: "ping",
+                    source,
+                })
+        })
+        .await
+    }
+
     async fn state(&self, container: &str) -> Result<ContainerState, DockerError> {
         let what = "inspect";
         self.bounded(container, what, async {
@@ -172,6 +245,20 @@ impl ContainerRuntime for DockerClient {
         })
         .await
     }
+}
+
+/// Reduces an engine event to a [`ContainerEvent`]; `None` for one without a name.
+fn container_event(msg: bollard::models::EventMessage) -> Option<ContainerEvent> {
+    let actor = msg.actor?;
+    let name = actor.attributes?.remove("name")?;
+    Some(ContainerEvent {
+        name: name.trim_start_matches('/').to_owned(),
+        action: msg.action.unwrap_or_default(),
+        time_nano: msg
+            .time_nano
+            .or(msg.time.map(|t| t * 1_000_000_000))
+            .unwrap_or_default(),
+    })
 }
 
 /// Maps Docker's `State` to the decision's view of it.

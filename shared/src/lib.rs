@@ -6,12 +6,16 @@ pub mod decision;
 pub mod docker;
 pub mod duration;
 pub mod layout;
+pub mod logging;
 pub mod site;
+pub mod sockets;
 pub mod systemd;
+pub mod watch;
 
 pub use conf::{ConfError, SiteConf};
 pub use decision::{decide, ContainerState, Decision, LastLog, Verdict};
-pub use docker::{ContainerRuntime, DockerClient, DockerError};
+pub use docker::{ContainerEvent, ContainerRuntime, DockerClient, DockerError};
 pub use layout::Layout;
 pub use site::Site;
 pub use systemd::{ServiceManager, Systemd, SystemdError};
+pub use watch::{diff, Action, SiteView, SocketState, UnitState};

@@ -6,6 +6,9 @@ use std::time::Duration;
 use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
 use zbus_systemd::zbus;
 
+/// The D-Bus error systemd answers for a unit it has not loaded.
+const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
+
 /// A systemd request that failed; every variant names the unit.
 #[derive(Debug, thiserror::Error)]
 pub enum SystemdError {
@@ -55,6 +58,9 @@ pub trait ServiceManager: Send + Sync {
     /// The unit's `ActiveState`: active, inactive, failed, activating, deactivating, reloading.
     fn active_state(&self, unit: &str)
         -> impl Future<Output = Result<String, SystemdError>> + Send;
+
+    /// Clears the unit's failed state (and its start-limit counter).
+    fn reset_failed(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
 }
 
 /// systemd's manager on the system bus.
@@ -147,5 +153,17 @@ impl ServiceManager for Systemd {
             .await
             .map_err(call)?;
         proxy.active_state().await.map_err(call)
+    }
+
+    async fn reset_failed(&self, unit: &str) -> Result<(), SystemdError> {
+        match self.manager.reset_failed_unit(unit.into()).await {
+            // An unloaded unit has no failed state to clear.
+            Err(zbus::Error::MethodError(name, _, _)) if name.as_str() == NO_SUCH_UNIT => Ok(()),
+            r => r.map_err(|source| SystemdError::Call {
+                unit: unit.to_owned(),
+                what: "reset-failed",
+                source,
+            }),
+        }
     }
 }

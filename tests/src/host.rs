@@ -26,27 +26,62 @@ impl SystemdHost {
             "host image {HOST_IMAGE} is missing; run scripts/build-test-images.sh (scripts/test.sh does)"
         );
         let mut args: Vec<String> = [
-            "run", "-d", "--name", name, "--label", crate::TEST_LABEL,
-            "--cap-add=ALL", "--cap-drop=SYS_RESOURCE", "--security-opt", "seccomp=unconfined",
-            "--cgroupns=host", "--stop-signal", "SIGRTMIN+3", "-e", "container=docker", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
-            "-v", "/var/run/docker.sock:/var/run/docker.sock",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--label",
+            crate::TEST_LABEL,
+            "--cap-add=ALL",
+            "--cap-drop=SYS_RESOURCE",
+            "--security-opt",
+            "seccomp=unconfined",
+            "--cgroupns=host",
+            "--stop-signal",
+            "SIGRTMIN+3",
+            "-e",
+            "container=docker",
+            "-v",
+            "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/run/lock",
+            "--tmpfs",
+            "/tmp",
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock",
         ]
         .map(str::to_owned)
         .to_vec();
         for (outer, inner, ro) in mounts {
-            let outer = outer.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", outer.display()));
+            let outer = outer
+                .canonicalize()
+                .unwrap_or_else(|e| panic!("{}: {e}", outer.display()));
             args.push("-v".into());
-            args.push(format!("{}:{inner}{}", outer.display(), if *ro { ":ro" } else { "" }));
+            args.push(format!(
+                "{}:{inner}{}",
+                outer.display(),
+                if *ro { ":ro" } else { "" }
+            ));
         }
         args.extend([HOST_IMAGE.to_owned(), "/lib/systemd/systemd".to_owned()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         docker(&args);
-        let host = SystemdHost { name: name.to_owned() };
-        wait_until(Duration::from_secs(60), "systemd in the host container to boot", || {
-            let out = host.exec(&["systemctl", "is-system-running"]);
-            matches!(String::from_utf8_lossy(&out.stdout).trim(), "running" | "degraded")
-        });
+        let host = SystemdHost {
+            name: name.to_owned(),
+        };
+        wait_until(
+            Duration::from_secs(60),
+            "systemd in the host container to boot",
+            || {
+                let out = host.exec(&["systemctl", "is-system-running"]);
+                matches!(
+                    String::from_utf8_lossy(&out.stdout).trim(),
+                    "running" | "degraded"
+                )
+            },
+        );
         host
     }
 

@@ -1,0 +1,64 @@
+//! Logging for the binaries: stderr (filtered by `RUST_LOG`) and an optional daily-rotated file.
+
+use std::path::Path;
+use tracing_subscriber::{filter::LevelFilter, fmt, prelude::*, EnvFilter};
+
+/// Keeps the file writer flushing; hold it until the program ends.
+pub type Guard = Option<tracing_appender::non_blocking::WorkerGuard>;
+
+/// A log file that cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The path has no file name.
+    #[error("log file {0}: needs a file name")]
+    NoFileName(std::path::PathBuf),
+    /// The folder cannot be created.
+    #[error("cannot create log folder {}: {source}", dir.display())]
+    Folder {
+        /// The folder.
+        dir: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Logs to stderr at `stderr_level` (unless `RUST_LOG` says otherwise) and, if `file` is given,
+/// at info to `file.YYYY-MM-DD`, rotated daily.
+pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, LogError> {
+    let stderr = fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .with_filter(
+            EnvFilter::builder()
+                .with_default_directive(stderr_level.into())
+                .from_env_lossy(),
+        );
+    let (file_layer, guard) = match file {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .ok_or_else(|| LogError::NoFileName(path.to_owned()))?;
+            std::fs::create_dir_all(dir).map_err(|source| LogError::Folder {
+                dir: dir.to_owned(),
+                source,
+            })?;
+            let (writer, guard) =
+                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));
+            let layer = fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(LevelFilter::INFO);
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file_layer)
+        .init();
+    Ok(guard)
+}

@@ -1,0 +1,150 @@
+//! The watcher's decision: what to change so systemd and the socket folder agree with the container.
+//!
+//! Level-triggered: it looks at the current state only, never at which event arrived, so a
+//! replayed or duplicated event is harmless.
+
+use crate::decision::ContainerState;
+
+/// A unit's `ActiveState`, as the watcher needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitState {
+    /// active (or reloading).
+    Active,
+    /// inactive.
+    Inactive,
+    /// failed.
+    Failed,
+    /// activating or deactivating: a job is running; systemd is acting, so the watcher does not.
+    Changing,
+    /// systemd could not be asked.
+    Unknown(String),
+}
+
+impl UnitState {
+    /// Maps systemd's `ActiveState` word.
+    pub fn from_active_state(word: &str) -> UnitState {
+        match word {
+            "active" | "reloading" | "refreshing" => UnitState::Active,
+            "inactive" => UnitState::Inactive,
+            "failed" => UnitState::Failed,
+            "activating" | "deactivating" => UnitState::Changing,
+            other => UnitState::Unknown(format!("unexpected state {other:?}")),
+        }
+    }
+
+    /// The word shown to operators.
+    pub fn label(&self) -> &str {
+        match self {
+            UnitState::Active => "active",
+            UnitState::Inactive => "inactive",
+            UnitState::Failed => "failed",
+            UnitState::Changing => "changing",
+            UnitState::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// What is at the php-fpm socket path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketState {
+    /// Nothing.
+    Absent,
+    /// A socket that accepts connections.
+    Live,
+    /// A socket file nobody listens on (connection refused).
+    Stale,
+    /// Something that is not a socket (a symlink, a file, a folder): never touched.
+    NotSocket(&'static str),
+    /// Could not be probed.
+    Unknown(String),
+}
+
+impl SocketState {
+    /// The word shown to operators.
+    pub fn label(&self) -> &str {
+        match self {
+            SocketState::Absent => "absent",
+            SocketState::Live => "live",
+            SocketState::Stale => "stale",
+            SocketState::NotSocket(kind) => kind,
+            SocketState::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// Everything the watcher observed about one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteView {
+    /// The container.
+    pub container: ContainerState,
+    /// `fpm@SITE.service`.
+    pub fpm_unit: UnitState,
+    /// `fpm-waker@SITE.socket`.
+    pub waker_socket: UnitState,
+    /// `fpm-waker@SITE.service`.
+    pub waker_service: UnitState,
+    /// `php-fpm.sock` in the site's socket folder.
+    pub fpm_socket: SocketState,
+}
+
+/// One change to bring a site back to agreement, in the order they are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    /// The container is gone but the waker still waits on it: stop `fpm-waker@SITE.service`.
+    StopWakerService,
+    /// The container stopped behind systemd's back: stop `fpm@SITE.service` (its stop is a no-op now).
+    StopFpmUnit,
+    /// The container was started behind systemd's back: start `fpm@SITE.service` (a no-op start).
+    StartFpmUnit,
+    /// php-fpm died without removing its socket: remove the stale `php-fpm.sock`.
+    RemoveStaleSocket,
+    /// The waker socket failed or vanished: reset it and start it again.
+    RearmWakerSocket,
+}
+
+impl Action {
+    /// What the action does, for logs and `status`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::StopWakerService => "stop the waker still waiting on a stopped container",
+            Action::StopFpmUnit => "mark fpm unit inactive: container is not running",
+            Action::StartFpmUnit => "mark fpm unit active: container runs",
+            Action::RemoveStaleSocket => "remove stale php-fpm.sock",
+            Action::RearmWakerSocket => "re-arm the waker socket",
+        }
+    }
+}
+
+/// The changes that make systemd's view and the socket folder agree with the container.
+/// Nothing is done about a part that is unknown or in the middle of a systemd job.
+pub fn diff(view: &SiteView) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let down = matches!(
+        view.container,
+        ContainerState::NotRunning(_) | ContainerState::Missing
+    );
+    let up = matches!(view.container, ContainerState::Running { .. });
+    match (&view.fpm_unit, up, down) {
+        (UnitState::Active, _, true) => actions.push(Action::StopFpmUnit),
+        (UnitState::Inactive | UnitState::Failed, true, _) => actions.push(Action::StartFpmUnit),
+        _ => {}
+    }
+    let fpm_settled = matches!(
+        view.fpm_unit,
+        UnitState::Active | UnitState::Inactive | UnitState::Failed
+    );
+    if down && fpm_settled && view.waker_service == UnitState::Active {
+        actions.push(Action::StopWakerService);
+    }
+    if down && view.fpm_socket == SocketState::Stale {
+        actions.push(Action::RemoveStaleSocket);
+    }
+    if matches!(view.waker_socket, UnitState::Failed | UnitState::Inactive) {
+        actions.push(Action::RearmWakerSocket);
+    }
+    actions.sort();
+    actions
+}
+
+#[cfg(test)]
+mod tests;

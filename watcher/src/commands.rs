@@ -1,0 +1,143 @@
+//! The operator's commands: `status` (a table of every site) and `renew SITE` (the old renew script).
+
+use crate::actor::{managed_sites, Ctx};
+use fpm_shared::sockets;
+use fpm_shared::{diff, Action, ContainerRuntime, ServiceManager, Site, SiteView, SocketState};
+use std::fmt::Write as _;
+
+/// One row of `status`.
+pub struct StatusRow {
+    /// The site.
+    pub site: Site,
+    /// What was observed.
+    pub view: SiteView,
+    /// What the watcher would change.
+    pub to_fix: Vec<Action>,
+}
+
+/// Observes every managed site.
+pub async fn status<R: ContainerRuntime, S: ServiceManager>(
+    ctx: Ctx<'_, R, S>,
+) -> Result<Vec<StatusRow>, fpm_shared::conf::ListError> {
+    let mut rows = Vec::new();
+    for site in managed_sites(ctx.layout)? {
+        let view = ctx.observe(&site).await;
+        let to_fix = diff(&view);
+        rows.push(StatusRow { site, view, to_fix });
+    }
+    Ok(rows)
+}
+
+/// The `status` table; the last column says what is inconsistent.
+pub fn status_table(rows: &[StatusRow]) -> String {
+    let mut cells = vec![[
+        "SITE",
+        "CONTAINER",
+        "FPM UNIT",
+        "WAKER SOCKET",
+        "WAKER SERVICE",
+        "PHP-FPM.SOCK",
+        "INCONSISTENT",
+    ]
+    .map(str::to_owned)
+    .to_vec()];
+    for r in rows {
+        let fixes: Vec<&str> = r.to_fix.iter().map(|a| a.describe()).collect();
+        cells.push(vec![
+            r.site.to_string(),
+            r.view.container.label().to_owned(),
+            r.view.fpm_unit.label().to_owned(),
+            r.view.waker_socket.label().to_owned(),
+            r.view.waker_service.label().to_owned(),
+            r.view.fpm_socket.label().to_owned(),
+            if fixes.is_empty() {
+                "-".to_owned()
+            } else {
+                fixes.join("; ")
+            },
+        ]);
+    }
+    let widths: Vec<usize> = (0..cells[0].len())
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &cells {
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                let _ = writeln!(out, "{cell}");
+            } else {
+                let _ = write!(out, "{cell:<w$}  ", w = widths[c]);
+            }
+        }
+    }
+    let bad = rows.iter().filter(|r| !r.to_fix.is_empty()).count();
+    let _ = writeln!(out, "{} sites, {bad} inconsistent", rows.len());
+    out
+}
+
+/// One step of `renew` and what came of it.
+pub struct Step {
+    /// What was done.
+    pub what: String,
+    /// Ok, or the error.
+    pub result: Result<(), String>,
+}
+
+/// Renews a site by hand: stops the waker socket and service and the fpm unit, removes a stale
+/// php-fpm socket, clears failed states and starts the waker socket again.
+pub async fn renew<R: ContainerRuntime, S: ServiceManager>(
+    ctx: Ctx<'_, R, S>,
+    site: &Site,
+) -> Vec<Step> {
+    let l = ctx.layout;
+    let sd = ctx.systemd;
+    let (socket_unit, waker, fpm) = (
+        l.waker_socket_unit(site),
+        l.waker_service_unit(site),
+        l.fpm_unit(site),
+    );
+    let mut steps = Vec::new();
+    let mut step = |what: String, result: Result<(), String>| {
+        match &result {
+            Ok(()) => tracing::info!(site = %site, cause = "renew", "{what}: done"),
+            Err(e) => tracing::warn!(site = %site, cause = "renew", error = %e, "{what}: failed"),
+        }
+        steps.push(Step { what, result });
+    };
+    for unit in [&socket_unit, &waker, &fpm] {
+        step(
+            format!("stop {unit}"),
+            sd.stop_unit(unit).await.map_err(|e| e.to_string()),
+        );
+    }
+    let path = l.fpm_socket_path(site);
+    match sockets::probe(&path).await {
+        SocketState::Stale => step(
+            format!("remove stale {}", path.display()),
+            sockets::remove_stale(&l.socket_dir(site), &path)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+        other => step(
+            format!("leave {} ({})", path.display(), other.label()),
+            Ok(()),
+        ),
+    }
+    for unit in [&socket_unit, &waker, &fpm] {
+        step(
+            format!("reset-failed {unit}"),
+            sd.reset_failed(unit).await.map_err(|e| e.to_string()),
+        );
+    }
+    step(
+        format!("start {socket_unit}"),
+        sd.start_unit(&socket_unit).await.map_err(|e| e.to_string()),
+    );
+    steps
+}

@@ -1,0 +1,118 @@
+//! A systemd host with the watcher, its units and a conf folder, for the watcher's tests.
+#![allow(dead_code)] // each test file uses a different part
+
+use fpm_tests::host::{repo_root, SystemdHost};
+use fpm_tests::{header, unique, ConfDir};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct Watched {
+    pub prefix: String,
+    pub confs: ConfDir,
+    pub sockets: tempfile::TempDir,
+    pub host: SystemdHost,
+}
+
+const UNITS: [&str; 4] = [
+    "fpm@.service",
+    "fpm-waker@.socket",
+    "fpm-waker@.service",
+    "fpm-watcher.service",
+];
+
+impl Watched {
+    /// Boots a host whose managed sites are `{prefix}-{tag}` for each tag (a conf each).
+    pub fn boot(tag: &str, sites: &[&str]) -> Watched {
+        let prefix = unique(tag);
+        let confs = ConfDir::new();
+        for s in sites {
+            confs.add(&format!("{prefix}-{s}"), &header("1h"));
+        }
+        let dir = confs.path().to_str().unwrap().to_owned();
+        let config = confs.path().join("fpm-ondemand.toml");
+        std::fs::write(&config, format!("conf_dir = {dir:?}\n")).unwrap();
+        let sockets = tempfile::tempdir().unwrap();
+        let watcher = PathBuf::from(env!("CARGO_BIN_EXE_fpm-watcher"));
+        let units: Vec<(PathBuf, String)> = UNITS
+            .iter()
+            .map(|u| {
+                (
+                    repo_root().join("deploy/systemd").join(u),
+                    format!("/etc/systemd/system/{u}"),
+                )
+            })
+            .collect();
+        let mut mounts: Vec<(&Path, &str, bool)> = vec![
+            (confs.path(), &dir, false),
+            (&config, "/etc/fpm-ondemand/config.toml", true),
+            (sockets.path(), "/run/docker-apps", false),
+            (&watcher, "/usr/local/bin/fpm-watcher", true),
+        ];
+        mounts.extend(
+            units
+                .iter()
+                .map(|(outer, inner)| (outer.as_path(), inner.as_str(), true)),
+        );
+        let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
+        Watched {
+            prefix,
+            confs,
+            sockets,
+            host,
+        }
+    }
+
+    pub fn site(&self, tag: &str) -> String {
+        format!("{}-{tag}", self.prefix)
+    }
+
+    pub fn container(&self, tag: &str) -> String {
+        format!("{}-{tag}.fpm", self.prefix)
+    }
+
+    pub fn unit(&self, tag: &str) -> String {
+        format!("fpm@{}-{tag}.service", self.prefix)
+    }
+
+    /// The site's socket folder as seen from outside the host.
+    pub fn socket_dir(&self, tag: &str) -> PathBuf {
+        let d = self.sockets.path().join(self.site(tag));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Waits up to `limit` for `unit` to reach `state`; panics with the watcher's journal if not.
+    pub fn expect_state(&self, unit: &str, state: &str, limit: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            let now = self.host.active_state(unit);
+            if now == state {
+                return start.elapsed();
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "{unit} is {now}, not {state}, {limit:?} after the change\nwatcher journal:\n{}",
+                    self.journal()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn journal(&self) -> String {
+        let out = self
+            .host
+            .exec(&["journalctl", "-u", "fpm-watcher", "--no-pager", "-o", "cat"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn start_watcher(&self) {
+        self.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+        assert_eq!(
+            self.host.active_state("fpm-watcher.service"),
+            "active",
+            "{}",
+            self.journal()
+        );
+    }
+}

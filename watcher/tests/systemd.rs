@@ -1,0 +1,181 @@
+//! The watcher in a real systemd host, against the real Docker engine: every out-of-band change
+//! to a managed container ends with systemd, the sockets and the container in agreement.
+
+mod common;
+
+use common::Watched;
+use fpm_tests::host::container_status;
+use fpm_tests::{docker, require_docker, wait_until, Containers};
+use std::os::unix::net::UnixListener;
+use std::time::Duration;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[test]
+fn out_of_band_changes_are_mirrored_within_a_second() {
+    require_docker();
+    let w = Watched::boot("watch", &["stop", "kill", "exits", "start"]);
+    let mut c = Containers::default();
+    for tag in ["stop", "kill"] {
+        c.run(&w.container(tag), &["--init"], "exec sleep 3600");
+    }
+    c.run(&w.container("exits"), &["--init"], "sleep 8; exit 3");
+    c.create(&w.container("start"), "exec sleep 3600");
+    // A container that looks like a site but has no conf: never touched.
+    let other = format!("{}-other.fpm", w.prefix);
+    c.run(&other, &["--init"], "exec sleep 3600");
+    for tag in ["stop", "kill", "exits"] {
+        w.host.ok(&["systemctl", "start", &w.unit(tag)]);
+    }
+    // The kill case: php-fpm's socket left behind, nobody listening on it any more.
+    let stale = w.socket_dir("kill").join("php-fpm.sock");
+    drop(UnixListener::bind(&stale).unwrap());
+    w.start_watcher();
+    assert_eq!(
+        w.host.active_state(&w.unit("stop")),
+        "active",
+        "nothing to fix at startup"
+    );
+
+    docker(&["stop", "--time", "5", &w.container("stop")]);
+    let took = w.expect_state(&w.unit("stop"), "inactive", SECOND);
+    eprintln!("docker stop mirrored in {took:?}");
+
+    docker(&["kill", &w.container("kill")]);
+    w.expect_state(&w.unit("kill"), "inactive", SECOND);
+    wait_until(SECOND, "the stale php-fpm.sock to be removed", || {
+        !stale.exists()
+    });
+    assert!(
+        w.socket_dir("kill").is_dir(),
+        "the socket folder itself stays"
+    );
+
+    docker(&["start", &w.container("start")]);
+    w.expect_state(&w.unit("start"), "active", SECOND);
+    assert_eq!(container_status(&w.container("start")), "running");
+
+    docker(&["stop", "--time", "5", &other]);
+    docker(&["start", &other]);
+    std::thread::sleep(SECOND);
+    assert_eq!(
+        w.host
+            .active_state(&format!("fpm@{}-other.service", w.prefix)),
+        "inactive"
+    );
+    assert_eq!(
+        container_status(&other),
+        "running",
+        "an unmanaged container is left alone"
+    );
+
+    wait_until(
+        Duration::from_secs(15),
+        "the exits container to exit by itself",
+        || container_status(&w.container("exits")) == "exited",
+    );
+    w.expect_state(&w.unit("exits"), "inactive", SECOND);
+
+    let status = w.host.exec(&["fpm-watcher", "status"]);
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{table}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(table.contains("4 sites, 0 inconsistent"), "{table}");
+
+    let journal = w.journal();
+    let site = w.site("stop");
+    assert!(
+        journal.lines().any(|l| l.contains("mark fpm unit inactive")
+            && l.contains(&site)
+            && l.contains("cause=\"event\"")),
+        "each action is logged with site and cause:\n{journal}"
+    );
+    assert!(
+        !journal.contains(&other),
+        "the unmanaged container is not even logged:\n{journal}"
+    );
+}
+
+#[test]
+fn status_names_inconsistencies_and_renew_repairs_a_site() {
+    require_docker();
+    let w = Watched::boot("renew", &["a"]);
+    let mut c = Containers::default();
+    c.run(&w.container("a"), &["--init"], "exec sleep 3600");
+    let stale = w.socket_dir("a").join("php-fpm.sock");
+    drop(UnixListener::bind(&stale).unwrap());
+    docker(&["stop", "--time", "5", &w.container("a")]);
+    // No watcher runs: the container is stopped, the stale socket stays, the waker socket is off.
+    let status = w.host.exec(&["fpm-watcher", "status"]);
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status.code(), Some(1), "{table}");
+    let row = table.lines().find(|l| l.starts_with(&w.site("a"))).unwrap();
+    assert!(
+        row.contains("stopped") && row.contains("stale") && row.contains("re-arm the waker socket"),
+        "{table}"
+    );
+
+    let renew = w.host.exec(&["fpm-watcher", "renew", &w.site("a")]);
+    let out = String::from_utf8_lossy(&renew.stdout);
+    assert_eq!(
+        renew.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&renew.stderr)
+    );
+    assert!(
+        out.contains("remove stale")
+            && out.contains(&format!("start fpm-waker@{}.socket", w.site("a"))),
+        "{out}"
+    );
+    assert!(!stale.exists(), "stale socket removed");
+    assert_eq!(
+        w.host
+            .active_state(&format!("fpm-waker@{}.socket", w.site("a"))),
+        "active"
+    );
+    assert!(
+        w.socket_dir("a").join("vhost-waker.sock").exists(),
+        "systemd listens again"
+    );
+    let status = w.host.exec(&["fpm-watcher", "status"]);
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+}
+
+#[test]
+fn sigterm_during_the_first_reconcile_exits_cleanly() {
+    require_docker();
+    let sites: Vec<String> = (0..40).map(|i| format!("s{i}")).collect();
+    let tags: Vec<&str> = sites.iter().map(String::as_str).collect();
+    let w = Watched::boot("term", &tags);
+    w.host
+        .ok(&["systemctl", "start", "--no-block", "fpm-watcher.service"]);
+    wait_until(Duration::from_secs(5), "the watcher to be started", || {
+        w.host.active_state("fpm-watcher.service") == "activating"
+    });
+    w.host.ok(&["systemctl", "stop", "fpm-watcher.service"]);
+    let show = w.host.ok(&[
+        "systemctl",
+        "show",
+        "-p",
+        "Result",
+        "-p",
+        "ExecMainStatus",
+        "fpm-watcher.service",
+    ]);
+    assert!(
+        show.contains("Result=success") && show.contains("ExecMainStatus=0"),
+        "{show}\n{}",
+        w.journal()
+    );
+    assert!(w.journal().contains("SIGTERM"), "{}", w.journal());
+}
