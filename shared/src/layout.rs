@@ -205,10 +205,12 @@ impl Layout {
 
     /// The site whose container has this name, if the name fits the template exactly.
     pub fn site_of_container(&self, name: &str) -> Option<Site> {
-        let name = name.strip_prefix('/').unwrap_or(name);
-        let (prefix, suffix) = self.container.split_once(SITE_PLACEHOLDER)?;
-        let id = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
-        Site::new(id).ok()
+        unfill(&self.container, name.strip_prefix('/').unwrap_or(name))
+    }
+
+    /// The site whose waker socket unit has this name, if the name fits the template exactly.
+    pub fn site_of_waker_socket_unit(&self, unit: &str) -> Option<Site> {
+        unfill(&self.waker_socket_unit, unit)
     }
 
     /// The Docker request timeout.
@@ -219,6 +221,12 @@ impl Layout {
 
 fn fill(template: &str, site: &Site) -> String {
     template.replacen(SITE_PLACEHOLDER, site.as_str(), 1)
+}
+
+/// The inverse of [`fill`]: the site a name was made from, if it fits the template exactly.
+fn unfill(template: &str, name: &str) -> Option<Site> {
+    let (prefix, suffix) = template.split_once(SITE_PLACEHOLDER)?;
+    Site::new(name.strip_prefix(prefix)?.strip_suffix(suffix)?).ok()
 }
 
 #[cfg(test)]
@@ -261,6 +269,11 @@ mod tests {
         assert_eq!(l.site_of_container("blog.fpm2"), None);
         assert_eq!(l.site_of_container(".fpm"), None);
         assert_eq!(l.site_of_container("-x.fpm"), None);
+        assert_eq!(
+            l.site_of_waker_socket_unit("fpm-waker@blog.socket"),
+            Some(site("blog"))
+        );
+        assert_eq!(l.site_of_waker_socket_unit("fpm-waker@blog.service"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! systemd as the tools see it: a small trait and its D-Bus implementation (zbus_systemd).
 
+use futures::stream::BoxStream;
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;
@@ -61,6 +62,33 @@ pub trait ServiceManager: Send + Sync {
 
     /// Clears the unit's failed state (and its start-limit counter).
     fn reset_failed(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
+
+    /// The names of units whose properties change (state changes among them), as they happen.
+    fn unit_changes(
+        &self,
+    ) -> impl Future<Output = Result<BoxStream<'static, String>, SystemdError>> + Send;
+}
+
+/// The object path prefix of systemd's units.
+const UNIT_PATH_PREFIX: &str = "/org/freedesktop/systemd1/unit/";
+
+/// Decodes a unit's object path (`.../unit/fpm_2dwaker_40blog_2esocket`) to its name
+/// (`fpm-waker@blog.socket`): systemd writes every byte that is not a letter or digit as `_xx`.
+pub fn unit_name_of_path(path: &str) -> Option<String> {
+    let escaped = path.strip_prefix(UNIT_PATH_PREFIX)?.as_bytes();
+    let mut out = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        if escaped[i] == b'_' {
+            let hex = std::str::from_utf8(escaped.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(escaped[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// systemd's manager on the system bus.
@@ -132,6 +160,29 @@ impl Systemd {
 }
 
 impl ServiceManager for Systemd {
+    async fn unit_changes(&self) -> Result<BoxStream<'static, String>, SystemdError> {
+        // One match rule for every unit: per-unit subscriptions would hit the bus's
+        // per-connection limit on a host with hundreds of sites.
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .sender("org.freedesktop.systemd1")
+            .interface("org.freedesktop.DBus.Properties")
+            .member("PropertiesChanged")
+            .path_namespace(UNIT_PATH_PREFIX.trim_end_matches('/'))
+            .arg(0, "org.freedesktop.systemd1.Unit")
+            .build()
+            .map_err(SystemdError::Connect)?;
+        let stream = zbus::MessageStream::for_match_rule(rule, &self.conn, None)
+            .await
+            .map_err(SystemdError::Connect)?;
+        Ok(stream
+            .filter_map(|msg| async move {
+                let msg = msg.ok()?;
+                unit_name_of_path(msg.header().path()?.as_str())
+            })
+            .boxed())
+    }
+
     async fn stop_unit(&self, unit: &str) -> Result<(), SystemdError> {
         self.run_job(unit, "stop").await
     }
@@ -165,5 +216,26 @@ impl ServiceManager for Systemd {
                 source,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_paths_decode_to_names() {
+        let name = |p: &str| unit_name_of_path(&format!("{UNIT_PATH_PREFIX}{p}"));
+        assert_eq!(
+            name("fpm_2dwaker_40blog_2esocket").as_deref(),
+            Some("fpm-waker@blog.socket")
+        );
+        assert_eq!(
+            name("fpm_40my_5fsite_2eservice").as_deref(),
+            Some("fpm@my_site.service")
+        );
+        assert_eq!(name("bad_zz"), None);
+        assert_eq!(name("cut_2"), None);
+        assert_eq!(unit_name_of_path("/org/freedesktop/systemd1/job/5"), None);
     }
 }

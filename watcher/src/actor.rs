@@ -78,6 +78,8 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
                 sd.start_unit(&unit).await
             }
             Action::RearmWakerSocket => {
+                // The service's start-limit counter too, or the socket fails again at once.
+                let _ = sd.reset_failed(&l.waker_service_unit(site)).await;
                 let unit = l.waker_socket_unit(site);
                 let _ = sd.reset_failed(&unit).await;
                 sd.start_unit(&unit).await
@@ -93,6 +95,7 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     /// Observes a site, applies what its diff asks for and logs each action with its cause.
     pub async fn reconcile(&self, site: &Site, cause: &str) -> Vec<Outcome> {
         let view = self.observe(site).await;
+        tracing::debug!(site = %site, cause, ?view, "observed");
         let mut outcomes = Vec::new();
         for action in diff(&view) {
             let result = self.apply(site, action).await;

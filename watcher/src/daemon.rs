@@ -59,6 +59,16 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
     let mut ping = tokio::time::interval(settings.ping_every);
     let mut watchdog =
         tokio::time::interval(settings.watchdog_every.unwrap_or(Duration::from_secs(3600)));
+    // Drained by its own task at once: an unread zbus stream that fills up stalls the whole
+    // D-Bus connection, including the JobRemoved signals our own start/stop jobs wait for.
+    let (unit_tx, mut units) = mpsc::unbounded_channel();
+    let unit_reader = match ctx.systemd.unit_changes().await {
+        Ok(stream) => Some(tokio::spawn(forward(stream, unit_tx))),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot follow systemd's unit changes; failed waker sockets wait for the periodic reconcile");
+            None
+        }
+    };
     while !token.is_cancelled() {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let reader = tokio::spawn(read_events(ctx.docker.events(since), tx));
@@ -82,6 +92,7 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
                     Some(Msg::Ended(e)) => break Some(e),
                     None => break Some(None),
                 },
+                Some(unit) = units.recv() => on_unit_change(ctx, &managed, &unit).await,
                 _ = reconcile.tick() => reconcile_all(ctx, &mut managed, "periodic", token).await?,
                 _ = ping.tick() => if let Err(e) = ctx.docker.ping().await {
                     break Some(Some(e));
@@ -103,8 +114,23 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
+    if let Some(task) = unit_reader {
+        task.abort();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Forwards every item of `stream` to `tx` until either side ends.
+async fn forward<T>(
+    mut stream: futures::stream::BoxStream<'static, T>,
+    tx: mpsc::UnboundedSender<T>,
+) {
+    while let Some(item) = stream.next().await {
+        if tx.send(item).is_err() {
+            return;
+        }
+    }
 }
 
 /// Forwards the engine's events to the main loop at once, so that a slow reconcile never leaves
@@ -152,6 +178,20 @@ async fn on_event<R: ContainerRuntime, S: ServiceManager>(
     }
     ctx.reconcile(&site, "event").await;
     Ok(())
+}
+
+/// A managed site's waker socket changed state (failed, stopped): reconcile that site.
+async fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
+    ctx: Ctx<'_, R, S>,
+    managed: &BTreeSet<Site>,
+    unit: &str,
+) {
+    if let Some(site) = ctx.layout.site_of_waker_socket_unit(unit) {
+        tracing::debug!(unit, site = %site, "waker socket changed");
+        if managed.contains(&site) {
+            ctx.reconcile(&site, "systemd").await;
+        }
+    }
 }
 
 async fn reconcile_all<R: ContainerRuntime, S: ServiceManager>(

@@ -99,6 +99,20 @@ impl Watched {
         }
     }
 
+    /// Waits up to `limit` for the watcher's journal to contain `needle`.
+    pub fn expect_journal(&self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while !self.journal().contains(needle) {
+            if start.elapsed() > limit {
+                panic!(
+                    "no {needle:?} in the watcher's journal after {limit:?}:\n{}",
+                    self.journal()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn journal(&self) -> String {
         let out = self
             .host
@@ -107,6 +121,10 @@ impl Watched {
     }
 
     pub fn start_watcher(&self) {
+        if let Ok(level) = std::env::var("WATCHER_LOG") {
+            self.host
+                .ok(&["systemctl", "set-environment", &format!("RUST_LOG={level}")]);
+        }
         self.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
         assert_eq!(
             self.host.active_state("fpm-watcher.service"),

@@ -179,3 +179,39 @@ fn sigterm_during_the_first_reconcile_exits_cleanly() {
     );
     assert!(w.journal().contains("SIGTERM"), "{}", w.journal());
 }
+
+#[test]
+fn a_stopped_or_failed_waker_socket_is_rearmed_within_a_second() {
+    require_docker();
+    let w = Watched::boot("rearm", &["gone", "broken"]);
+    for tag in ["gone", "broken"] {
+        w.host.ok(&[
+            "systemctl",
+            "start",
+            &format!("fpm-waker@{}.socket", w.site(tag)),
+        ]);
+    }
+    w.start_watcher();
+
+    // Vanished: someone stopped the socket unit.
+    let gone = format!("fpm-waker@{}.socket", w.site("gone"));
+    w.host.ok(&["systemctl", "stop", &gone]);
+    w.expect_state(&gone, "active", SECOND);
+
+    // Failed: the waker cannot start (no binary in this host), so systemd re-triggers it until
+    // the start limit fails the socket; nothing listens any more until the watcher re-arms it.
+    let broken = format!("fpm-waker@{}.socket", w.site("broken"));
+    let sock = w.socket_dir("broken").join("vhost-waker.sock");
+    drop(std::os::unix::net::UnixStream::connect(&sock).expect("systemd listens"));
+    w.expect_journal(
+        &format!("re-arm the waker socket: done site={}", w.site("broken")),
+        Duration::from_secs(15),
+    );
+    let journal = w.journal();
+    assert!(journal.contains("cause=\"systemd\""), "{journal}");
+    w.expect_state(&broken, "active", SECOND);
+    assert!(
+        std::os::unix::net::UnixStream::connect(&sock).is_ok(),
+        "systemd listens again"
+    );
+}
