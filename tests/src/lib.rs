@@ -4,6 +4,7 @@
 //! says how to get them (`scripts/test.sh` installs and starts everything).
 
 pub mod host;
+pub mod stack;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -81,6 +82,11 @@ impl Containers {
         args.extend_from_slice(extra);
         args.extend_from_slice(&[TEST_IMAGE, "sh", "-c", script]);
         docker(&args)
+    }
+
+    /// Removes this container with the others when dropped.
+    pub fn track(&mut self, name: &str) {
+        self.names.push(name.to_owned());
     }
 
     /// Runs `docker create` like [`Containers::run`], without starting it.

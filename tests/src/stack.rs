@@ -1,0 +1,247 @@
+//! The whole request path for end-to-end tests: a systemd host running nginx with the project's
+//! units and binaries, and php-fpm site containers (Debian's php-fpm) on the real Docker engine.
+
+use crate::host::{repo_root, Mount, SystemdHost, HOST_IMAGE};
+use crate::{docker, header, unique, ConfDir, Containers};
+use std::path::{Path, PathBuf};
+
+/// The waker's idle timeout in the test host (the unit's default is 60 s).
+pub const TEST_IDLE_TIMEOUT: &str = "3s";
+
+const UNITS: [&str; 4] = [
+    "fpm@.service",
+    "fpm-waker@.socket",
+    "fpm-waker@.service",
+    "fpm-watcher.service",
+];
+const BINARIES: [&str; 3] = ["fpm-waker", "fpm-watcher", "fpm-reaper"];
+
+const POOL: &str = "[global]
+error_log = /proc/self/fd/2
+daemonize = no
+[www]
+user = www-data
+group = www-data
+listen = /run/php-sock/php-fpm.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 4
+access.log = /proc/self/fd/2
+";
+
+const INDEX: &str = "<?php echo 'hello from ', gethostname(), \"\\n\";\n";
+
+/// Both nginx variants are served: `SITE.test` through the waker socket only, and `SITE.fast`
+/// through an upstream whose first server is php-fpm.sock and whose backup is the waker socket.
+const NGINX: &str = r#"server {
+    listen 127.0.0.1:8080;
+    server_name ~^(?<fpm_site>[^.]+)\.test$;
+    location ~ \.php$ {
+        set $fpm_root /var/www;
+        include /etc/nginx/snippets/fpm-waker.conf;
+    }
+}
+"#;
+
+/// A booted stack; sites are `{prefix}-{tag}`.
+pub struct Stack {
+    /// Unique prefix of every name.
+    pub prefix: String,
+    /// The conf folder (mounted at the same path in the host).
+    pub confs: ConfDir,
+    /// The socket root, mounted as /run/docker-apps in the host and per site in its container.
+    pub sockets: tempfile::TempDir,
+    files: tempfile::TempDir,
+    /// The systemd host.
+    pub host: SystemdHost,
+    /// The site containers.
+    pub containers: Containers,
+}
+
+/// The folder of the workspace's built binaries.
+fn bin_dir(any_bin: &Path) -> PathBuf {
+    any_bin.parent().expect("binary folder").to_owned()
+}
+
+impl Stack {
+    /// Boots the stack with one stopped site per tag (conf window `window`). `any_bin` is a
+    /// `CARGO_BIN_EXE_*` path; the other binaries are taken from the same folder.
+    pub fn boot(tag: &str, sites: &[&str], window: &str, any_bin: &Path) -> Stack {
+        let prefix = unique(tag);
+        let files = tempfile::tempdir().unwrap();
+        let f = files.path();
+        std::fs::write(f.join("pool.conf"), POOL).unwrap();
+        std::fs::create_dir(f.join("www")).unwrap();
+        std::fs::write(f.join("www/index.php"), INDEX).unwrap();
+        let mut nginx = NGINX.to_owned();
+        let template =
+            std::fs::read_to_string(repo_root().join("deploy/nginx/fpm-upstream.conf.template"))
+                .unwrap();
+        let confs = ConfDir::new();
+        for s in sites {
+            let site = format!("{prefix}-{s}");
+            confs.add(&site, &header(window));
+            nginx.push_str(&template.replace("SITE", &site));
+            nginx.push_str(&format!(
+                "server {{\n    listen 127.0.0.1:8080;\n    server_name {site}.fast;\n    location ~ \\.php$ {{\n        include fastcgi_params;\n        fastcgi_param SCRIPT_FILENAME /var/www$fastcgi_script_name;\n        fastcgi_connect_timeout 35s;\n        fastcgi_pass fpm_{site};\n    }}\n}}\n"
+            ));
+        }
+        std::fs::write(f.join("nginx.conf"), nginx).unwrap();
+        let dropin = format!(
+            "[Service]\nExecStart=\nExecStart=/usr/local/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} %i\n"
+        );
+        std::fs::write(f.join("waker-test.conf"), dropin).unwrap();
+        let dir = confs.path().to_str().unwrap().to_owned();
+        std::fs::write(f.join("config.toml"), format!("conf_dir = {dir:?}\n")).unwrap();
+        let sockets = tempfile::tempdir().unwrap();
+
+        let bins: Vec<(PathBuf, String)> = BINARIES
+            .iter()
+            .map(|b| {
+                let path = bin_dir(any_bin).join(b);
+                assert!(
+                    path.exists(),
+                    "{} is not built; run `cargo build --workspace` (scripts/test.sh does)",
+                    path.display()
+                );
+                (path, format!("/usr/local/bin/{b}"))
+            })
+            .collect();
+        let units: Vec<(PathBuf, String)> = UNITS
+            .iter()
+            .map(|u| {
+                (
+                    repo_root().join("deploy/systemd").join(u),
+                    format!("/etc/systemd/system/{u}"),
+                )
+            })
+            .collect();
+        let snippet = repo_root().join("deploy/nginx/fpm-waker.conf");
+        let (pool, nginx_conf, dropin, config) = (
+            f.join("pool.conf"),
+            f.join("nginx.conf"),
+            f.join("waker-test.conf"),
+            f.join("config.toml"),
+        );
+        let mut mounts: Vec<Mount> = vec![
+            (confs.path(), &dir, false),
+            (&config, "/etc/fpm-ondemand/config.toml", true),
+            (sockets.path(), "/run/docker-apps", false),
+            (&snippet, "/etc/nginx/snippets/fpm-waker.conf", true),
+            (&nginx_conf, "/etc/nginx/sites-enabled/default", true),
+            (
+                &dropin,
+                "/etc/systemd/system/fpm-waker@.service.d/test.conf",
+                true,
+            ),
+        ];
+        mounts.extend(
+            bins.iter()
+                .chain(&units)
+                .map(|(o, i)| (o.as_path(), i.as_str(), true)),
+        );
+        let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
+        host.ok(&["systemctl", "start", "nginx.service"]);
+
+        let mut containers = Containers::default();
+        for s in sites {
+            let site = format!("{prefix}-{s}");
+            let sock_dir = sockets.path().join(&site);
+            std::fs::create_dir_all(&sock_dir).unwrap();
+            let name = format!("{site}.fpm");
+            containers.track(&name);
+            let vol = |o: &Path, i: &str| format!("{}:{i}", o.display());
+            docker(&[
+                "create",
+                "--name",
+                &name,
+                "--label",
+                crate::TEST_LABEL,
+                "--hostname",
+                &site,
+                "--stop-signal",
+                "SIGQUIT",
+                "--stop-timeout",
+                "20",
+                "-v",
+                &vol(&sock_dir, "/run/php-sock"),
+                "-v",
+                &vol(&pool, "/etc/php-site.conf:ro"),
+                "-v",
+                &vol(&f.join("www"), "/var/www:ro"),
+                HOST_IMAGE,
+                "php-fpm8.2",
+                "-F",
+                "-y",
+                "/etc/php-site.conf",
+            ]);
+            host.ok(&["systemctl", "start", &format!("fpm-waker@{site}.socket")]);
+        }
+        Stack {
+            prefix,
+            confs,
+            sockets,
+            files,
+            host,
+            containers,
+        }
+    }
+
+    /// The site id of a tag.
+    pub fn site(&self, tag: &str) -> String {
+        format!("{}-{tag}", self.prefix)
+    }
+
+    /// GET /index.php of the site through nginx, by vhost (`test` = waker only, `fast` = upstream
+    /// with backup): the status code and body, as curl in the host sees them.
+    pub fn get(&self, tag: &str, vhost: &str) -> (u16, String) {
+        let host_header = format!("Host: {}.{vhost}", self.site(tag));
+        let out = self.host.exec(&[
+            "curl",
+            "-s",
+            "-m",
+            "40",
+            "-H",
+            &host_header,
+            "-w",
+            "\n%{http_code}",
+            "http://127.0.0.1:8080/index.php",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (code.trim().parse().unwrap_or(0), body.to_owned())
+    }
+
+    /// `n` requests at once (curl --parallel); the status code of each.
+    pub fn get_parallel(&self, tag: &str, n: usize) -> Vec<u16> {
+        let host_header = format!("Host: {}.test", self.site(tag));
+        let url = "http://127.0.0.1:8080/index.php";
+        let mut args = vec![
+            "curl",
+            "-s",
+            "-m",
+            "40",
+            "--parallel",
+            "--parallel-immediate",
+            "--parallel-max",
+            "100",
+            "-H",
+            &host_header,
+            "-w",
+            "%{http_code}\n",
+        ];
+        for _ in 0..n {
+            args.extend_from_slice(&["-o", "/dev/null", url]);
+        }
+        let out = self.host.exec(&args);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().parse().unwrap_or(0))
+            .collect()
+    }
+
+    /// The folder holding the pool and nginx files of this stack.
+    pub fn files(&self) -> &Path {
+        self.files.path()
+    }
+}

@@ -1,0 +1,236 @@
+//! The whole request path, end to end: nginx -> vhost-waker.sock (systemd) -> fpm-waker ->
+//! fpm@SITE.service -> the site's php-fpm container -> php-fpm.sock.
+
+use fpm_tests::host::container_status;
+use fpm_tests::stack::Stack;
+use fpm_tests::{docker, require_docker, wait_until};
+use std::path::Path;
+use std::time::Duration;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_fpm-waker"))
+}
+
+#[test]
+fn a_first_request_to_a_stopped_site_is_answered_by_php() {
+    require_docker();
+    let s = Stack::boot("cold", &["a"], "20m", bin());
+    let container = format!("{}.fpm", s.site("a"));
+    assert_eq!(container_status(&container), "created", "the site sleeps");
+    let (code, body) = s.get("a", "test");
+    assert_eq!(
+        (code, body.trim()),
+        (200, format!("hello from {}", s.site("a")).as_str())
+    );
+    assert_eq!(container_status(&container), "running");
+    assert_eq!(
+        s.host.active_state(&format!("fpm@{}.service", s.site("a"))),
+        "active"
+    );
+    let (code, _) = s.get("a", "test");
+    assert_eq!(code, 200, "a warm request");
+}
+
+/// How many times Docker started the container since `since` (a `docker events` time).
+fn starts(container: &str, since: &str) -> usize {
+    let until = chrono_now();
+    let out = docker(&[
+        "events",
+        "--since",
+        since,
+        "--until",
+        &until,
+        "--filter",
+        &format!("container={container}"),
+        "--filter",
+        "event=start",
+        "--format",
+        "{{.Actor.Attributes.name}}",
+    ]);
+    out.lines().filter(|l| *l == container).count()
+}
+
+fn chrono_now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+#[test]
+fn a_burst_of_50_first_requests_all_succeed_with_one_start() {
+    require_docker();
+    let s = Stack::boot("burst", &["a"], "20m", bin());
+    let since = chrono_now();
+    let codes = s.get_parallel("a", 50);
+    assert_eq!(codes.len(), 50);
+    assert!(codes.iter().all(|c| *c == 200), "{codes:?}");
+    assert_eq!(starts(&format!("{}.fpm", s.site("a")), &since), 1);
+}
+
+#[test]
+fn the_reaper_stops_an_idle_site_and_the_next_request_starts_it_again() {
+    require_docker();
+    let s = Stack::boot("reap", &["a"], "1s", bin());
+    let (unit, container) = (
+        format!("fpm@{}.service", s.site("a")),
+        format!("{}.fpm", s.site("a")),
+    );
+    assert_eq!(s.get("a", "test").0, 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    let report = s.host.ok(&["fpm-reaper", "--format", "json"]);
+    assert!(report.contains("\"action\": \"stopped\""), "{report}");
+    assert_eq!(s.host.active_state(&unit), "inactive");
+    assert_eq!(container_status(&container), "exited");
+    let (code, body) = s.get("a", "test");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(container_status(&container), "running");
+}
+
+#[test]
+fn a_site_stopped_out_of_band_recovers_through_the_watcher() {
+    require_docker();
+    let s = Stack::boot("oob", &["a"], "20m", bin());
+    s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+    let unit = format!("fpm@{}.service", s.site("a"));
+    assert_eq!(s.get("a", "test").0, 200);
+    docker(&["stop", &format!("{}.fpm", s.site("a"))]);
+    wait_until(
+        Duration::from_secs(2),
+        "the watcher to mark the unit inactive",
+        || s.host.active_state(&unit) == "inactive",
+    );
+    let (code, body) = s.get("a", "test");
+    assert_eq!(code, 200, "{body}");
+}
+
+#[test]
+fn requests_racing_repeated_reaper_stops_all_get_200() {
+    require_docker();
+    let s = Stack::boot("race", &["a"], "1s", bin());
+    s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+    let site = s.site("a");
+    // Bursts of requests with gaps around the 1 s window, while the reaper runs every 0.3 s.
+    let client = format!(
+        "ok=0; bad=0; for i in $(seq 1 16); do \
+           for j in 1 2 3 4; do curl -s -m 40 -o /dev/null -w '%{{http_code}}\\n' -H 'Host: {site}.test' http://127.0.0.1:8080/index.php & done; wait; \
+           sleep 1.$((RANDOM % 4)); \
+         done"
+    );
+    let reaper = "n=0; while [ ! -e /tmp/stop-reaping ]; do fpm-reaper --quiet --format json --site $0 && n=$((n+1)); sleep 0.3; done; echo $n";
+    let reaping = s.host.exec(&[
+        "sh",
+        "-c",
+        "nohup sh -c \"$1\" \"$0\" >/tmp/reaper.out 2>&1 &",
+        &site,
+        reaper,
+    ]);
+    assert!(reaping.status.success());
+    let out = s.host.exec(&["bash", "-c", &client]);
+    s.host.ok(&["touch", "/tmp/stop-reaping"]);
+    let codes = String::from_utf8_lossy(&out.stdout).into_owned();
+    let codes: Vec<&str> = codes.lines().collect();
+    assert_eq!(codes.len(), 64, "{codes:?}");
+    assert!(
+        codes.iter().all(|c| *c == "200"),
+        "every request gets a 200: {codes:?}"
+    );
+    let since_boot = s.host.ok(&[
+        "journalctl",
+        "--no-pager",
+        "-o",
+        "cat",
+        "-u",
+        &format!("fpm@{site}.service"),
+    ]);
+    let stops = since_boot.matches("Deactivated successfully").count();
+    assert!(
+        stops >= 3,
+        "the reaper stopped the site only {stops} times:\n{since_boot}"
+    );
+}
+
+#[test]
+fn the_upstream_variant_skips_the_waker_when_warm_and_falls_back_when_asleep() {
+    require_docker();
+    let s = Stack::boot("upstream", &["a"], "20m", bin());
+    let waker = format!("fpm-waker@{}.service", s.site("a"));
+    let (code, body) = s.get("a", "fast");
+    assert_eq!(code, 200, "a cold request falls back to the waker: {body}");
+    wait_until(Duration::from_secs(10), "the idle waker to exit", || {
+        s.host.active_state(&waker) == "inactive"
+    });
+    for _ in 0..5 {
+        assert_eq!(s.get("a", "fast").0, 200);
+    }
+    assert_eq!(
+        s.host.active_state(&waker),
+        "inactive",
+        "warm requests went straight to php-fpm"
+    );
+}
+
+#[test]
+fn the_waker_exits_when_idle_and_systemd_listens_again() {
+    require_docker();
+    let s = Stack::boot("idle", &["a"], "20m", bin());
+    let (waker, socket) = (
+        format!("fpm-waker@{}.service", s.site("a")),
+        format!("fpm-waker@{}.socket", s.site("a")),
+    );
+    assert_eq!(s.get("a", "test").0, 200);
+    assert_eq!(s.host.active_state(&waker), "active");
+    wait_until(Duration::from_secs(10), "the idle waker to exit", || {
+        s.host.active_state(&waker) == "inactive"
+    });
+    assert_eq!(s.host.active_state(&socket), "active");
+    let show = s.host.ok(&["systemctl", "show", "-p", "Result", &waker]);
+    assert_eq!(show, "Result=success");
+    assert_eq!(
+        s.get("a", "test").0,
+        200,
+        "the next request wakes a new waker"
+    );
+}
+
+#[test]
+fn a_site_that_cannot_start_gets_a_quick_502() {
+    require_docker();
+    let s = Stack::boot("nostart", &["a"], "20m", bin());
+    docker(&["rm", &format!("{}.fpm", s.site("a"))]);
+    let started = std::time::Instant::now();
+    let (code, _) = s.get("a", "test");
+    assert_eq!(code, 502);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no hang: {:?}",
+        started.elapsed()
+    );
+    let journal = s.host.ok(&[
+        "journalctl",
+        "--no-pager",
+        "-o",
+        "cat",
+        "-u",
+        &format!("fpm-waker@{}.service", s.site("a")),
+    ]);
+    assert!(
+        journal.contains("cannot reach php-fpm") && journal.contains("fpm@"),
+        "{journal}"
+    );
+}
+
+#[test]
+fn the_waker_refuses_to_run_without_a_socket_from_systemd() {
+    let out = std::process::Command::new(bin())
+        .arg("blog")
+        .env_remove("LISTEN_FDS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("LISTEN_FDS") && err.contains("fpm-waker@SITE.socket"),
+        "{err}"
+    );
+}
