@@ -1,80 +1,113 @@
 #!/usr/bin/env bash
-# A ready-made sandbox: three demo sites on the real Docker engine, a real systemd host (PID 1 in a
-# container) with the project's units and binaries, and the reaper's audit and acting run.
-#   bash scripts/sandbox.sh          bring it up and show the reaper at work
+# A ready-made sandbox of the whole request path on one machine: three demo sites (Debian's
+# php-fpm in containers on the real Docker engine) behind nginx, systemd's waker sockets, the
+# waker, the watcher and the reaper, in a real systemd host (PID 1 in a container).
+#   bash scripts/sandbox.sh          bring it up and show a cold and a warm request, the reaper, the watcher
 #   bash scripts/sandbox.sh --down   tear it down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 host=fpm-sandbox-host
-confs=/var/lib/fpm-ondemand-sandbox/on-demand
-sites=(demo-busy demo-idle demo-asleep)
+root=/var/lib/fpm-ondemand-sandbox
+sites=(blog shop wiki)
 label=fpm-ondemand.sandbox=1
+image=fpm-ondemand-test/host:1
 
 down() {
   local ids
   ids=$(docker ps -aq --filter "label=$label" 2>/dev/null || true)
   [ -z "$ids" ] || docker rm -f -v $ids >/dev/null
-  rm -rf "$(dirname "$confs")"
+  rm -rf "$root"
   echo "sandbox removed"
 }
 if [ "${1:-}" = --down ]; then down; exit 0; fi
 
 bash scripts/setup.sh
-echo "==> building fpm-reaper (release)"
-cargo build --release --quiet -p fpm-reaper
+echo "==> building fpm-reaper, fpm-watcher, fpm-waker (release)"
+cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
 down >/dev/null
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 in_host() { docker exec "$host" "$@"; }
-
-mkdir -p "$confs"
-header() { echo "# Amount of time to pause the container after: $1"; }
-run_site() {  # name window script
-  header "$2" > "$confs/$1.conf"
-  docker run -d --init --name "$1.fpm" --label "$label" fpm-ondemand-test/busybox:1 sh -c "$3" >/dev/null
+get() {  # site vhost-kind
+  in_host curl -s -m 40 -H "Host: $1.$2" -w '   [HTTP %{http_code} in %{time_total}s]\n' http://127.0.0.1:8080/index.php
 }
-run_site demo-busy 20s 'while true; do echo "GET /index.php 200"; sleep 1; done'
-run_site demo-idle 5s 'echo "GET /index.php 200"; exec sleep infinity'
-run_site demo-asleep 5s 'exec sleep infinity'
-docker stop demo-asleep.fpm >/dev/null
-header "20" > "$confs/demo-broken.conf"     # a unit is missing: reported, the others still handled
 
-say "booting systemd in $host"
+mkdir -p "$root/on-demand" "$root/sockets" "$root/www"
+cp tests/fixtures/index.php "$root/www/"
+cp tests/fixtures/php-site.conf "$root/php-site.conf"
+cp tests/fixtures/nginx-vhosts.conf "$root/nginx.conf"
+printf 'conf_dir = "%s/on-demand"\n' "$root" > "$root/config.toml"
+for s in "${sites[@]}"; do
+  window=20m; [ "$s" = shop ] && window=5s
+  echo "# Amount of time to pause the container after: $window" > "$root/on-demand/$s.conf"
+  sed "s/SITE/$s/g" deploy/nginx/fpm-upstream.conf.template >> "$root/nginx.conf"
+  cat >> "$root/nginx.conf" <<EOT
+server {
+    listen 127.0.0.1:8080;
+    server_name $s.fast;
+    location ~ \.php\$ {
+        include fastcgi_params;
+        fastcgi_param SCRIPT_FILENAME /var/www\$fastcgi_script_name;
+        fastcgi_pass fpm_$s;
+    }
+}
+EOT
+  mkdir -p "$root/sockets/$s"
+  docker create --name "$s.fpm" --label "$label" --hostname "$s" --stop-signal SIGQUIT \
+    -v "$root/sockets/$s:/run/php-sock" -v "$root/php-site.conf:/etc/php-site.conf:ro" \
+    -v "$root/www:/var/www:ro" "$image" php-fpm8.2 -F -y /etc/php-site.conf >/dev/null
+done
+
+say "booting systemd in $host (nginx, units, binaries)"
+mounts=(-v "$root/on-demand:$root/on-demand" -v "$root/config.toml:/etc/fpm-ondemand/config.toml:ro"
+  -v "$root/sockets:/run/docker-apps" -v "$root/nginx.conf:/etc/nginx/sites-enabled/default:ro"
+  -v "$PWD/deploy/nginx/fpm-waker.conf:/etc/nginx/snippets/fpm-waker.conf:ro")
+for b in fpm-reaper fpm-watcher fpm-waker; do mounts+=(-v "$PWD/target/release/$b:/usr/local/bin/$b:ro"); done
+for u in fpm@.service fpm-waker@.socket fpm-waker@.service fpm-watcher.service; do
+  mounts+=(-v "$PWD/deploy/systemd/$u:/etc/systemd/system/$u:ro")
+done
 docker run -d --name "$host" --label "$label" --cap-add=ALL --cap-drop=SYS_RESOURCE \
   --security-opt seccomp=unconfined --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
   --tmpfs /run --tmpfs /run/lock --tmpfs /tmp --stop-signal SIGRTMIN+3 -e container=docker \
-  -v /var/run/docker.sock:/var/run/docker.sock -v "$confs:$confs" \
-  -v "$PWD/target/release/fpm-reaper:/usr/local/bin/fpm-reaper:ro" \
-  -v "$PWD/deploy/systemd/fpm@.service:/etc/systemd/system/fpm@.service:ro" \
-  fpm-ondemand-test/host:1 /lib/systemd/systemd >/dev/null
+  -v /var/run/docker.sock:/var/run/docker.sock "${mounts[@]}" "$image" /lib/systemd/systemd >/dev/null
 until in_host systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded'; do sleep 0.5; done
-printf 'conf_dir = "%s"\n' "$confs" > /tmp/fpm-sandbox-config.toml
-docker cp /tmp/fpm-sandbox-config.toml "$host:/etc/fpm-ondemand-config.toml" >/dev/null
-in_host mkdir -p /etc/fpm-ondemand
-in_host mv /etc/fpm-ondemand-config.toml /etc/fpm-ondemand/config.toml
-in_host systemctl start fpm@demo-busy.service fpm@demo-idle.service
+in_host systemctl start nginx.service fpm-watcher.service
+for s in "${sites[@]}"; do in_host systemctl start "fpm-waker@$s.socket"; done
+echo "sites: ${sites[*]} (containers created, not running: every site sleeps)"
 
-say "waiting 6 s so demo-idle passes its 5 s window"
+say "a cold request to blog: systemd wakes fpm-waker, which starts blog.fpm and proxies"
+get blog test
+say "a warm request to blog (through the waker)"
+get blog test
+say "a warm request to blog.fast (nginx upstream: php-fpm.sock first, waker socket as backup)"
+get blog fast
+say "waking shop (window 5s), then waiting 6 s"
+get shop test
 sleep 6
-say "fpm-reaper --dry-run   (audit: changes nothing)"
+say "fpm-reaper --dry-run   (the audit: changes nothing)"
 in_host fpm-reaper --dry-run || true
 say "fpm-reaper             (what cron runs: stops idle sites through systemd)"
 in_host fpm-reaper || true
-say "afterwards"
-for s in "${sites[@]}"; do
-  printf '%-12s %-26s %-9s container=%s\n' "$s" "fpm@$s.service" \
-    "$(in_host systemctl is-active "fpm@$s.service" || true)" \
-    "$(docker inspect --format '{{.State.Status}}' "$s.fpm")"
-done
+say "fpm-watcher status"
+in_host fpm-watcher status || true
+say "docker stop blog.fpm behind systemd's back; the watcher mirrors it"
+docker stop blog.fpm >/dev/null
+sleep 0.5
+in_host systemctl is-active fpm@blog.service || true
+in_host journalctl -u fpm-watcher -o cat --no-pager | tail -2
+say "and the next request to blog wakes it again"
+get blog test
 
 cat <<EOT
 
 Poke at it:
-  docker exec -it $host bash                      # a shell on the systemd host
+  docker exec $host curl -s -H 'Host: wiki.test' http://127.0.0.1:8080/index.php   # wake wiki
   docker exec $host fpm-reaper --dry-run --format json
-  docker exec $host systemctl start fpm@demo-idle.service   # wake a site, then reap it again
-  ls $confs                                       # the conf files; edit line 1 to change a window
+  docker exec $host fpm-watcher status
+  docker exec $host journalctl -u 'fpm-waker@*' -u fpm-watcher -f                 # follow the logs
+  docker exec -it $host bash                                                      # a shell on the host
+  edit $root/on-demand/*.conf (line 1 is the idle window; try "20" to see a clear error)
 Tear it down:
   bash scripts/sandbox.sh --down
 EOT

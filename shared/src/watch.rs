@@ -106,7 +106,7 @@ impl Action {
     /// What the action does, for logs and `status`.
     pub fn describe(self) -> &'static str {
         match self {
-            Action::StopWakerService => "stop the waker still waiting on a stopped container",
+            Action::StopWakerService => "stop the waker of a stopped container",
             Action::StopFpmUnit => "mark fpm unit inactive: container is not running",
             Action::StartFpmUnit => "mark fpm unit active: container runs",
             Action::RemoveStaleSocket => "remove stale php-fpm.sock",

@@ -16,33 +16,6 @@ const UNITS: [&str; 4] = [
 ];
 const BINARIES: [&str; 3] = ["fpm-waker", "fpm-watcher", "fpm-reaper"];
 
-const POOL: &str = "[global]
-error_log = /proc/self/fd/2
-daemonize = no
-[www]
-user = www-data
-group = www-data
-listen = /run/php-sock/php-fpm.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 4
-access.log = /proc/self/fd/2
-";
-
-const INDEX: &str = "<?php echo 'hello from ', gethostname(), \"\\n\";\n";
-
-/// Both nginx variants are served: `SITE.test` through the waker socket only, and `SITE.fast`
-/// through an upstream whose first server is php-fpm.sock and whose backup is the waker socket.
-const NGINX: &str = r#"server {
-    listen 127.0.0.1:8080;
-    server_name ~^(?<fpm_site>[^.]+)\.test$;
-    location ~ \.php$ {
-        set $fpm_root /var/www;
-        include /etc/nginx/snippets/fpm-waker.conf;
-    }
-}
-"#;
-
 /// A booted stack; sites are `{prefix}-{tag}`.
 pub struct Stack {
     /// Unique prefix of every name.
@@ -70,10 +43,11 @@ impl Stack {
         let prefix = unique(tag);
         let files = tempfile::tempdir().unwrap();
         let f = files.path();
-        std::fs::write(f.join("pool.conf"), POOL).unwrap();
+        let fixture = |name: &str| repo_root().join("tests/fixtures").join(name);
+        std::fs::copy(fixture("php-site.conf"), f.join("pool.conf")).unwrap();
         std::fs::create_dir(f.join("www")).unwrap();
-        std::fs::write(f.join("www/index.php"), INDEX).unwrap();
-        let mut nginx = NGINX.to_owned();
+        std::fs::copy(fixture("index.php"), f.join("www/index.php")).unwrap();
+        let mut nginx = std::fs::read_to_string(fixture("nginx-vhosts.conf")).unwrap();
         let template =
             std::fs::read_to_string(repo_root().join("deploy/nginx/fpm-upstream.conf.template"))
                 .unwrap();
