@@ -16,6 +16,19 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# live-restore: containers (the systemd test host among them) outlive a dockerd restart, which
+# the watcher's engine-restart test performs.
+mkdir -p /etc/docker
+if ! grep -q '"live-restore": *true' /etc/docker/daemon.json 2>/dev/null; then
+  [ -s /etc/docker/daemon.json ] && { echo "/etc/docker/daemon.json exists without live-restore; add \"live-restore\": true" >&2; exit 1; }
+  echo '{ "live-restore": true }' > /etc/docker/daemon.json
+fi
+if docker version >/dev/null 2>&1 && [ "$(docker info --format '{{.LiveRestoreEnabled}}')" != true ]; then
+  echo "==> restarting dockerd with live-restore"
+  kill -TERM "$(pidof dockerd)"
+  for _ in $(seq 1 60); do pidof dockerd >/dev/null || break; sleep 0.5; done
+fi
+
 if ! docker version >/dev/null 2>&1; then
   echo "==> starting dockerd (log: /var/log/dockerd.log)"
   setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &

@@ -17,3 +17,6 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --workspace
+# Restarts the Docker engine, so it runs alone, after everything else.
+echo "==> cargo test: Docker engine restart under the watcher"
+cargo test -p fpm-watcher --test engine_restart -- --ignored

@@ -163,3 +163,44 @@ impl Default for ConfDir {
 pub fn header(window: &str) -> String {
     format!("# Amount of time to pause the container after: {window}")
 }
+
+/// Stops the Docker engine, runs `while_down`, starts it again as `scripts/setup.sh` does, and
+/// waits until it answers. Containers survive only with live-restore, which setup.sh turns on.
+/// Every other test is disturbed meanwhile: only call it from a test run on its own.
+pub fn restart_engine(while_down: impl FnOnce()) {
+    let out = docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]);
+    assert_eq!(
+        out, "true",
+        "the engine runs without live-restore; run scripts/setup.sh"
+    );
+    let pid = Command::new("pidof")
+        .arg("dockerd")
+        .output()
+        .expect("pidof");
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "no dockerd process to restart");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    wait_until(Duration::from_secs(30), "dockerd to stop", || {
+        !Command::new("pidof")
+            .arg("dockerd")
+            .status()
+            .unwrap()
+            .success()
+    });
+    while_down();
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_until(Duration::from_secs(30), "dockerd to answer again", || {
+        docker_raw(&["version"]).status.success()
+    });
+}

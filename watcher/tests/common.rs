@@ -23,6 +23,16 @@ const UNITS: [&str; 4] = [
 impl Watched {
     /// Boots a host whose managed sites are `{prefix}-{tag}` for each tag (a conf each).
     pub fn boot(tag: &str, sites: &[&str]) -> Watched {
+        Watched::boot_with(tag, sites, &[], "")
+    }
+
+    /// Like [`Watched::boot`], with more mounts and config lines.
+    pub fn boot_with(
+        tag: &str,
+        sites: &[&str],
+        extra: &[(&Path, &str, bool)],
+        config_lines: &str,
+    ) -> Watched {
         let prefix = unique(tag);
         let confs = ConfDir::new();
         for s in sites {
@@ -30,7 +40,7 @@ impl Watched {
         }
         let dir = confs.path().to_str().unwrap().to_owned();
         let config = confs.path().join("fpm-ondemand.toml");
-        std::fs::write(&config, format!("conf_dir = {dir:?}\n")).unwrap();
+        std::fs::write(&config, format!("conf_dir = {dir:?}\n{config_lines}")).unwrap();
         let sockets = tempfile::tempdir().unwrap();
         let watcher = PathBuf::from(env!("CARGO_BIN_EXE_fpm-watcher"));
         let units: Vec<(PathBuf, String)> = UNITS
@@ -53,6 +63,7 @@ impl Watched {
                 .iter()
                 .map(|(outer, inner)| (outer.as_path(), inner.as_str(), true)),
         );
+        mounts.extend_from_slice(extra);
         let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
         Watched {
             prefix,
