@@ -2,7 +2,7 @@
 //! Docker engine through its socket. Removed when dropped.
 
 use crate::{docker, docker_raw, wait_until};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -126,6 +126,27 @@ pub fn container_status(name: &str) -> String {
     } else {
         "missing".to_owned()
     }
+}
+
+/// The project's units: every unit in `deploy/systemd/`, as (repository file, path in the host).
+pub const PROJECT_UNITS: [&str; 4] = [
+    "fpm@.service",
+    "fpm-waker@.socket",
+    "fpm-waker@.service",
+    "fpm-watcher.service",
+];
+
+/// Mounts that install these units of `deploy/systemd/` in the host: (repository file, path in the host).
+pub fn unit_mounts(units: &[&str]) -> Vec<(PathBuf, String)> {
+    units
+        .iter()
+        .map(|u| {
+            (
+                repo_root().join("deploy/systemd").join(u),
+                format!("/etc/systemd/system/{u}"),
+            )
+        })
+        .collect()
 }
 
 /// The repository's root folder.

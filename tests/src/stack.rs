@@ -1,19 +1,13 @@
 //! The whole request path for end-to-end tests: a systemd host running nginx with the project's
 //! units and binaries, and php-fpm site containers (Debian's php-fpm) on the real Docker engine.
 
-use crate::host::{repo_root, Mount, SystemdHost, HOST_IMAGE};
+use crate::host::{repo_root, unit_mounts, Mount, SystemdHost, HOST_IMAGE, PROJECT_UNITS};
 use crate::{docker, header, unique, ConfDir, Containers};
 use std::path::{Path, PathBuf};
 
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
 
-const UNITS: [&str; 4] = [
-    "fpm@.service",
-    "fpm-waker@.socket",
-    "fpm-waker@.service",
-    "fpm-watcher.service",
-];
 const BINARIES: [&str; 3] = ["fpm-waker", "fpm-watcher", "fpm-reaper"];
 
 /// A booted stack; sites are `{prefix}-{tag}`.
@@ -81,15 +75,7 @@ impl Stack {
                 (path, format!("/usr/local/bin/{b}"))
             })
             .collect();
-        let units: Vec<(PathBuf, String)> = UNITS
-            .iter()
-            .map(|u| {
-                (
-                    repo_root().join("deploy/systemd").join(u),
-                    format!("/etc/systemd/system/{u}"),
-                )
-            })
-            .collect();
+        let units = unit_mounts(&PROJECT_UNITS);
         let snippet = repo_root().join("deploy/nginx/fpm-waker.conf");
         let (pool, nginx_conf, dropin, config) = (
             f.join("pool.conf"),

@@ -1,7 +1,7 @@
 //! A systemd host with the watcher, its units and a conf folder, for the watcher's tests.
 #![allow(dead_code)] // each test file uses a different part
 
-use fpm_tests::host::{repo_root, SystemdHost};
+use fpm_tests::host::{unit_mounts, SystemdHost, PROJECT_UNITS};
 use fpm_tests::{header, unique, ConfDir};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -12,13 +12,6 @@ pub struct Watched {
     pub sockets: tempfile::TempDir,
     pub host: SystemdHost,
 }
-
-const UNITS: [&str; 4] = [
-    "fpm@.service",
-    "fpm-waker@.socket",
-    "fpm-waker@.service",
-    "fpm-watcher.service",
-];
 
 impl Watched {
     /// Boots a host whose managed sites are `{prefix}-{tag}` for each tag (a conf each).
@@ -43,15 +36,7 @@ impl Watched {
         std::fs::write(&config, format!("conf_dir = {dir:?}\n{config_lines}")).unwrap();
         let sockets = tempfile::tempdir().unwrap();
         let watcher = PathBuf::from(env!("CARGO_BIN_EXE_fpm-watcher"));
-        let units: Vec<(PathBuf, String)> = UNITS
-            .iter()
-            .map(|u| {
-                (
-                    repo_root().join("deploy/systemd").join(u),
-                    format!("/etc/systemd/system/{u}"),
-                )
-            })
-            .collect();
+        let units = unit_mounts(&PROJECT_UNITS);
         let mut mounts: Vec<(&Path, &str, bool)> = vec![
             (confs.path(), &dir, false),
             (&config, "/etc/fpm-ondemand/config.toml", true),

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Benchmarks: every figure beside a baseline measured in the same run on the same machine, as a
+# ratio; writes BENCHMARKS.md. Installs what it needs (scripts/setup.sh, GNU time), like the tests.
+#   bash bench/run.sh                    everything
+#   BENCH_SIZES="10 100" bash bench/run.sh   smaller reaper sizes (default "10 100 1000")
+#   BENCH_RUNS=5                          runs per figure (default 5; the 1,000-site baseline runs 3 times)
+# Benchmarks report; they never fail the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sizes=${BENCH_SIZES:-10 100 1000}
+runs=${BENCH_RUNS:-5}
+label=fpm-ondemand.bench=1
+work=/var/lib/fpm-ondemand-bench
+out=BENCHMARKS.md
+results=$(mktemp)
+
+bash scripts/setup.sh >/dev/null
+need=(); [ -x /usr/bin/time ] || need+=(time); command -v python3 >/dev/null || need+=(python3-minimal)
+if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+echo "==> building release binaries"
+cargo build --release --quiet --workspace
+reaper=target/release/fpm-reaper
+
+cleanup() {
+  local ids; ids=$(docker ps -aq --filter "label=$label")
+  [ -z "$ids" ] || docker rm -f -v $ids >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cleanup
+
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+now() { date +%s%N; }
+# stats "n1 n2 ...": median, min, max
+stats() { tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%s %s %s", m, a[1], a[NR]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.1f", a / b }'; }
+row() { echo "$*" >> "$results"; }
+
+# ---------------------------------------------------------------- 1. reaper scan
+echo "==> 1. reaper scan: fpm-reaper --dry-run vs the shell reaper"
+max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
+mkdir -p "$work/all"
+echo "    creating $max site containers (every other one running)"
+site_container() {  # N: conf and container of site benchN; odd N running, even N created
+  local name; name=$(printf 'bench%04d' "$1")
+  echo "# Amount of time to pause the container after: 20m" > "$work/all/$name.conf"
+  if [ $(($1 % 2)) = 1 ]; then
+    docker run -d --init --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 \
+      sh -c 'echo up; exec sleep infinity' >/dev/null
+  else
+    docker create --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 sleep infinity >/dev/null
+  fi
+}
+export -f site_container; export work label
+seq 1 "$max" | xargs -P 8 -n 1 bash -c 'site_container "$0"'
+row "## 1. Reaper scan (dry run), against the shell reaper"
+row ""
+row "Sites with a conf and a container, every other one running (busybox \`sleep\`, one log line). Same conf folder,"
+row "same engine, alternating runs. Wall time in ms (median, min-max of the runs); peak RSS in MB."
+row ""
+row "| sites | fpm-reaper ms | shell reaper ms | speed-up | fpm-reaper peak RSS | shell peak RSS |"
+row "| ---: | ---: | ---: | ---: | ---: | ---: |"
+for n in $sizes; do
+  d="$work/n$n"; mkdir -p "$d"
+  ls "$work/all" | sort | head -n "$n" | while read -r f; do ln -sf "$work/all/$f" "$d/$f"; done
+  rt=(); st=(); rm_=(); sm=()
+  brun=$runs; [ "$n" -ge 1000 ] && brun=3
+  for r in $(seq 1 "$runs"); do
+    t0=$(now); m=$( { /usr/bin/time -f %M "$reaper" --dry-run --format json --conf-dir "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1); t1=$(now)
+    rt+=("$(ms "$t0" "$t1")"); rm_+=("$m")
+    if [ "$r" -le "$brun" ]; then
+      t0=$(now); m=$( { /usr/bin/time -f %M bash bench/shell-reaper.sh "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1); t1=$(now)
+      st+=("$(ms "$t0" "$t1")"); sm+=("$m")
+    fi
+  done
+  read -r rmed rmin rmax <<<"$(stats "${rt[*]}")"
+  read -r smed smin smax <<<"$(stats "${st[*]}")"
+  read -r rmem _ _ <<<"$(stats "${rm_[*]}")"
+  read -r smem _ _ <<<"$(stats "${sm[*]}")"
+  echo "    $n sites: fpm-reaper ${rmed} ms, shell ${smed} ms"
+  row "| $n | $rmed ($rmin-$rmax) | $smed ($smin-$smax) | $(ratio "$smed" "$rmed")x | $(awk -v k="$rmem" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$smem" 'BEGIN{printf "%.1f", k/1024}') |"
+done
+
+echo "    one container logging 500 MB inside its window"
+docker rm -f -v bench0001.fpm >/dev/null
+docker run -d --init --label "$label" --name bench0001.fpm fpm-ondemand-test/busybox:1 \
+  sh -c 'l=$(printf %01023d 0); yes "$l" | head -c 524288000; echo LAST; exec sleep infinity' >/dev/null
+until [ "$(docker logs --tail 1 bench0001.fpm 2>&1)" = LAST ]; do sleep 1; done
+d="$work/big"; mkdir -p "$d"; ln -sf "$work/all/bench0001.conf" "$d/"
+rmem=$( { /usr/bin/time -f %M "$reaper" --dry-run --conf-dir "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+t0=$(now); smem=$( { /usr/bin/time -f %M bash bench/shell-reaper.sh "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1); t1=$(now)
+row ""
+row "Peak memory with one container that logged 500 MB inside its window: fpm-reaper $(awk -v k="$rmem" 'BEGIN{printf "%.1f", k/1024}') MB,"
+row "shell reaper $(awk -v k="$smem" 'BEGIN{printf "%.1f", k/1024}') MB (its \`docker logs --since\` read the whole window, $(ms "$t0" "$t1") ms)."
+row ""
+docker rm -f -v $(docker ps -aq --filter "label=$label") >/dev/null
+
+# ---------------------------------------------------------------- 2-4. the request path
+echo "==> bringing up the sandbox stack (scripts/sandbox.sh) for the request-path figures"
+bash scripts/sandbox.sh >/dev/null 2>&1
+host=fpm-sandbox-host
+in_host() { docker exec "$host" "$@"; }
+sock=/var/lib/fpm-ondemand-sandbox/sockets/wiki/php-fpm.sock
+
+echo "==> 3. cold start"
+cold=(); alone=(); seed=()
+for r in $(seq 1 "$runs"); do
+  in_host systemctl stop fpm-waker@wiki.service fpm@wiki.service 2>/dev/null
+  t=$(in_host curl -s -o /dev/null -w '%{time_starttransfer}' -H 'Host: wiki.test' http://127.0.0.1:8080/index.php)
+  cold+=("$(awk -v t="$t" 'BEGIN{printf "%d", t*1000}')")
+  in_host systemctl stop fpm-waker@wiki.service fpm@wiki.service 2>/dev/null
+  # docker start to php-fpm.sock accepting, alone (connect attempts every millisecond)
+  t0=$(now); docker start wiki.fpm >/dev/null
+  until python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$sock" 2>/dev/null; do sleep 0.001; done
+  t1=$(now); alone+=("$(ms "$t0" "$t1")")
+  docker stop wiki.fpm >/dev/null
+  # the seed-style wait loop
+  t0=$(now); docker start wiki.fpm >/dev/null
+  until [ -S "$sock" ]; do sleep 0.1; done
+  t1=$(now); seed+=("$(ms "$t0" "$t1")")
+  docker stop wiki.fpm >/dev/null
+done
+read -r cmed cmin cmax <<<"$(stats "${cold[*]}")"
+read -r amed amin amax <<<"$(stats "${alone[*]}")"
+read -r smed smin smax <<<"$(stats "${seed[*]}")"
+row "## 3. Cold start"
+row ""
+row "Request to a stopped site through nginx and the waker, to its first response byte; beside the same"
+row "container's \`docker start\` to php-fpm.sock accepting, measured alone, and the seed-style wait loop"
+row "(\`until [ -S sock ]; do sleep 0.1; done\`, which also only sees the file, not a listening socket). ms, median (min-max)."
+row ""
+row "| path | ms |"
+row "| --- | ---: |"
+row "| cold request, first byte (fpm-ondemand) | $cmed ($cmin-$cmax) |"
+row "| docker start to socket accepting, alone (baseline) | $amed ($amin-$amax) |"
+row "| seed-style wait loop | $smed ($smin-$smax) |"
+row ""
+row "Difference to the baseline at the median: $(awk -v a="$cmed" -v b="$amed" 'BEGIN{print a-b}') ms (target under 10 ms)."
+row ""
+
+echo "==> 4. watcher reaction and memory"
+react=()
+for r in $(seq 1 "$runs"); do
+  in_host curl -s -o /dev/null -H 'Host: wiki.test' http://127.0.0.1:8080/index.php
+  sleep 0.3
+  since=$(date +%s)
+  docker stop wiki.fpm >/dev/null
+  die=$(docker events --since "$since" --until "$(date +%s.%N)" --filter container=wiki.fpm --filter event=die --format '{{.TimeNano}}' | tail -1)
+  for _ in $(seq 1 50); do
+    line=$(in_host journalctl -u fpm-watcher -o short-iso-precise --no-pager --since "@$since" | grep 'mark fpm unit inactive' | grep 'site=wiki' | tail -1 || true)
+    [ -n "$line" ] && break; sleep 0.1
+  done
+  done_ns=$(date -d "$(echo "$line" | awk '{print $1}')" +%s%N)
+  react+=("$(awk -v a="$die" -v b="$done_ns" 'BEGIN{printf "%.1f", (b-a)/1e6}')")
+done
+read -r wmed wmin wmax <<<"$(stats "${react[*]}")"
+in_host curl -s -o /dev/null -H 'Host: wiki.test' http://127.0.0.1:8080/index.php
+wrss=$(in_host ps -o rss= -C fpm-watcher | head -1)
+krss=$(in_host ps -o rss= -C fpm-waker | head -1)
+row "## 4. Watcher reaction and memory"
+row ""
+row "Out-of-band \`docker stop\` (Docker's die event) to \`fpm@SITE.service\` marked inactive (the watcher's log"
+row "line; journal time, microsecond precision): $wmed ms median ($wmin-$wmax) over $runs runs (target under 50 ms)."
+row ""
+row "Resident memory: fpm-watcher $((wrss / 1024)) MB ($wrss kB), an idle fpm-waker $((krss / 1024)) MB ($krss kB)."
+row ""
+bash scripts/sandbox.sh --down >/dev/null
+
+# ---------------------------------------------------------------- report
+{
+  echo "# Benchmarks"
+  echo
+  echo "Made by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB,"
+  echo "$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), Docker $(docker version --format '{{.Server.Version}}'),"
+  echo "release build. Each figure stands beside a baseline measured in the same run on the same machine."
+  echo
+  cat "$results"
+  echo "## 2. Warm request path (wrk through nginx)"
+  echo
+  echo "Not measured yet: needs wrk in the host image; see the open benchmark issue."
+} > "$out"
+echo "==> wrote $out"
+cat "$out"
