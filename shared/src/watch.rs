@@ -90,7 +90,8 @@ pub struct SiteView {
 /// One change to bring a site back to agreement, in the order they are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
-    /// The container is gone but the waker still waits on it: stop `fpm-waker@SITE.service`.
+    /// The container died behind systemd's back while its unit was active, and a waker still
+    /// serves it: stop `fpm-waker@SITE.service`.
     StopWakerService,
     /// The container stopped behind systemd's back: stop `fpm@SITE.service` (its stop is a no-op now).
     StopFpmUnit,
@@ -129,11 +130,9 @@ pub fn diff(view: &SiteView) -> Vec<Action> {
         (UnitState::Inactive | UnitState::Failed, true, _) => actions.push(Action::StartFpmUnit),
         _ => {}
     }
-    let fpm_settled = matches!(
-        view.fpm_unit,
-        UnitState::Active | UnitState::Inactive | UnitState::Failed
-    );
-    if down && fpm_settled && view.waker_service == UnitState::Active {
+    // Only a container that died while its unit was active leaves a waker waiting on it: with the
+    // unit inactive, an active waker is one that is about to start the site.
+    if down && view.fpm_unit == UnitState::Active && view.waker_service == UnitState::Active {
         actions.push(Action::StopWakerService);
     }
     if down && view.fpm_socket == SocketState::Stale {

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
 
+/// The waker's start timeout in the test host (the unit's default is 30 s).
+pub const TEST_START_TIMEOUT: &str = "5s";
+
 const BINARIES: [&str; 3] = ["fpm-waker", "fpm-watcher", "fpm-reaper"];
 
 /// A booted stack; sites are `{prefix}-{tag}`.
@@ -56,7 +59,7 @@ impl Stack {
         }
         std::fs::write(f.join("nginx.conf"), nginx).unwrap();
         let dropin = format!(
-            "[Service]\nExecStart=\nExecStart=/usr/local/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} %i\n"
+            "[Service]\nExecStart=\nExecStart=/usr/local/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} --start-timeout {TEST_START_TIMEOUT} %i\n"
         );
         std::fs::write(f.join("waker-test.conf"), dropin).unwrap();
         let dir = confs.path().to_str().unwrap().to_owned();
@@ -198,6 +201,22 @@ impl Stack {
             .lines()
             .map(|l| l.trim().parse().unwrap_or(0))
             .collect()
+    }
+
+    /// Puts a busybox container that never creates php-fpm.sock in place of a site's container.
+    pub fn replace_with_silent_container(&mut self, name: &str) {
+        self.containers.track(name);
+        docker(&[
+            "create",
+            "--name",
+            name,
+            "--label",
+            crate::TEST_LABEL,
+            "--init",
+            crate::TEST_IMAGE,
+            "sleep",
+            "3600",
+        ]);
     }
 
     /// The folder holding the pool and nginx files of this stack.

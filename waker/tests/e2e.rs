@@ -94,6 +94,13 @@ fn a_site_stopped_out_of_band_recovers_through_the_watcher() {
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
     let unit = format!("fpm@{}.service", s.site("a"));
     assert_eq!(s.get("a", "test").0, 200);
+    // The watcher saw the waker start while the site was still down: it must leave it alone.
+    let waker = format!("fpm-waker@{}.service", s.site("a"));
+    assert_eq!(
+        s.host.active_state(&waker),
+        "active",
+        "the waker serves until its idle timeout"
+    );
     docker(&["stop", &format!("{}.fpm", s.site("a"))]);
     wait_until(
         Duration::from_secs(2),
@@ -101,6 +108,17 @@ fn a_site_stopped_out_of_band_recovers_through_the_watcher() {
         || s.host.active_state(&unit) == "inactive",
     );
     let (code, body) = s.get("a", "test");
+    eprintln!(
+        "DEBUG {}",
+        s.host.ok(&[
+            "journalctl",
+            "--no-pager",
+            "-o",
+            "short-precise",
+            "-u",
+            &unit
+        ])
+    );
     assert_eq!(code, 200, "{body}");
 }
 
@@ -131,10 +149,23 @@ fn requests_racing_repeated_reaper_stops_all_get_200() {
     let codes = String::from_utf8_lossy(&out.stdout).into_owned();
     let codes: Vec<&str> = codes.lines().collect();
     assert_eq!(codes.len(), 64, "{codes:?}");
-    assert!(
-        codes.iter().all(|c| *c == "200"),
-        "every request gets a 200: {codes:?}"
-    );
+    if !codes.iter().all(|c| *c == "200") {
+        let units = [
+            format!("fpm-waker@{site}.service"),
+            format!("fpm@{site}.service"),
+        ];
+        let journal = s.host.ok(&[
+            "journalctl",
+            "--no-pager",
+            "-o",
+            "short-precise",
+            "-u",
+            &units[0],
+            "-u",
+            &units[1],
+        ]);
+        panic!("every request gets a 200: {codes:?}\n{journal}");
+    }
     let since_boot = s.host.ok(&[
         "journalctl",
         "--no-pager",
@@ -233,4 +264,55 @@ fn the_waker_refuses_to_run_without_a_socket_from_systemd() {
         err.contains("LISTEN_FDS") && err.contains("fpm-waker@SITE.socket"),
         "{err}"
     );
+}
+
+#[test]
+fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
+    require_docker();
+    let mut s = Stack::boot("timeout", &["a"], "20m", bin());
+    // The container starts, but nothing ever listens on php-fpm.sock.
+    let container = format!("{}.fpm", s.site("a"));
+    docker(&["rm", &container]);
+    s.replace_with_silent_container(&container);
+    let started = std::time::Instant::now();
+    let (code, _) = s.get("a", "test");
+    let took = started.elapsed();
+    assert_eq!(code, 502);
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(15),
+        "502 after the 5 s start timeout, not {took:?}"
+    );
+    let journal = s.host.ok(&[
+        "journalctl",
+        "--no-pager",
+        "-o",
+        "cat",
+        "-u",
+        &format!("fpm-waker@{}.service", s.site("a")),
+    ]);
+    assert!(
+        journal.contains("did not accept a connection within 5s"),
+        "the log says why:\n{journal}"
+    );
+}
+
+#[test]
+fn starts_queued_behind_running_stops_do_not_hit_a_start_limit() {
+    require_docker();
+    let s = Stack::boot("limit", &["a"], "20m", bin());
+    let unit = format!("fpm@{}.service", s.site("a"));
+    // A start requested while the reaper's stop still runs, over and over: as requests racing
+    // repeated reaper stops do. systemd's default start limit fails this within a few rounds.
+    s.host.ok(&["systemctl", "start", &unit]);
+    for round in 0..8 {
+        s.host.ok(&["systemctl", "stop", "--no-block", &unit]);
+        let out = s.host.exec(&["systemctl", "start", &unit]);
+        assert!(
+            out.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (code, body) = s.get("a", "test");
+    assert_eq!(code, 200, "{body}");
 }
