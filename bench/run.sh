@@ -63,7 +63,7 @@ row "| sites | fpm-reaper ms | shell reaper ms | speed-up | fpm-reaper peak RSS 
 row "| ---: | ---: | ---: | ---: | ---: | ---: |"
 for n in $sizes; do
   d="$work/n$n"; mkdir -p "$d"
-  ls "$work/all" | sort | head -n "$n" | while read -r f; do ln -sf "$work/all/$f" "$d/$f"; done
+  ls "$work/all" | sort | sed -n "1,${n}p" | while read -r f; do ln -sf "$work/all/$f" "$d/$f"; done
   rt=(); st=(); rm_=(); sm=()
   brun=$runs; [ "$n" -ge 1000 ] && brun=3
   for r in $(seq 1 "$runs"); do
@@ -156,8 +156,8 @@ for r in $(seq 1 "$runs"); do
 done
 read -r wmed wmin wmax <<<"$(stats "${react[*]}")"
 in_host curl -s -o /dev/null -H 'Host: wiki.test' http://127.0.0.1:8080/index.php
-wrss=$(in_host ps -o rss= -C fpm-watcher | head -1)
-krss=$(in_host ps -o rss= -C fpm-waker | head -1)
+wrss=$(in_host ps -o rss= -C fpm-watcher | head -1 || true); wrss=${wrss:-0}
+krss=$(in_host ps -o rss= -C fpm-waker | head -1 || true); krss=${krss:-0}
 row "## 4. Watcher reaction and memory"
 row ""
 row "Out-of-band \`docker stop\` (Docker's die event) to \`fpm@SITE.service\` marked inactive (the watcher's log"

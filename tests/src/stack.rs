@@ -155,6 +155,25 @@ impl Stack {
         format!("{}-{tag}", self.prefix)
     }
 
+    /// A unit of the site: `fpm@`, `fpm-waker@` and the suffix, e.g. `unit("fpm@", "a", "service")`.
+    pub fn unit(&self, template: &str, tag: &str, suffix: &str) -> String {
+        format!("{template}{}.{suffix}", self.site(tag))
+    }
+
+    /// The site's container name.
+    pub fn container(&self, tag: &str) -> String {
+        format!("{}.fpm", self.site(tag))
+    }
+
+    /// The journal of these units in the host, as text (with precise timestamps).
+    pub fn journal(&self, units: &[&str]) -> String {
+        let mut args = vec!["journalctl", "--no-pager", "-o", "short-precise"];
+        for u in units {
+            args.extend_from_slice(&["-u", u]);
+        }
+        self.host.ok(&args)
+    }
+
     /// GET /index.php of the site through nginx, by vhost (`test` = waker only, `fast` = upstream
     /// with backup): the status code and body, as curl in the host sees them.
     pub fn get(&self, tag: &str, vhost: &str) -> (u16, String) {

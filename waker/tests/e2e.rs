@@ -15,7 +15,7 @@ fn bin() -> &'static Path {
 fn a_first_request_to_a_stopped_site_is_answered_by_php() {
     require_docker();
     let s = Stack::boot("cold", &["a"], "20m", bin());
-    let container = format!("{}.fpm", s.site("a"));
+    let container = s.container("a");
     assert_eq!(container_status(&container), "created", "the site sleeps");
     let (code, body) = s.get("a", "test");
     assert_eq!(
@@ -24,7 +24,7 @@ fn a_first_request_to_a_stopped_site_is_answered_by_php() {
     );
     assert_eq!(container_status(&container), "running");
     assert_eq!(
-        s.host.active_state(&format!("fpm@{}.service", s.site("a"))),
+        s.host.active_state(&s.unit("fpm@", "a", "service")),
         "active"
     );
     let (code, _) = s.get("a", "test");
@@ -65,17 +65,14 @@ fn a_burst_of_50_first_requests_all_succeed_with_one_start() {
     let codes = s.get_parallel("a", 50);
     assert_eq!(codes.len(), 50);
     assert!(codes.iter().all(|c| *c == 200), "{codes:?}");
-    assert_eq!(starts(&format!("{}.fpm", s.site("a")), &since), 1);
+    assert_eq!(starts(&s.container("a"), &since), 1);
 }
 
 #[test]
 fn the_reaper_stops_an_idle_site_and_the_next_request_starts_it_again() {
     require_docker();
     let s = Stack::boot("reap", &["a"], "1s", bin());
-    let (unit, container) = (
-        format!("fpm@{}.service", s.site("a")),
-        format!("{}.fpm", s.site("a")),
-    );
+    let (unit, container) = (s.unit("fpm@", "a", "service"), s.container("a"));
     assert_eq!(s.get("a", "test").0, 200);
     std::thread::sleep(Duration::from_millis(1500));
     let report = s.host.ok(&["fpm-reaper", "--format", "json"]);
@@ -92,33 +89,22 @@ fn a_site_stopped_out_of_band_recovers_through_the_watcher() {
     require_docker();
     let s = Stack::boot("oob", &["a"], "20m", bin());
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
-    let unit = format!("fpm@{}.service", s.site("a"));
+    let unit = s.unit("fpm@", "a", "service");
     assert_eq!(s.get("a", "test").0, 200);
     // The watcher saw the waker start while the site was still down: it must leave it alone.
-    let waker = format!("fpm-waker@{}.service", s.site("a"));
+    let waker = s.unit("fpm-waker@", "a", "service");
     assert_eq!(
         s.host.active_state(&waker),
         "active",
         "the waker serves until its idle timeout"
     );
-    docker(&["stop", &format!("{}.fpm", s.site("a"))]);
+    docker(&["stop", &s.container("a")]);
     wait_until(
         Duration::from_secs(2),
         "the watcher to mark the unit inactive",
         || s.host.active_state(&unit) == "inactive",
     );
     let (code, body) = s.get("a", "test");
-    eprintln!(
-        "DEBUG {}",
-        s.host.ok(&[
-            "journalctl",
-            "--no-pager",
-            "-o",
-            "short-precise",
-            "-u",
-            &unit
-        ])
-    );
     assert_eq!(code, 200, "{body}");
 }
 
@@ -150,30 +136,13 @@ fn requests_racing_repeated_reaper_stops_all_get_200() {
     let codes: Vec<&str> = codes.lines().collect();
     assert_eq!(codes.len(), 64, "{codes:?}");
     if !codes.iter().all(|c| *c == "200") {
-        let units = [
-            format!("fpm-waker@{site}.service"),
-            format!("fpm@{site}.service"),
-        ];
-        let journal = s.host.ok(&[
-            "journalctl",
-            "--no-pager",
-            "-o",
-            "short-precise",
-            "-u",
-            &units[0],
-            "-u",
-            &units[1],
+        let journal = s.journal(&[
+            &s.unit("fpm-waker@", "a", "service"),
+            &s.unit("fpm@", "a", "service"),
         ]);
         panic!("every request gets a 200: {codes:?}\n{journal}");
     }
-    let since_boot = s.host.ok(&[
-        "journalctl",
-        "--no-pager",
-        "-o",
-        "cat",
-        "-u",
-        &format!("fpm@{site}.service"),
-    ]);
+    let since_boot = s.journal(&[&s.unit("fpm@", "a", "service")]);
     let stops = since_boot.matches("Deactivated successfully").count();
     assert!(
         stops >= 3,
@@ -185,7 +154,7 @@ fn requests_racing_repeated_reaper_stops_all_get_200() {
 fn the_upstream_variant_skips_the_waker_when_warm_and_falls_back_when_asleep() {
     require_docker();
     let s = Stack::boot("upstream", &["a"], "20m", bin());
-    let waker = format!("fpm-waker@{}.service", s.site("a"));
+    let waker = s.unit("fpm-waker@", "a", "service");
     let (code, body) = s.get("a", "fast");
     assert_eq!(code, 200, "a cold request falls back to the waker: {body}");
     wait_until(Duration::from_secs(10), "the idle waker to exit", || {
@@ -206,8 +175,8 @@ fn the_waker_exits_when_idle_and_systemd_listens_again() {
     require_docker();
     let s = Stack::boot("idle", &["a"], "20m", bin());
     let (waker, socket) = (
-        format!("fpm-waker@{}.service", s.site("a")),
-        format!("fpm-waker@{}.socket", s.site("a")),
+        s.unit("fpm-waker@", "a", "service"),
+        s.unit("fpm-waker@", "a", "socket"),
     );
     assert_eq!(s.get("a", "test").0, 200);
     assert_eq!(s.host.active_state(&waker), "active");
@@ -228,7 +197,7 @@ fn the_waker_exits_when_idle_and_systemd_listens_again() {
 fn a_site_that_cannot_start_gets_a_quick_502() {
     require_docker();
     let s = Stack::boot("nostart", &["a"], "20m", bin());
-    docker(&["rm", &format!("{}.fpm", s.site("a"))]);
+    docker(&["rm", &s.container("a")]);
     let started = std::time::Instant::now();
     let (code, _) = s.get("a", "test");
     assert_eq!(code, 502);
@@ -237,14 +206,7 @@ fn a_site_that_cannot_start_gets_a_quick_502() {
         "no hang: {:?}",
         started.elapsed()
     );
-    let journal = s.host.ok(&[
-        "journalctl",
-        "--no-pager",
-        "-o",
-        "cat",
-        "-u",
-        &format!("fpm-waker@{}.service", s.site("a")),
-    ]);
+    let journal = s.journal(&[&s.unit("fpm-waker@", "a", "service")]);
     assert!(
         journal.contains("cannot reach php-fpm") && journal.contains("fpm@"),
         "{journal}"
@@ -271,7 +233,7 @@ fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
     require_docker();
     let mut s = Stack::boot("timeout", &["a"], "20m", bin());
     // The container starts, but nothing ever listens on php-fpm.sock.
-    let container = format!("{}.fpm", s.site("a"));
+    let container = s.container("a");
     docker(&["rm", &container]);
     s.replace_with_silent_container(&container);
     let started = std::time::Instant::now();
@@ -282,14 +244,7 @@ fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
         took >= Duration::from_secs(4) && took < Duration::from_secs(15),
         "502 after the 5 s start timeout, not {took:?}"
     );
-    let journal = s.host.ok(&[
-        "journalctl",
-        "--no-pager",
-        "-o",
-        "cat",
-        "-u",
-        &format!("fpm-waker@{}.service", s.site("a")),
-    ]);
+    let journal = s.journal(&[&s.unit("fpm-waker@", "a", "service")]);
     assert!(
         journal.contains("did not accept a connection within 5s"),
         "the log says why:\n{journal}"
@@ -300,7 +255,7 @@ fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
 fn starts_queued_behind_running_stops_do_not_hit_a_start_limit() {
     require_docker();
     let s = Stack::boot("limit", &["a"], "20m", bin());
-    let unit = format!("fpm@{}.service", s.site("a"));
+    let unit = s.unit("fpm@", "a", "service");
     // A start requested while the reaper's stop still runs, over and over: as requests racing
     // repeated reaper stops do. systemd's default start limit fails this within a few rounds.
     s.host.ok(&["systemctl", "start", &unit]);
