@@ -22,15 +22,18 @@ echo "==> building release binaries"
 cargo build --release --quiet --workspace
 reaper=target/release/fpm-reaper
 
+# Removes the benchmark's containers, in parallel (one by one, 1,000 take half an hour).
+remove_all() { docker ps -aq --filter "label=$label" | xargs -r -P 16 -n 10 docker rm -f -v >/dev/null 2>&1 || true; }
 cleanup() {
-  local ids; ids=$(docker ps -aq --filter "label=$label")
-  [ -z "$ids" ] || docker rm -f -v $ids >/dev/null
+  remove_all
   rm -rf "$work"
 }
 trap cleanup EXIT
 cleanup
 
 ms() { echo $(( ($2 - $1) / 1000000 )); }
+# peak_kb CMD...: runs CMD (output discarded) and prints its peak resident memory in kB (GNU time)
+peak_kb() { local f; f=$(mktemp); /usr/bin/time -f %M -o "$f" "$@" >/dev/null 2>&1 || true; tail -1 "$f"; rm -f "$f"; }
 now() { date +%s%N; }
 # stats "n1 n2 ...": median, min, max
 stats() { tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%s %s %s", m, a[1], a[NR]}'; }
@@ -46,10 +49,10 @@ site_container() {  # N: conf and container of site benchN; odd N running, even 
   local name; name=$(printf 'bench%04d' "$1")
   echo "# Amount of time to pause the container after: 20m" > "$work/all/$name.conf"
   if [ $(($1 % 2)) = 1 ]; then
-    docker run -d --init --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 \
+    docker run -d --init --network none --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 \
       sh -c 'echo up; exec sleep infinity' >/dev/null
   else
-    docker create --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 sleep infinity >/dev/null
+    docker create --network none --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 sleep infinity >/dev/null
   fi
 }
 export -f site_container; export work label
@@ -67,10 +70,10 @@ for n in $sizes; do
   rt=(); st=(); rm_=(); sm=()
   brun=$runs; [ "$n" -ge 1000 ] && brun=3
   for r in $(seq 1 "$runs"); do
-    t0=$(now); m=$( { /usr/bin/time -f %M "$reaper" --dry-run --format json --conf-dir "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1); t1=$(now)
+    t0=$(now); m=$(peak_kb "$reaper" --dry-run --format json --conf-dir "$d"); t1=$(now)
     rt+=("$(ms "$t0" "$t1")"); rm_+=("$m")
     if [ "$r" -le "$brun" ]; then
-      t0=$(now); m=$( { /usr/bin/time -f %M bash bench/shell-reaper.sh "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1); t1=$(now)
+      t0=$(now); m=$(peak_kb bash bench/shell-reaper.sh "$d"); t1=$(now)
       st+=("$(ms "$t0" "$t1")"); sm+=("$m")
     fi
   done
@@ -88,13 +91,13 @@ docker run -d --init --label "$label" --name bench0001.fpm fpm-ondemand-test/bus
   sh -c 'l=$(printf %01023d 0); yes "$l" | head -c 524288000; echo LAST; exec sleep infinity' >/dev/null
 until [ "$(docker logs --tail 1 bench0001.fpm 2>&1)" = LAST ]; do sleep 1; done
 d="$work/big"; mkdir -p "$d"; ln -sf "$work/all/bench0001.conf" "$d/"
-rmem=$( { /usr/bin/time -f %M "$reaper" --dry-run --conf-dir "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-t0=$(now); smem=$( { /usr/bin/time -f %M bash bench/shell-reaper.sh "$d" >/dev/null 2>/dev/null; } 2>&1 | tail -1); t1=$(now)
+rmem=$(peak_kb "$reaper" --dry-run --conf-dir "$d")
+t0=$(now); smem=$(peak_kb bash bench/shell-reaper.sh "$d"); t1=$(now)
 row ""
 row "Peak memory with one container that logged 500 MB inside its window: fpm-reaper $(awk -v k="$rmem" 'BEGIN{printf "%.1f", k/1024}') MB,"
 row "shell reaper $(awk -v k="$smem" 'BEGIN{printf "%.1f", k/1024}') MB (its \`docker logs --since\` read the whole window, $(ms "$t0" "$t1") ms)."
 row ""
-docker rm -f -v $(docker ps -aq --filter "label=$label") >/dev/null
+remove_all
 
 # ---------------------------------------------------------------- 2-4. the request path
 echo "==> bringing up the sandbox stack (scripts/sandbox.sh) for the request-path figures"
