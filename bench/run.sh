@@ -182,6 +182,8 @@ bash scripts/sandbox.sh --down >/dev/null
   echo "## 2. Warm request path (wrk through nginx)"
   echo
   echo "Not measured yet: needs wrk in the host image; see the open benchmark issue."
+  echo
+  cat bench/reading.md
 } > "$out"
 echo "==> wrote $out"
 cat "$out"
