@@ -137,7 +137,7 @@ impl Report {
             row.push(s.reason.clone());
             rows.push(row);
         }
-        let mut out = table(&rows);
+        let mut out = fpm_shared::table::aligned(&rows);
         let count = |v| self.sites.iter().filter(|s| s.decision == v).count();
         let _ = writeln!(
             out,
@@ -150,32 +150,6 @@ impl Report {
         );
         out
     }
-}
-
-/// Left-aligns columns; the last column is not padded.
-fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|v| v.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                out.push_str(cell);
-            } else {
-                let _ = write!(out, "{cell:<w$}  ", w = widths[c]);
-            }
-        }
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod logging;
 pub mod site;
 pub mod sockets;
 pub mod systemd;
+pub mod table;
 pub mod watch;
 
 pub use conf::{ConfError, SiteConf};

@@ -57,25 +57,7 @@ pub fn status_table(rows: &[StatusRow]) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..cells[0].len())
-        .map(|c| {
-            cells
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in &cells {
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                let _ = writeln!(out, "{cell}");
-            } else {
-                let _ = write!(out, "{cell:<w$}  ", w = widths[c]);
-            }
-        }
-    }
+    let mut out = fpm_shared::table::aligned(&cells);
     let bad = rows.iter().filter(|r| !r.to_fix.is_empty()).count();
     let _ = writeln!(out, "{} sites, {bad} inconsistent", rows.len());
     out

@@ -1,0 +1,47 @@
+//! Aligned text tables for the operators' commands (`fpm-reaper`'s report, `fpm-watcher status`).
+
+use std::fmt::Write as _;
+
+/// Left-aligns each column to its widest cell, two spaces apart; the last column is not padded.
+/// Every row ends with a newline.
+pub fn aligned(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                out.push_str(cell);
+            } else {
+                let _ = write!(out, "{cell:<w$}  ", w = widths[c]);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_to_the_widest_cell_and_the_last_is_not_padded() {
+        let rows = vec![
+            vec!["SITE".into(), "STATE".into(), "WHY".into()],
+            vec!["a-long-site".into(), "ok".into(), "fine".into()],
+        ];
+        assert_eq!(
+            aligned(&rows),
+            "SITE         STATE  WHY\na-long-site  ok     fine\n"
+        );
+    }
+}
