@@ -42,17 +42,7 @@ for s in "${sites[@]}"; do
   window=20m; [ "$s" = shop ] && window=5s
   echo "# Amount of time to pause the container after: $window" > "$root/on-demand/$s.conf"
   sed "s/SITE/$s/g" deploy/nginx/fpm-upstream.conf.template >> "$root/nginx.conf"
-  cat >> "$root/nginx.conf" <<EOT
-server {
-    listen 127.0.0.1:8080;
-    server_name $s.fast;
-    location ~ \.php\$ {
-        include fastcgi_params;
-        fastcgi_param SCRIPT_FILENAME /var/www\$fastcgi_script_name;
-        fastcgi_pass fpm_$s;
-    }
-}
-EOT
+  sed "s/SITE/$s/g" tests/fixtures/nginx-fast-vhost.conf.template >> "$root/nginx.conf"
   mkdir -p "$root/sockets/$s"
   docker create --name "$s.fpm" --label "$label" --hostname "$s" --stop-signal SIGQUIT \
     -v "$root/sockets/$s:/run/php-sock" -v "$root/php-site.conf:/etc/php-site.conf:ro" \

@@ -48,14 +48,13 @@ impl Stack {
         let template =
             std::fs::read_to_string(repo_root().join("deploy/nginx/fpm-upstream.conf.template"))
                 .unwrap();
+        let vhost = std::fs::read_to_string(fixture("nginx-fast-vhost.conf.template")).unwrap();
         let confs = ConfDir::new();
         for s in sites {
             let site = format!("{prefix}-{s}");
             confs.add(&site, &header(window));
             nginx.push_str(&template.replace("SITE", &site));
-            nginx.push_str(&format!(
-                "server {{\n    listen 127.0.0.1:8080;\n    server_name {site}.fast;\n    location ~ \\.php$ {{\n        include fastcgi_params;\n        fastcgi_param SCRIPT_FILENAME /var/www$fastcgi_script_name;\n        fastcgi_connect_timeout 35s;\n        fastcgi_pass fpm_{site};\n    }}\n}}\n"
-            ));
+            nginx.push_str(&vhost.replace("SITE", &site));
         }
         std::fs::write(f.join("nginx.conf"), nginx).unwrap();
         let dropin = format!(
