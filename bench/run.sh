@@ -106,6 +106,53 @@ host=fpm-sandbox-host
 in_host() { docker exec "$host" "$@"; }
 sock=/var/lib/fpm-ondemand-sandbox/sockets/wiki/php-fpm.sock
 
+echo "==> 2. warm request path (wrk)"
+warm_secs=${BENCH_WARM_SECONDS:-10}
+cat bench/warm/nginx-warm.conf >> /var/lib/fpm-ondemand-sandbox/nginx.conf
+for u in fpm-bench-proxyd.socket fpm-bench-proxyd.service; do docker cp "bench/warm/$u" "$host:/etc/systemd/system/$u"; done
+in_host systemctl daemon-reload
+in_host systemctl start fpm-bench-proxyd.socket
+in_host systemctl reload nginx
+# wrk_run VHOST: "requests/s p50-ms p99-ms errors" of one wrk run through nginx
+wrk_run() {
+  in_host wrk -t2 -c16 -d"${warm_secs}s" --latency -H "Host: $1" http://127.0.0.1:8080/index.php | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
+    /Non-2xx/ { err += $NF } /Socket errors/ { err += 1 }
+    END { printf "%d %.3f %.3f %d", rps, p50, p99, err }'
+}
+variants=(direct test proxyd fast)
+declare -A wrps wp50 wp99 werr
+for v in "${variants[@]}"; do  # warm every path (the waker and the proxy start on first use)
+  in_host curl -s -o /dev/null -m 40 -H "Host: wiki.$v" http://127.0.0.1:8080/index.php
+done
+for r in $(seq 1 "$runs"); do
+  for v in "${variants[@]}"; do
+    read -r rps p50 p99 err <<<"$(wrk_run "wiki.$v")"
+    wrps[$v]+="$rps "; wp50[$v]+="$p50 "; wp99[$v]+="$p99 "; werr[$v]=$(( ${werr[$v]:-0} + err ))
+  done
+  echo "    run $r: $(for v in "${variants[@]}"; do printf '%s ' "$v=$(echo ${wrps[$v]} | awk '{print $NF}')/s"; done)"
+done
+read -r drps _ _ <<<"$(stats "${wrps[direct]}")"
+read -r dp50 _ _ <<<"$(stats "${wp50[direct]}")"
+row "## 2. Warm request path (wrk through nginx)"
+row ""
+row "wrk (2 threads, 16 connections, ${warm_secs} s a run, $runs runs per path, paths alternating) through nginx to"
+row "site wiki's php-fpm container (4 static children, \`index.php\` echoes one line), all on this machine."
+row "Requests per second and latency: median of the runs (min-max). Ratios against (a)."
+row ""
+row "| path | requests/s | vs (a) | p50 ms | p50 added | p99 ms | failed requests |"
+row "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+declare -A wname=([direct]="(a) php-fpm.sock directly (baseline)" [test]="(b) through fpm-waker"
+  [proxyd]="(c) through systemd-socket-proxyd" [fast]="(d) upstream with waker backup")
+for v in "${variants[@]}"; do
+  read -r rmed rmin rmax <<<"$(stats "${wrps[$v]}")"
+  read -r pmed pmin pmax <<<"$(stats "${wp50[$v]}")"
+  read -r qmed qmin qmax <<<"$(stats "${wp99[$v]}")"
+  row "| ${wname[$v]} | $rmed ($rmin-$rmax) | $(awk -v a="$rmed" -v b="$drps" 'BEGIN{printf "%.3f", a/b}') | $pmed ($pmin-$pmax) | $(awk -v a="$pmed" -v b="$dp50" 'BEGIN{printf "%+.3f", a-b}') | $qmed ($qmin-$qmax) | ${werr[$v]} |"
+done
+row ""
+
 echo "==> 3. cold start"
 cold=(); alone=(); seed=()
 for r in $(seq 1 "$runs"); do
@@ -113,10 +160,8 @@ for r in $(seq 1 "$runs"); do
   t=$(in_host curl -s -o /dev/null -w '%{time_starttransfer}' -H 'Host: wiki.test' http://127.0.0.1:8080/index.php)
   cold+=("$(awk -v t="$t" 'BEGIN{printf "%d", t*1000}')")
   in_host systemctl stop fpm-waker@wiki.service fpm@wiki.service 2>/dev/null
-  # docker start to php-fpm.sock accepting, alone (connect attempts every millisecond)
-  t0=$(now); docker start wiki.fpm >/dev/null
-  until python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$sock" 2>/dev/null; do sleep 0.001; done
-  t1=$(now); alone+=("$(ms "$t0" "$t1")")
+  # docker start to php-fpm.sock accepting, alone (one process, a connect attempt every 0.5 ms)
+  alone+=("$(python3 bench/accepting.py wiki.fpm "$sock")")
   docker stop wiki.fpm >/dev/null
   # the seed-style wait loop
   t0=$(now); docker start wiki.fpm >/dev/null
@@ -143,13 +188,16 @@ row "Difference to the baseline at the median: $(awk -v a="$cmed" -v b="$amed" '
 row ""
 
 echo "==> 4. watcher reaction and memory"
-react=()
+react=(); docker_ms=()
 for r in $(seq 1 "$runs"); do
   in_host curl -s -o /dev/null -H 'Host: wiki.test' http://127.0.0.1:8080/index.php
   sleep 0.3
   since=$(date +%s)
   docker stop wiki.fpm >/dev/null
-  die=$(docker events --since "$since" --until "$(date +%s.%N)" --filter container=wiki.fpm --filter event=die --format '{{.TimeNano}}' | tail -1)
+  evs=$(docker events --since "$since" --until "$(date +%s.%N)" --filter container=wiki.fpm --format '{{.Action}} {{.TimeNano}}')
+  die=$(awk '$1 == "die" {t = $2} END {print t}' <<<"$evs")
+  stopped=$(awk '$1 == "stop" {t = $2} END {print t}' <<<"$evs")
+  docker_ms+=("$(awk -v a="$die" -v b="$stopped" 'BEGIN{printf "%.1f", (b-a)/1e6}')")
   for _ in $(seq 1 50); do
     line=$(in_host journalctl -u fpm-watcher -o short-iso-precise --no-pager --since "@$since" | grep 'mark fpm unit inactive' | grep 'site=wiki' | tail -1 || true)
     [ -n "$line" ] && break; sleep 0.1
@@ -158,6 +206,7 @@ for r in $(seq 1 "$runs"); do
   react+=("$(awk -v a="$die" -v b="$done_ns" 'BEGIN{printf "%.1f", (b-a)/1e6}')")
 done
 read -r wmed wmin wmax <<<"$(stats "${react[*]}")"
+read -r dmed dmin dmax <<<"$(stats "${docker_ms[*]}")"
 in_host curl -s -o /dev/null -H 'Host: wiki.test' http://127.0.0.1:8080/index.php
 wrss=$(in_host ps -o rss= -C fpm-watcher | head -1 || true); wrss=${wrss:-0}
 krss=$(in_host ps -o rss= -C fpm-waker | head -1 || true); krss=${krss:-0}
@@ -165,6 +214,10 @@ row "## 4. Watcher reaction and memory"
 row ""
 row "Out-of-band \`docker stop\` (Docker's die event) to \`fpm@SITE.service\` marked inactive (the watcher's log"
 row "line; journal time, microsecond precision): $wmed ms median ($wmin-$wmax) over $runs runs (target under 50 ms)."
+row ""
+row "Baseline, the engine alone: from the same die event to Docker's own stop event (the engine cleans the container"
+row "up in between, and answers inspect or stop requests about it only after that): $dmed ms median ($dmin-$dmax)."
+row "The watcher's share is the difference: $(awk -v a="$wmed" -v b="$dmed" 'BEGIN{printf "%.1f", a-b}') ms."
 row ""
 row "Resident memory: fpm-watcher $((wrss / 1024)) MB ($wrss kB), an idle fpm-waker $((krss / 1024)) MB ($krss kB)."
 row ""
@@ -179,10 +232,6 @@ bash scripts/sandbox.sh --down >/dev/null
   echo "release build. Each figure stands beside a baseline measured in the same run on the same machine."
   echo
   cat "$results"
-  echo "## 2. Warm request path (wrk through nginx)"
-  echo
-  echo "Not measured yet: needs wrk in the host image; see the open benchmark issue."
-  echo
   cat bench/reading.md
 } > "$out"
 echo "==> wrote $out"

@@ -11,7 +11,7 @@ host=fpm-sandbox-host
 root=/var/lib/fpm-ondemand-sandbox
 sites=(blog shop wiki)
 label=fpm-ondemand.sandbox=1
-image=fpm-ondemand-test/host:1
+image=fpm-ondemand-test/host:2
 
 down() {
   local ids

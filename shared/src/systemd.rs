@@ -198,8 +198,11 @@ impl ServiceManager for Systemd {
             source,
         };
         let path = self.manager.load_unit(unit.into()).await.map_err(call)?;
+        // A one-off read: no property cache (it would subscribe to the unit's changes and fetch
+        // every property first, three extra bus round trips per call).
         let proxy = UnitProxy::builder(&self.conn)
             .path(path)
+            .cache_properties(zbus::proxy::CacheProperties::No)
             .build()
             .await
             .map_err(call)?;

@@ -7,7 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 /// The debootstrap image with systemd, dbus, nginx and php-fpm (`scripts/build-test-images.sh`).
-pub const HOST_IMAGE: &str = "fpm-ondemand-test/host:1";
+pub const HOST_IMAGE: &str = "fpm-ondemand-test/host:2";
 
 /// A running systemd host container.
 pub struct SystemdHost {

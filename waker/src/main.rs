@@ -41,7 +41,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     let _guard = fpm_shared::logging::init(None, tracing::level_filters::LevelFilter::INFO);
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(args)) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

@@ -96,20 +96,26 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     pub async fn reconcile(&self, site: &Site, cause: &str) -> Vec<Outcome> {
         let view = self.observe(site).await;
         tracing::debug!(site = %site, cause, ?view, "observed");
-        let mut outcomes = Vec::new();
-        for action in diff(&view) {
-            let result = self.apply(site, action).await;
-            let container = self.layout.container(site);
-            let unit = self.layout.fpm_unit(site);
-            let what = action.describe();
-            match &result {
-                Ok(()) => tracing::info!(site = %site, unit, container, cause, "{what}: done"),
-                Err(e) => {
-                    tracing::warn!(site = %site, unit, container, cause, error = %e, "{what}: failed")
-                }
+        // The actions are independent of each other: applied together, so that marking the unit
+        // inactive does not wait for the waker's stop.
+        let applied = diff(&view)
+            .into_iter()
+            .map(|action| self.apply_logged(site, action, cause));
+        futures::future::join_all(applied).await
+    }
+
+    /// Carries out one action and logs its outcome as soon as it is known.
+    async fn apply_logged(&self, site: &Site, action: Action, cause: &str) -> Outcome {
+        let result = self.apply(site, action).await;
+        let container = self.layout.container(site);
+        let unit = self.layout.fpm_unit(site);
+        let what = action.describe();
+        match &result {
+            Ok(()) => tracing::info!(site = %site, unit, container, cause, "{what}: done"),
+            Err(e) => {
+                tracing::warn!(site = %site, unit, container, cause, error = %e, "{what}: failed")
             }
-            outcomes.push(Outcome { action, result });
         }
-        outcomes
+        Outcome { action, result }
     }
 }
