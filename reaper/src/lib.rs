@@ -63,7 +63,7 @@ enum Selected {
 fn select(paths: Vec<std::path::PathBuf>, only: &[Site]) -> Vec<Selected> {
     let wanted: BTreeSet<&Site> = only.iter().collect();
     let mut found = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut confs = Vec::new();
     for path in paths {
         if !wanted.is_empty() {
             match conf::site_of_conf(&path) {
@@ -73,8 +73,12 @@ fn select(paths: Vec<std::path::PathBuf>, only: &[Site]) -> Vec<Selected> {
                 _ => continue,
             }
         }
-        out.push(Selected::Conf(conf::read_conf(&path)));
+        confs.push(conf::read_conf(&path));
     }
+    let mut out: Vec<Selected> = conf::reject_duplicates(confs)
+        .into_iter()
+        .map(Selected::Conf)
+        .collect();
     out.extend(
         wanted
             .into_iter()
@@ -153,6 +157,19 @@ async fn stop<R: ContainerRuntime, S: ServiceManager>(
     let site = conf.site.as_str();
     let container = layout.container(&conf.site);
     let unit = layout.fpm_unit(&conf.site);
+    // The conf may have been removed (the site no longer managed) or edited since it was read.
+    let conf = &match conf::read_conf(&conf.path) {
+        Ok(now_conf) => now_conf,
+        Err(e) => {
+            tracing::warn!(site, container, error = %e, "kept: its conf changed right before stopping");
+            entry.action = Some(Action::Kept);
+            entry.reason = format!(
+                "{}; not stopped, its conf is unusable now: {e}",
+                entry.reason
+            );
+            return;
+        }
+    };
     let (state, fresh) = judge(docker, &container, conf, now).await;
     if fresh.verdict != Verdict::Stop {
         tracing::info!(site, container, reason = %fresh.reason, "kept: activity seen right before stopping");
@@ -225,3 +242,6 @@ fn unusable(site: String, path: &std::path::Path, why: String, acting: bool) -> 
         action: acting.then_some(Action::None),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -55,6 +55,16 @@ pub enum ConfError {
         /// What it is instead.
         kind: &'static str,
     },
+    /// Another conf file in the folder gives the same site id: neither is used.
+    #[error("{}: site {site} also has the conf {}: neither is used until one is removed", path.display(), other.display())]
+    Duplicate {
+        /// The conf file.
+        path: PathBuf,
+        /// The site both files name.
+        site: Site,
+        /// The other conf file.
+        other: PathBuf,
+    },
     /// Line 1 is unusable: no colon, empty value, bad duration, too long, not UTF-8.
     #[error("{}:{line}: {why}: {value:?}", path.display())]
     Header {
@@ -77,6 +87,7 @@ impl ConfError {
             | ConfError::BadName { path, .. }
             | ConfError::Io { path, .. }
             | ConfError::NotRegular { path, .. }
+            | ConfError::Duplicate { path, .. }
             | ConfError::Header { path, .. } => path,
         }
     }
@@ -151,6 +162,34 @@ pub fn read_conf(path: &Path) -> Result<SiteConf, ConfError> {
         path: path.to_owned(),
         window,
     })
+}
+
+/// Turns every conf whose site id another conf also gives into a [`ConfError::Duplicate`]:
+/// with two idle windows for one site, which one holds is unknown, so the site is left alone.
+pub fn reject_duplicates(
+    confs: Vec<Result<SiteConf, ConfError>>,
+) -> Vec<Result<SiteConf, ConfError>> {
+    let mut paths: std::collections::BTreeMap<Site, Vec<PathBuf>> = Default::default();
+    for conf in confs.iter().flatten() {
+        paths
+            .entry(conf.site.clone())
+            .or_default()
+            .push(conf.path.clone());
+    }
+    confs
+        .into_iter()
+        .map(|conf| match conf {
+            Ok(c) => match paths[&c.site].iter().find(|p| **p != c.path) {
+                Some(other) => Err(ConfError::Duplicate {
+                    other: other.clone(),
+                    path: c.path,
+                    site: c.site,
+                }),
+                None => Ok(c),
+            },
+            err => err,
+        })
+        .collect()
 }
 
 /// Reads line 1 without blocking on a FIFO and without reading more than [`MAX_HEADER_BYTES`].

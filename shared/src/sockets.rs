@@ -2,7 +2,7 @@
 
 use crate::watch::SocketState;
 use std::io::ErrorKind;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,7 +83,14 @@ pub async fn remove_stale(dir: &Path, path: &Path) -> Result<(), SocketError> {
         });
     }
     match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.file_type().is_dir() => {}
+        Ok(m) if m.file_type().is_dir() => {
+            if let Some(why) = unsafe_folder(m.uid(), m.mode(), effective_uid()) {
+                return Err(SocketError::BadFolder {
+                    dir: dir.to_owned(),
+                    why,
+                });
+            }
+        }
         Ok(m) => {
             let why = if m.file_type().is_symlink() {
                 "is a symlink"
@@ -112,6 +119,28 @@ pub async fn remove_stale(dir: &Path, path: &Path) -> Result<(), SocketError> {
             what: other.label().to_owned(),
         }),
     }
+}
+
+/// Why a folder is not safe to delete in, or `None`: anyone but root and us who may write in it
+/// could swap the socket for something else between our check and the unlink.
+fn unsafe_folder(owner: u32, mode: u32, us: u32) -> Option<String> {
+    if owner != 0 && owner != us {
+        Some(format!(
+            "is owned by uid {owner}, not root: nothing in it is removed"
+        ))
+    } else if mode & 0o022 != 0 {
+        Some(format!(
+            "is writable by group or others (mode {:o}): nothing in it is removed",
+            mode & 0o7777
+        ))
+    } else {
+        None
+    }
+}
+
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 #[cfg(test)]
@@ -174,6 +203,32 @@ mod tests {
 
         remove_stale(d, &stale).await.unwrap();
         assert!(std::fs::symlink_metadata(&stale).is_err());
+    }
+
+    #[test]
+    fn only_a_folder_that_root_or_we_alone_may_write_is_safe() {
+        assert_eq!(unsafe_folder(0, 0o40755, 0), None);
+        assert_eq!(unsafe_folder(1000, 0o40755, 1000), None);
+        let e = unsafe_folder(1000, 0o40755, 0).unwrap();
+        assert!(e.contains("uid 1000"), "{e}");
+        let e = unsafe_folder(0, 0o40775, 0).unwrap();
+        assert!(e.contains("mode 775"), "{e}");
+        assert!(
+            unsafe_folder(0, 0o41777, 0).is_some(),
+            "a sticky /tmp-like folder too"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stale_socket_in_a_folder_others_may_write_is_left() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("php-fpm.sock");
+        drop(UnixListener::bind(&sock).unwrap());
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = remove_stale(dir.path(), &sock).await.unwrap_err();
+        assert!(e.to_string().contains("writable by group or others"), "{e}");
+        assert!(sock.exists());
     }
 
     #[tokio::test]

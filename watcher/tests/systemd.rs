@@ -215,3 +215,58 @@ fn a_stopped_or_failed_waker_socket_is_rearmed_within_a_second() {
         "systemd listens again"
     );
 }
+
+#[test]
+fn hostile_socket_folders_are_never_followed_or_emptied() {
+    use std::os::unix::fs::PermissionsExt;
+    require_docker();
+    let w = Watched::boot("sockfold", &["link", "file", "shared"]);
+    let mut c = Containers::default();
+    for tag in ["link", "file", "shared"] {
+        c.run(&w.container(tag), &["--init"], "exec sleep 3600");
+        w.host.ok(&["systemctl", "start", &w.unit(tag)]);
+    }
+    // php-fpm.sock replaced by a symlink to a stale socket outside the socket folder.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("victim.sock");
+    drop(UnixListener::bind(&target).unwrap());
+    let link = w.socket_dir("link").join("php-fpm.sock");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    // A regular file in its place.
+    let file = w.socket_dir("file").join("php-fpm.sock");
+    std::fs::write(&file, "not a socket").unwrap();
+    // A real stale socket, but in a folder that others may write to.
+    let shared = w.socket_dir("shared");
+    let stale = shared.join("php-fpm.sock");
+    drop(UnixListener::bind(&stale).unwrap());
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    w.start_watcher();
+
+    for tag in ["link", "file", "shared"] {
+        docker(&["kill", &w.container(tag)]);
+    }
+    for tag in ["link", "file", "shared"] {
+        w.expect_state(&w.unit(tag), "inactive", SECOND);
+    }
+    w.expect_journal("writable by group or others", SECOND);
+    std::thread::sleep(SECOND);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the symlink stays"
+    );
+    assert!(target.exists(), "what it points to is never followed");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a socket");
+    assert!(
+        stale.exists(),
+        "nothing is removed from a folder others may write to"
+    );
+    let journal = w.journal();
+    assert!(
+        journal.contains(&format!("site={}", w.site("shared")))
+            && journal.contains("remove stale php-fpm.sock: failed"),
+        "the refusal is logged for the site:\n{journal}"
+    );
+}

@@ -139,3 +139,39 @@ fn lists_matching_files_sorted_and_skips_hidden_ones() {
     let e = list_confs(&missing).unwrap_err().to_string();
     assert!(e.contains("nope"), "{e}");
 }
+
+#[test]
+fn two_confs_for_one_site_are_both_refused_and_name_each_other() {
+    let conf = |path: &str, site: &str| {
+        Ok(SiteConf {
+            site: Site::new(site).unwrap(),
+            path: PathBuf::from(path),
+            window: Duration::from_secs(60),
+        })
+    };
+    let broken = Err(ConfError::NonUtf8Name {
+        path: PathBuf::from("/c/bad"),
+    });
+    let out = reject_duplicates(vec![
+        conf("/c/blog", "blog"),
+        conf("/c/blog.conf", "blog"),
+        conf("/c/shop.conf", "shop"),
+        broken,
+    ]);
+    let texts: Vec<String> = out
+        .iter()
+        .map(|r| match r {
+            Ok(c) => format!("ok {}", c.site),
+            Err(e) => e.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "/c/blog: site blog also has the conf /c/blog.conf: neither is used until one is removed",
+            "/c/blog.conf: site blog also has the conf /c/blog: neither is used until one is removed",
+            "ok shop",
+            "/c/bad: file name is not valid UTF-8",
+        ]
+    );
+}
