@@ -23,8 +23,8 @@ pub enum DurationError {
     /// The total is zero.
     #[error("duration is zero")]
     Zero,
-    /// The total does not fit.
-    #[error("duration is too large")]
+    /// The total is over Go's limit (2^63-1 ns, about 292 years), as Go's `time.ParseDuration` says.
+    #[error("duration is too large (at most 2562047h47m16s)")]
     TooLarge,
 }
 
@@ -71,6 +71,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     }
     if total == 0 {
         return Err(DurationError::Zero);
+    }
+    if total > i64::MAX as u128 {
+        return Err(DurationError::TooLarge);
     }
     let secs = u64::try_from(total / 1_000_000_000).map_err(|_| DurationError::TooLarge)?;
     Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
