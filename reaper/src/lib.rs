@@ -187,15 +187,23 @@ async fn stop<R: ContainerRuntime, S: ServiceManager>(
     }
     match docker.state(&container).await {
         Ok(ContainerState::Running { .. } | ContainerState::Paused) => {
+            // Not left half-done: the unit is marked active again (its start is a no-op on a
+            // running container), so systemd tells the truth and the next run retries.
+            let _ = systemd.reset_failed(&unit).await;
+            let restored = match systemd.start_unit(&unit).await {
+                Ok(()) => format!("{unit} marked active again; the next run retries"),
+                Err(e) => format!("{unit} could not be marked active again: {e}"),
+            };
             tracing::error!(
                 site,
                 unit,
                 container,
+                restored,
                 "unit stopped but the container still runs"
             );
             entry.action = Some(Action::Failed);
             entry.reason = format!(
-                "{}; {unit} stopped but {container} still runs",
+                "{}; {unit} stopped but {container} still runs; {restored}",
                 entry.reason
             );
         }

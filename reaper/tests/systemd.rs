@@ -9,6 +9,29 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
+/// A systemd host with the reaper, `fpm@.service` and its `ExecStop` (fpm-watcher), and `confs`
+/// mounted at the same path.
+fn boot_host(prefix: &str, confs: &Path) -> SystemdHost {
+    let unit_file = repo_root().join("deploy/systemd/fpm@.service");
+    let reaper = Path::new(env!("CARGO_BIN_EXE_fpm-reaper"));
+    let watcher = reaper.with_file_name("fpm-watcher");
+    assert!(
+        watcher.exists(),
+        "{} is not built; run `cargo build --workspace` (scripts/test.sh does)",
+        watcher.display()
+    );
+    let dir = confs.to_str().unwrap();
+    SystemdHost::boot(
+        &format!("{prefix}-host"),
+        &[
+            (confs, dir, false),
+            (reaper, "/usr/local/bin/fpm-reaper", true),
+            (&watcher, "/usr/local/bin/fpm-watcher", true),
+            (&unit_file, "/etc/systemd/system/fpm@.service", true),
+        ],
+    )
+}
+
 #[test]
 fn acting_run_stops_idle_sites_through_systemd_and_reports_failures() {
     require_docker();
@@ -32,17 +55,8 @@ fn acting_run_stops_idle_sites_through_systemd_and_reports_failures() {
         "while true; do echo tick; sleep 0.2; done",
     );
     confs.add(&busy, &header("5s"));
-    let unit_file = repo_root().join("deploy/systemd/fpm@.service");
-    let reaper = Path::new(env!("CARGO_BIN_EXE_fpm-reaper"));
     let dir = confs.path().to_str().unwrap().to_owned();
-    let host = SystemdHost::boot(
-        &format!("{p}-host"),
-        &[
-            (confs.path(), &dir, false),
-            (reaper, "/usr/local/bin/fpm-reaper", true),
-            (&unit_file, "/etc/systemd/system/fpm@.service", true),
-        ],
-    );
+    let host = boot_host(&p, confs.path());
     for site in [&idle, &busy] {
         host.ok(&["systemctl", "start", &format!("fpm@{site}.service")]);
         assert_eq!(host.active_state(&format!("fpm@{site}.service")), "active");
@@ -124,4 +138,85 @@ fn acting_run_stops_idle_sites_through_systemd_and_reports_failures() {
         ]),
         "running"
     );
+}
+
+#[test]
+fn a_refused_or_timed_out_stop_is_reported_left_consistent_and_retried() {
+    require_docker();
+    let p = unique("jobfail");
+    let (refused, slow) = (format!("{p}-refused"), format!("{p}-slow"));
+    let confs = ConfDir::new();
+    let mut c = Containers::default();
+    for site in [&refused, &slow] {
+        c.run(
+            &format!("{site}.fpm"),
+            &["--init"],
+            "echo hi; exec sleep 3600",
+        );
+        confs.add(site, &header("1s"));
+    }
+    let dir = confs.path().to_str().unwrap().to_owned();
+    let host = boot_host(&p, confs.path());
+    // systemd refuses the stop job; and a stop whose ExecStop hangs until systemd's timeout.
+    let dropins = [
+        (&refused, "[Unit]\nRefuseManualStop=yes\n"),
+        (
+            &slow,
+            "[Service]\nExecStop=\nExecStop=/bin/sleep 30\nTimeoutStopSec=2s\n",
+        ),
+    ];
+    for (site, text) in dropins {
+        let d = format!("/etc/systemd/system/fpm@{site}.service.d");
+        host.ok(&["mkdir", "-p", &d]);
+        host.ok(&["sh", "-c", &format!("printf '{text}' > {d}/fault.conf")]);
+    }
+    host.ok(&["systemctl", "daemon-reload"]);
+    for site in [&refused, &slow] {
+        host.ok(&["systemctl", "start", &format!("fpm@{site}.service")]);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let run = || {
+        let out = host.exec(&["fpm-reaper", "--conf-dir", &dir, "--format", "json"]);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        (out.status.code(), report)
+    };
+    let (code, report) = run();
+    assert_eq!(code, Some(1), "{report:#}");
+    let sites = report["sites"].as_array().unwrap();
+    let e = entry(sites, &refused);
+    assert_eq!(e["action"], "failed", "{e}");
+    assert!(e["reason"].as_str().unwrap().contains("refused"), "{e}");
+    let e = entry(sites, &slow);
+    assert_eq!(e["action"], "failed", "{e}");
+    assert!(
+        e["reason"]
+            .as_str()
+            .unwrap()
+            .contains("marked active again"),
+        "{e}"
+    );
+    for site in [&refused, &slow] {
+        assert_eq!(
+            (
+                host.active_state(&format!("fpm@{site}.service")),
+                container_status(&format!("{site}.fpm"))
+            ),
+            ("active".to_owned(), "running".to_owned()),
+            "{site}: systemd and Docker agree after the failed stop"
+        );
+    }
+
+    // The faults go away: the next run stops both.
+    host.ok(&["sh", "-c", "rm -r /etc/systemd/system/fpm@*.service.d"]);
+    host.ok(&["systemctl", "daemon-reload"]);
+    let (code, report) = run();
+    assert_eq!(code, Some(0), "{report:#}");
+    for site in [&refused, &slow] {
+        assert_eq!(
+            entry(report["sites"].as_array().unwrap(), site)["action"],
+            "stopped"
+        );
+        assert_eq!(container_status(&format!("{site}.fpm")), "exited");
+    }
 }

@@ -156,6 +156,43 @@ pub fn decide(
     }
 }
 
+/// What stopping `fpm@SITE.service` does with its container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitStop {
+    /// Stop it: the run the unit knows about (or its start time cannot be told).
+    Stop,
+    /// Nothing to stop.
+    AlreadyDown,
+    /// The container was started again after the unit last became active, by someone else
+    /// (e.g. `docker stop` then `docker start`, faster than the watcher could mark the unit
+    /// inactive): that run is not this unit's to stop. The watcher marks the unit active again.
+    StartedLater {
+        /// When the container started.
+        started_at: DateTime<Utc>,
+        /// When the unit last became active.
+        unit_active_since: DateTime<Utc>,
+    },
+}
+
+/// Decides [`UnitStop`] from the container's state and when the unit last became active.
+/// A unit started by a request becomes active after its `docker start` returns, so its own run
+/// always started earlier.
+pub fn unit_stop(state: &ContainerState, unit_active_since: Option<DateTime<Utc>>) -> UnitStop {
+    match (state, unit_active_since) {
+        (ContainerState::NotRunning(_) | ContainerState::Missing, _) => UnitStop::AlreadyDown,
+        (
+            ContainerState::Running {
+                started_at: Some(started_at),
+            },
+            Some(unit_active_since),
+        ) if *started_at > unit_active_since => UnitStop::StartedLater {
+            started_at: *started_at,
+            unit_active_since,
+        },
+        _ => UnitStop::Stop,
+    }
+}
+
 /// Formats a duration the way an operator reads it: `1h5m`, `25m3s`, `42s`, `500ms`.
 pub fn human(d: Duration) -> String {
     let secs = d.as_secs();

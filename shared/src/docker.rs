@@ -2,7 +2,9 @@
 
 use crate::decision::{ContainerState, LastLog};
 use bollard::errors::Error as BollardError;
-use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
+use bollard::query_parameters::{
+    EventsOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
+};
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -73,6 +75,14 @@ pub trait ContainerRuntime: Send + Sync {
 
     /// Checks that the engine answers (the events stream alone can hang unnoticed).
     fn ping(&self) -> impl Future<Output = Result<(), DockerError>> + Send;
+
+    /// Stops the container: its stop signal, then SIGKILL after `grace`. A stopped or missing
+    /// container is no error.
+    fn stop(
+        &self,
+        container: &str,
+        grace: Duration,
+    ) -> impl Future<Output = Result<(), DockerError>> + Send;
 }
 
 /// A container event, reduced to what the watcher needs.
@@ -195,6 +205,36 @@ impl ContainerRuntime for DockerClient {
                 })
         })
         .await
+    }
+
+    async fn stop(&self, container: &str, grace: Duration) -> Result<(), DockerError> {
+        let what = "stop";
+        let options = StopContainerOptionsBuilder::new()
+            .t(i32::try_from(grace.as_secs()).unwrap_or(i32::MAX))
+            .build();
+        // The engine answers once the container is down: allow the grace time on top, in
+        // bollard's own request timeout too.
+        let limit = grace + self.timeout;
+        let docker = self.docker.clone().with_timeout(limit);
+        let request = async {
+            match docker.stop_container(container, Some(options)).await {
+                Ok(()) => Ok(()),
+                // 304: already stopped; 404: no such container.
+                Err(e) if matches!(status_code(&e), Some(304 | 404)) => Ok(()),
+                Err(source) => Err(DockerError::Request {
+                    container: container.to_owned(),
+                    what,
+                    source,
+                }),
+            }
+        };
+        tokio::time::timeout(limit, request)
+            .await
+            .map_err(|_| DockerError::Timeout {
+                container: container.to_owned(),
+                what,
+                after: limit,
+            })?
     }
 
     async fn state(&self, container: &str) -> Result<ContainerState, DockerError> {

@@ -213,6 +213,11 @@ impl Layout {
         unfill(&self.waker_socket_unit, unit)
     }
 
+    /// The site whose `fpm@SITE.service` has this name, if the name fits the template exactly.
+    pub fn site_of_fpm_unit(&self, unit: &str) -> Option<Site> {
+        unfill(&self.fpm_unit, unit)
+    }
+
     /// The Docker request timeout.
     pub fn docker_timeout(&self) -> Duration {
         Duration::from_secs(self.docker_timeout_secs)
@@ -274,6 +279,11 @@ mod tests {
             Some(site("blog"))
         );
         assert_eq!(l.site_of_waker_socket_unit("fpm-waker@blog.service"), None);
+        assert_eq!(
+            l.site_of_fpm_unit("fpm@blog.service").unwrap().as_str(),
+            "blog"
+        );
+        assert_eq!(l.site_of_fpm_unit("fpm-waker@blog.service"), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod table;
 pub mod watch;
 
 pub use conf::{ConfError, SiteConf};
-pub use decision::{decide, ContainerState, Decision, LastLog, Verdict};
+pub use decision::{decide, unit_stop, ContainerState, Decision, LastLog, UnitStop, Verdict};
 pub use docker::{ContainerEvent, ContainerRuntime, DockerClient, DockerError};
 pub use layout::Layout;
 pub use site::Site;

@@ -60,6 +60,12 @@ pub trait ServiceManager: Send + Sync {
     fn active_state(&self, unit: &str)
         -> impl Future<Output = Result<String, SystemdError>> + Send;
 
+    /// When the unit last became active (`ActiveEnterTimestamp`), or `None` if it never did.
+    fn active_since(
+        &self,
+        unit: &str,
+    ) -> impl Future<Output = Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError>> + Send;
+
     /// Clears the unit's failed state (and its start-limit counter).
     fn reset_failed(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
 
@@ -159,6 +165,36 @@ impl Systemd {
     }
 }
 
+/// Wraps a zbus error of a call about `unit`.
+fn call_error<'a>(
+    unit: &'a str,
+    what: &'static str,
+) -> impl Fn(zbus::Error) -> SystemdError + Copy + 'a {
+    move |source| SystemdError::Call {
+        unit: unit.to_owned(),
+        what,
+        source,
+    }
+}
+
+impl Systemd {
+    /// A proxy for one-off reads of a unit's properties: no property cache (it would subscribe
+    /// to the unit's changes and fetch every property first, three extra bus round trips).
+    async fn unit(
+        &self,
+        unit: &str,
+        call: impl Fn(zbus::Error) -> SystemdError,
+    ) -> Result<UnitProxy<'static>, SystemdError> {
+        let path = self.manager.load_unit(unit.into()).await.map_err(&call)?;
+        UnitProxy::builder(&self.conn)
+            .path(path)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(call)
+    }
+}
+
 impl ServiceManager for Systemd {
     async fn unit_changes(&self) -> Result<BoxStream<'static, String>, SystemdError> {
         // One match rule for every unit: per-unit subscriptions would hit the bus's
@@ -192,21 +228,29 @@ impl ServiceManager for Systemd {
     }
 
     async fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
-        let call = |source| SystemdError::Call {
-            unit: unit.to_owned(),
-            what: "read state of",
-            source,
-        };
-        let path = self.manager.load_unit(unit.into()).await.map_err(call)?;
-        // A one-off read: no property cache (it would subscribe to the unit's changes and fetch
-        // every property first, three extra bus round trips per call).
-        let proxy = UnitProxy::builder(&self.conn)
-            .path(path)
-            .cache_properties(zbus::proxy::CacheProperties::No)
-            .build()
+        let call = call_error(unit, "read state of");
+        self.unit(unit, call)
+            .await?
+            .active_state()
+            .await
+            .map_err(call)
+    }
+
+    async fn active_since(
+        &self,
+        unit: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError> {
+        let call = call_error(unit, "read activation time of");
+        let micros = self
+            .unit(unit, call)
+            .await?
+            .active_enter_timestamp()
             .await
             .map_err(call)?;
-        proxy.active_state().await.map_err(call)
+        Ok(i64::try_from(micros)
+            .ok()
+            .filter(|&m| m > 0)
+            .and_then(chrono::DateTime::from_timestamp_micros))
     }
 
     async fn reset_failed(&self, unit: &str) -> Result<(), SystemdError> {

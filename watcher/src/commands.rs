@@ -2,7 +2,10 @@
 
 use crate::actor::{managed_sites, Ctx};
 use fpm_shared::sockets;
-use fpm_shared::{diff, Action, ContainerRuntime, ServiceManager, Site, SiteView, SocketState};
+use fpm_shared::{
+    diff, unit_stop, Action, ContainerRuntime, ServiceManager, Site, SiteView, SocketState,
+    UnitStop,
+};
 use std::fmt::Write as _;
 
 /// One row of `status`.
@@ -122,4 +125,26 @@ pub async fn renew<R: ContainerRuntime, S: ServiceManager>(
         sd.start_unit(&socket_unit).await.map_err(|e| e.to_string()),
     );
     steps
+}
+
+/// `fpm@SITE.service`'s `ExecStop`: stops the site's container, unless it was started again
+/// after the unit last became active (someone else's run, see [`unit_stop`]). Returns what it
+/// found; a Docker error means the container may still run.
+pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
+    ctx: Ctx<'_, R, S>,
+    site: &Site,
+    grace: std::time::Duration,
+) -> Result<UnitStop, fpm_shared::DockerError> {
+    let container = ctx.layout.container(site);
+    let unit = ctx.layout.fpm_unit(site);
+    let since = ctx.systemd.active_since(&unit).await.unwrap_or_else(|e| {
+        tracing::warn!(site = %site, unit, error = %e, "activation time unknown: stopping as asked");
+        None
+    });
+    let state = ctx.docker.state(&container).await?;
+    let verdict = unit_stop(&state, since);
+    if verdict == UnitStop::Stop {
+        ctx.docker.stop(&container, grace).await?;
+    }
+    Ok(verdict)
 }

@@ -37,6 +37,10 @@ pub enum DaemonError {
     /// The conf folder cannot be listed.
     #[error(transparent)]
     Confs(#[from] fpm_shared::conf::ListError),
+    /// systemd's change signals stopped: the D-Bus connection is gone (dbus restarted). Every
+    /// later call would fail too; exiting lets systemd restart the watcher on a new connection.
+    #[error("lost the D-Bus connection to systemd (its change signals ended); exiting so that systemd restarts the watcher")]
+    SystemdLost,
 }
 
 enum Msg {
@@ -92,7 +96,10 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
                     Some(Msg::Ended(e)) => break Some(e),
                     None => break Some(None),
                 },
-                Some(unit) = units.recv() => on_unit_change(ctx, &managed, &unit).await,
+                unit = units.recv(), if unit_reader.is_some() => match unit {
+                    Some(unit) => on_unit_change(ctx, &managed, &unit).await,
+                    None => return Err(DaemonError::SystemdLost),
+                },
                 _ = reconcile.tick() => reconcile_all(ctx, &mut managed, "periodic", token).await?,
                 _ = ping.tick() => if let Err(e) = ctx.docker.ping().await {
                     break Some(Some(e));
@@ -180,14 +187,19 @@ async fn on_event<R: ContainerRuntime, S: ServiceManager>(
     Ok(())
 }
 
-/// A managed site's waker socket changed state (failed, stopped): reconcile that site.
+/// A managed site's waker socket (failed, stopped) or fpm unit (e.g. inactive while a container
+/// started again behind its back runs on) changed state: reconcile that site.
 async fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     managed: &BTreeSet<Site>,
     unit: &str,
 ) {
-    if let Some(site) = ctx.layout.site_of_waker_socket_unit(unit) {
-        tracing::debug!(unit, site = %site, "waker socket changed");
+    let l = ctx.layout;
+    if let Some(site) = l
+        .site_of_waker_socket_unit(unit)
+        .or_else(|| l.site_of_fpm_unit(unit))
+    {
+        tracing::debug!(unit, site = %site, "unit changed");
         if managed.contains(&site) {
             ctx.reconcile(&site, "systemd").await;
         }

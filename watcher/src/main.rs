@@ -1,8 +1,9 @@
 //! `fpm-watcher`: follows Docker and keeps systemd's view of every on-demand site true.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fpm_shared::duration::parse_duration;
-use fpm_shared::{DockerClient, Layout, Site, Systemd};
+use fpm_shared::{DockerClient, Layout, Site, Systemd, UnitStop};
 use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::{commands, Ctx};
 use std::path::PathBuf;
@@ -55,6 +56,16 @@ enum Command {
     Renew {
         /// The site id.
         site: Site,
+    },
+    /// Stop a site's container: the `ExecStop` of fpm@SITE.service. A container that was
+    /// started again after the unit became active (e.g. `docker stop` then `docker start`
+    /// before the watcher caught up) is not the unit's run and is left running.
+    StopContainer {
+        /// The site id.
+        site: Site,
+        /// Time for php-fpm to finish its requests before it is killed (Go duration).
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        grace: Duration,
     },
 }
 
@@ -116,6 +127,29 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             let rows = commands::status(ctx).await?;
             print!("{}", commands::status_table(&rows));
             Ok(u8::from(rows.iter().any(|r| !r.to_fix.is_empty())))
+        }
+        Command::StopContainer { site, grace } => {
+            let container = layout.container(&site);
+            let unit = layout.fpm_unit(&site);
+            let outcome = commands::stop_container(ctx, &site, grace)
+                .await
+                .with_context(|| format!("stopping {container}"))?;
+            match outcome {
+                UnitStop::Stop => {
+                    tracing::info!(site = %site, unit, container, "container stopped")
+                }
+                UnitStop::AlreadyDown => {
+                    tracing::info!(site = %site, unit, container, "container already stopped")
+                }
+                UnitStop::StartedLater {
+                    started_at,
+                    unit_active_since,
+                } => tracing::warn!(
+                    site = %site, unit, container, %started_at, %unit_active_since,
+                    "left running: started again after the unit became active, so not this unit's run"
+                ),
+            }
+            Ok(0)
         }
         Command::Renew { site } => {
             let steps = commands::renew(ctx, &site).await;

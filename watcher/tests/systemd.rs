@@ -270,3 +270,88 @@ fn hostile_socket_folders_are_never_followed_or_emptied() {
         "the refusal is logged for the site:\n{journal}"
     );
 }
+
+#[test]
+fn a_dbus_restart_restarts_the_watcher_and_it_catches_up() {
+    require_docker();
+    let w = Watched::boot("dbusdrop", &["site"]);
+    let mut c = Containers::default();
+    c.run(&w.container("site"), &["--init"], "exec sleep 3600");
+    w.host.ok(&["systemctl", "start", &w.unit("site")]);
+    w.start_watcher();
+    let pid = || {
+        w.host.ok(&[
+            "systemctl",
+            "show",
+            "-p",
+            "MainPID",
+            "--value",
+            "fpm-watcher",
+        ])
+    };
+    let first = pid();
+
+    w.host.ok(&["systemctl", "restart", "dbus.service"]);
+    w.expect_journal(
+        "lost the D-Bus connection to systemd",
+        Duration::from_secs(5),
+    );
+    wait_until(
+        Duration::from_secs(15),
+        "systemd to restart the watcher",
+        || {
+            let now = pid();
+            now != first && now != "0" && w.host.active_state("fpm-watcher.service") == "active"
+        },
+    );
+
+    docker(&["stop", "--time", "5", &w.container("site")]);
+    w.expect_state(&w.unit("site"), "inactive", SECOND);
+}
+
+#[test]
+fn marking_a_unit_inactive_never_stops_a_container_started_again_meanwhile() {
+    require_docker();
+    let w = Watched::boot("restarted", &["site"]);
+    let mut c = Containers::default();
+    c.run(&w.container("site"), &["--init"], "exec sleep 3600");
+    docker(&["stop", &w.container("site")]);
+    w.host.ok(&["systemctl", "start", &w.unit("site")]);
+    // Behind systemd's back, faster than any watcher: stopped, then started again.
+    docker(&["stop", "--time", "5", &w.container("site")]);
+    std::thread::sleep(Duration::from_millis(50));
+    docker(&["start", &w.container("site")]);
+    // What the watcher does for the stop: mark the unit inactive. Its ExecStop leaves the new run.
+    w.host.ok(&["systemctl", "stop", &w.unit("site")]);
+    assert_eq!(container_status(&w.container("site")), "running");
+    let log = w.host.ok(&[
+        "journalctl",
+        "-u",
+        &w.unit("site"),
+        "--no-pager",
+        "-o",
+        "cat",
+    ]);
+    assert!(log.contains("left running: started again"), "{log}");
+
+    // The watcher then marks the unit active again: it and the container agree.
+    w.start_watcher();
+    w.expect_state(&w.unit("site"), "active", SECOND);
+    assert_eq!(container_status(&w.container("site")), "running");
+    // And an ordinary stop through the unit still stops the container.
+    w.host.ok(&["systemctl", "stop", &w.unit("site")]);
+    let log = w.host.ok(&[
+        "journalctl",
+        "-u",
+        &w.unit("site"),
+        "--no-pager",
+        "-o",
+        "short-precise",
+    ]);
+    assert_eq!(
+        container_status(&w.container("site")),
+        "exited",
+        "{log}\n{}",
+        w.journal()
+    );
+}
