@@ -37,6 +37,9 @@ impl ContainerRuntime for QuietSite {
     async fn ping(&self) -> Result<(), DockerError> {
         Ok(())
     }
+    async fn stop(&self, _: &str, _: std::time::Duration) -> Result<(), DockerError> {
+        Ok(())
+    }
 }
 
 /// Records the units it is asked to stop.
@@ -53,6 +56,9 @@ impl ServiceManager for Recorder {
     }
     async fn active_state(&self, _: &str) -> Result<String, SystemdError> {
         Ok("active".into())
+    }
+    async fn active_since(&self, _: &str) -> Result<Option<DateTime<Utc>>, SystemdError> {
+        Ok(None)
     }
     async fn reset_failed(&self, _: &str) -> Result<(), SystemdError> {
         Ok(())
