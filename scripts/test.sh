@@ -17,6 +17,7 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --workspace
-# Restarts the Docker engine, so it runs alone, after everything else.
-echo "==> cargo test: Docker engine restart under the watcher"
-cargo test -p fpm-watcher --test engine_restart -- --ignored
+# Restart or freeze the Docker engine, so they run alone, after everything else.
+echo "==> cargo test: Docker engine restarted or hung under the watcher and the reaper"
+cargo test -p fpm-watcher --test engine_restart -- --ignored --test-threads 1
+cargo test -p fpm-reaper --test engine_faults -- --ignored

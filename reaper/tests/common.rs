@@ -52,3 +52,29 @@ pub fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
         .unwrap()
         .into()
 }
+
+/// Runs `cmd` to its end, killing it and failing the test if it takes longer than `limit`:
+/// a blocked reaper fails instead of hanging the suite.
+pub fn run_within(mut cmd: Command, limit: std::time::Duration) -> Run {
+    use std::process::Stdio;
+    let mut child = cmd
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fpm-reaper");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("fpm-reaper did not finish within {limit:?}: something blocked it");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -3,50 +3,32 @@
 
 mod common;
 
-use common::Run;
+use common::{run_within, Run};
 use fpm_tests::{header, require_docker, unique, ConfDir, Containers};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Runs a dry audit of `dir` without CAP_DAC_OVERRIDE (so that root, too, meets a file it may not
-/// read), killing it if it takes longer than `limit`: a blocked reaper fails the test.
+/// read), within `limit`: a blocked reaper fails the test.
 fn audit_within(dir: &Path, extra: &[&str], limit: Duration) -> (Run, Vec<Value>) {
-    let mut child = Command::new("setpriv")
-        .args([
-            "--inh-caps=-all",
-            "--bounding-set=-dac_override,-dac_read_search",
-            "--",
-            env!("CARGO_BIN_EXE_fpm-reaper"),
-            "--dry-run",
-            "--format",
-            "json",
-            "--conf-dir",
-        ])
-        .arg(dir)
-        .args(extra)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run setpriv (util-linux) and fpm-reaper");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("fpm-reaper did not finish within {limit:?}: something blocked it");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--inh-caps=-all",
+        "--bounding-set=-dac_override,-dac_read_search",
+        "--",
+        env!("CARGO_BIN_EXE_fpm-reaper"),
+        "--dry-run",
+        "--format",
+        "json",
+        "--conf-dir",
+    ])
+    .arg(dir)
+    .args(extra);
+    let run = run_within(cmd, limit);
     let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", run.stdout, run.stderr));
     let sites = report["sites"].as_array().unwrap().clone();

@@ -204,3 +204,30 @@ pub fn restart_engine(while_down: impl FnOnce()) {
         docker_raw(&["version"]).status.success()
     });
 }
+
+/// Freezes the Docker engine (SIGSTOP to dockerd: every request hangs, containers keep running),
+/// runs `while_frozen`, and thaws it again, also when `while_frozen` panics.
+/// Every other test is disturbed meanwhile: only call it from a test run on its own.
+pub fn freeze_engine<T>(while_frozen: impl FnOnce() -> T) -> T {
+    struct Thaw(String);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+        }
+    }
+    let pid = Command::new("pidof")
+        .arg("dockerd")
+        .output()
+        .expect("pidof");
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "no dockerd process to freeze");
+    let thaw = Thaw(pid.clone());
+    assert!(Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = while_frozen();
+    drop(thaw);
+    out
+}
