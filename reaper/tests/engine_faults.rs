@@ -7,8 +7,8 @@
 mod common;
 
 use common::{audit, entry, run_within};
-use std::process::Command;
 use fpm_tests::{freeze_engine, header, require_docker, unique, ConfDir, Containers};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[test]

@@ -75,7 +75,12 @@ fn a_container_that_died_while_docker_hung_is_mirrored_once_it_answers() {
     c.run(&w.container("dies"), &["--init"], "exec sleep 3600");
     w.host.ok(&["systemctl", "start", &w.unit("dies")]);
     w.start_watcher();
-    let pid = docker(&["inspect", "--format", "{{.State.Pid}}", &w.container("dies")]);
+    let pid = docker(&[
+        "inspect",
+        "--format",
+        "{{.State.Pid}}",
+        &w.container("dies"),
+    ]);
     freeze_engine(|| {
         // The container's init dies while the engine answers nothing.
         assert!(std::process::Command::new("kill")
