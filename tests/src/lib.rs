@@ -173,17 +173,7 @@ pub fn restart_engine(while_down: impl FnOnce()) {
         out, "true",
         "the engine runs without live-restore; run scripts/setup.sh"
     );
-    let pid = Command::new("pidof")
-        .arg("dockerd")
-        .output()
-        .expect("pidof");
-    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_owned();
-    assert!(!pid.is_empty(), "no dockerd process to restart");
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    signal("TERM", &dockerd_pid());
     wait_until(Duration::from_secs(30), "dockerd to stop", || {
         !Command::new("pidof")
             .arg("dockerd")
@@ -215,19 +205,36 @@ pub fn freeze_engine<T>(while_frozen: impl FnOnce() -> T) -> T {
             let _ = Command::new("kill").args(["-CONT", &self.0]).status();
         }
     }
-    let pid = Command::new("pidof")
-        .arg("dockerd")
-        .output()
-        .expect("pidof");
-    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_owned();
-    assert!(!pid.is_empty(), "no dockerd process to freeze");
+    let pid = dockerd_pid();
     let thaw = Thaw(pid.clone());
-    assert!(Command::new("kill")
-        .args(["-STOP", &pid])
-        .status()
-        .unwrap()
-        .success());
+    signal("STOP", &pid);
     let out = while_frozen();
     drop(thaw);
     out
+}
+
+/// The Docker engine's process id.
+fn dockerd_pid() -> String {
+    let out = Command::new("pidof")
+        .arg("dockerd")
+        .output()
+        .expect("pidof");
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "no dockerd process");
+    pid
+}
+
+/// Sends `SIG{name}` to `pid`.
+pub fn signal(name: &str, pid: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), pid])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name} {pid}");
+}
+
+/// A running container's main process id, to kill it from outside as a crash would.
+pub fn container_pid(name: &str) -> String {
+    docker(&["inspect", "--format", "{{.State.Pid}}", name])
 }

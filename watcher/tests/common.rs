@@ -70,6 +70,12 @@ impl Watched {
         format!("fpm@{}-{tag}.service", self.prefix)
     }
 
+    /// Runs the site's container (a sleeping process) and starts its unit: a site in use.
+    pub fn run_site(&self, containers: &mut fpm_tests::Containers, tag: &str) {
+        containers.run(&self.container(tag), &["--init"], "exec sleep 3600");
+        self.host.ok(&["systemctl", "start", &self.unit(tag)]);
+    }
+
     /// The site's socket folder as seen from outside the host.
     pub fn socket_dir(&self, tag: &str) -> PathBuf {
         let d = self.sockets.path().join(self.site(tag));

@@ -8,7 +8,9 @@ mod common;
 
 use common::Watched;
 use fpm_tests::host::container_status;
-use fpm_tests::{docker, freeze_engine, require_docker, restart_engine, Containers};
+use fpm_tests::{
+    container_pid, docker, freeze_engine, require_docker, restart_engine, signal, Containers,
+};
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,27 +33,13 @@ fn a_container_that_died_while_docker_restarted_is_reconciled() {
     ]);
     let mut c = Containers::default();
     for tag in ["dies", "steady"] {
-        c.run(&w.container(tag), &["--init"], "exec sleep 3600");
-        w.host.ok(&["systemctl", "start", &w.unit(tag)]);
+        w.run_site(&mut c, tag);
     }
     w.start_watcher();
-    let pid = docker(&[
-        "inspect",
-        "--format",
-        "{{.State.Pid}}",
-        &w.container("dies"),
-    ]);
+    let pid = container_pid(&w.container("dies"));
 
-    restart_engine(|| {
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .unwrap();
-        assert!(
-            killed.success(),
-            "kill the container while the engine is down"
-        );
-    });
+    // The container dies while the engine is down.
+    restart_engine(|| signal("KILL", &pid));
     assert_eq!(container_status(&w.container("dies")), "exited");
     w.expect_state(&w.unit("dies"), "inactive", Duration::from_secs(10));
     assert_eq!(w.host.active_state(&w.unit("steady")), "active");
@@ -72,22 +60,12 @@ fn a_container_that_died_while_docker_hung_is_mirrored_once_it_answers() {
     require_docker();
     let w = Watched::boot("freeze", &["dies"]);
     let mut c = Containers::default();
-    c.run(&w.container("dies"), &["--init"], "exec sleep 3600");
-    w.host.ok(&["systemctl", "start", &w.unit("dies")]);
+    w.run_site(&mut c, "dies");
     w.start_watcher();
-    let pid = docker(&[
-        "inspect",
-        "--format",
-        "{{.State.Pid}}",
-        &w.container("dies"),
-    ]);
+    let pid = container_pid(&w.container("dies"));
     freeze_engine(|| {
         // The container's init dies while the engine answers nothing.
-        assert!(std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .unwrap()
-            .success());
+        signal("KILL", &pid);
         // (Nothing here may ask Docker: every request hangs, `docker exec` too.)
         std::thread::sleep(Duration::from_secs(3));
     });

@@ -223,8 +223,7 @@ fn hostile_socket_folders_are_never_followed_or_emptied() {
     let w = Watched::boot("sockfold", &["link", "file", "shared"]);
     let mut c = Containers::default();
     for tag in ["link", "file", "shared"] {
-        c.run(&w.container(tag), &["--init"], "exec sleep 3600");
-        w.host.ok(&["systemctl", "start", &w.unit(tag)]);
+        w.run_site(&mut c, tag);
     }
     // php-fpm.sock replaced by a symlink to a stale socket outside the socket folder.
     let elsewhere = tempfile::tempdir().unwrap();
@@ -276,8 +275,7 @@ fn a_dbus_restart_restarts_the_watcher_and_it_catches_up() {
     require_docker();
     let w = Watched::boot("dbusdrop", &["site"]);
     let mut c = Containers::default();
-    c.run(&w.container("site"), &["--init"], "exec sleep 3600");
-    w.host.ok(&["systemctl", "start", &w.unit("site")]);
+    w.run_site(&mut c, "site");
     w.start_watcher();
     let pid = || {
         w.host.ok(&[
