@@ -165,7 +165,8 @@ for r in $(seq 1 "$runs"); do
   docker stop wiki.fpm >/dev/null
   # the seed-style wait loop
   t0=$(now); docker start wiki.fpm >/dev/null
-  until [ -S "$sock" ]; do sleep 0.1; done
+  for _ in $(seq 1 300); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ] || { echo "wiki's php-fpm.sock did not appear within 30 s" >&2; exit 1; }
   t1=$(now); seed+=("$(ms "$t0" "$t1")")
   docker stop wiki.fpm >/dev/null
 done
