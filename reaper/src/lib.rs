@@ -46,8 +46,18 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
 ) -> Result<Report, ListError> {
     let confs = select(conf::list_confs(layout)?, &options.sites);
     let concurrency = options.concurrency.max(1);
+    // One list request tells which containers are not running (most of them, on an on-demand
+    // host): only running ones are inspected. Without the list, each is inspected.
+    let listed = match docker.list_states().await {
+        Ok(listed) => Some(listed),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list containers: inspecting each site's");
+            None
+        }
+    };
+    let listed = listed.as_ref();
     let sites = stream::iter(confs)
-        .map(|c| judge_and_act(layout, docker, &mode, now, c))
+        .map(|c| judge_and_act(layout, docker, &mode, now, c, listed))
         .buffered(concurrency)
         .collect()
         .await;
@@ -95,6 +105,7 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
     mode: &Mode<'_, S>,
     now: Clock<'_>,
     selected: Selected,
+    listed: Option<&Listed>,
 ) -> SiteReport {
     let acting = matches!(mode, Mode::Act(_));
     let conf = match selected {
@@ -109,7 +120,7 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
         }
     };
     let container = layout.container(&conf.site);
-    let (state, decision) = judge(docker, &container, &conf, now).await;
+    let (state, decision) = judge(docker, &container, &conf, now, listed).await;
     let mut entry = entry(&conf, &state, &decision);
     if state == ContainerState::Missing {
         entry.reason = format!("no container named {container}");
@@ -123,17 +134,28 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
     entry
 }
 
-/// Reads the container's state and, if it runs, its newest log line, and decides.
+/// Every container's state by name, from one list request.
+type Listed = std::collections::HashMap<String, ContainerState>;
+
+/// Reads the container's state (from `listed` when it says the container does not run) and, if
+/// it runs, its newest log line, and decides.
 async fn judge<R: ContainerRuntime>(
     docker: &R,
     container: &str,
     conf: &SiteConf,
     now: Clock<'_>,
+    listed: Option<&Listed>,
 ) -> (ContainerState, Decision) {
-    let state = docker
-        .state(container)
-        .await
-        .unwrap_or_else(|e| ContainerState::Unknown(e.to_string()));
+    let known = listed.map(|l| l.get(container).unwrap_or(&ContainerState::Missing));
+    let state = match known {
+        Some(
+            s @ (ContainerState::NotRunning(_) | ContainerState::Missing | ContainerState::Paused),
+        ) => s.clone(),
+        _ => docker
+            .state(container)
+            .await
+            .unwrap_or_else(|e| ContainerState::Unknown(e.to_string())),
+    };
     let last_log = match state {
         ContainerState::Running { .. } => docker
             .last_log(container)
@@ -170,7 +192,7 @@ async fn stop<R: ContainerRuntime, S: ServiceManager>(
             return;
         }
     };
-    let (state, fresh) = judge(docker, &container, conf, now).await;
+    let (state, fresh) = judge(docker, &container, conf, now, None).await;
     if fresh.verdict != Verdict::Stop {
         tracing::info!(site, container, reason = %fresh.reason, "kept: activity seen right before stopping");
         *entry = SiteReport {

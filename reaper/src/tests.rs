@@ -37,6 +37,12 @@ impl ContainerRuntime for QuietSite {
     async fn ping(&self) -> Result<(), DockerError> {
         Ok(())
     }
+    async fn list_states(
+        &self,
+    ) -> Result<std::collections::HashMap<String, ContainerState>, DockerError> {
+        let running = ContainerState::Running { started_at: None };
+        Ok([("blog.fpm".to_owned(), running)].into())
+    }
     async fn stop(&self, _: &str, _: std::time::Duration) -> Result<(), DockerError> {
         Ok(())
     }

@@ -1,0 +1,31 @@
+# Shared by scripts/sandbox.sh and scripts/load.sh (sourced, run from the repository root):
+# a systemd host in a container with the project's units and release binaries, and php-fpm site
+# containers from the same image.
+
+host_image=fpm-ondemand-test/host:2
+
+# boot_host NAME LABEL [docker run options...]: starts systemd as PID 1 in NAME with the units
+# of deploy/systemd and target/release's binaries mounted in; returns once systemd runs.
+boot_host() {
+  local name=$1 label=$2 mounts=() b u
+  shift 2
+  for b in fpm-reaper fpm-watcher fpm-waker; do mounts+=(-v "$PWD/target/release/$b:/usr/local/bin/$b:ro"); done
+  for u in fpm@.service fpm-waker@.socket fpm-waker@.service fpm-watcher.service; do
+    mounts+=(-v "$PWD/deploy/systemd/$u:/etc/systemd/system/$u:ro")
+  done
+  docker run -d --name "$name" --label "$label" --cap-add=ALL --cap-drop=SYS_RESOURCE \
+    --security-opt seccomp=unconfined --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp --stop-signal SIGRTMIN+3 -e container=docker \
+    -v /var/run/docker.sock:/var/run/docker.sock "${mounts[@]}" "$@" "$host_image" /lib/systemd/systemd >/dev/null
+  until docker exec "$name" systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded'; do sleep 0.5; done
+}
+
+# php_site SITE LABEL ROOT: creates (not starts) SITE.fpm, Debian's php-fpm serving ROOT/www on
+# ROOT/sockets/SITE/php-fpm.sock with the pool of ROOT/php-site.conf.
+php_site() {
+  local site=$1 label=$2 root=$3
+  mkdir -p "$root/sockets/$site"
+  docker create --name "$site.fpm" --label "$label" --hostname "$site" --stop-signal SIGQUIT \
+    -v "$root/sockets/$site:/run/php-sock" -v "$root/php-site.conf:/etc/php-site.conf:ro" \
+    -v "$root/www:/var/www:ro" "$host_image" php-fpm8.2 -F -y /etc/php-site.conf >/dev/null
+}
