@@ -29,3 +29,25 @@ php_site() {
     -v "$root/sockets/$site:/run/php-sock" -v "$root/php-site.conf:/etc/php-site.conf:ro" \
     -v "$root/www:/var/www:ro" "$host_image" php-fpm8.2 -F -y /etc/php-site.conf >/dev/null
 }
+
+# prepare_root ROOT: the folder a site host and its php-fpm containers share: the conf folder,
+# the socket folders, the demo script, the php-fpm pool, nginx's vhosts and the config.
+prepare_root() {
+  local root=$1
+  mkdir -p "$root/on-demand" "$root/sockets" "$root/www"
+  cp tests/fixtures/index.php "$root/www/"
+  cp tests/fixtures/php-site.conf "$root/php-site.conf"
+  cp tests/fixtures/nginx-vhosts.conf "$root/nginx.conf"
+  printf 'conf_dir = "%s/on-demand"\n' "$root" > "$root/config.toml"
+}
+
+# boot_site_host NAME LABEL ROOT [docker run options...]: boot_host with ROOT's conf folder,
+# config, socket folders and nginx vhosts mounted where the units and nginx expect them.
+boot_site_host() {
+  local name=$1 label=$2 root=$3
+  shift 3
+  boot_host "$name" "$label" -v "$root/on-demand:$root/on-demand" \
+    -v "$root/config.toml:/etc/fpm-ondemand/config.toml:ro" -v "$root/sockets:/run/docker-apps" \
+    -v "$root/nginx.conf:/etc/nginx/sites-enabled/default:ro" \
+    -v "$PWD/deploy/nginx/fpm-waker.conf:/etc/nginx/snippets/fpm-waker.conf:ro" "$@"
+}

@@ -33,11 +33,7 @@ trap down EXIT
 in_host() { docker exec "$host" "$@"; }
 
 echo "==> $busy busy php-fpm sites and $idle idle busybox sites"
-mkdir -p "$root/on-demand" "$root/sockets" "$root/www"
-cp tests/fixtures/index.php "$root/www/"
-cp tests/fixtures/php-site.conf "$root/php-site.conf"
-cp tests/fixtures/nginx-vhosts.conf "$root/nginx.conf"
-printf 'conf_dir = "%s/on-demand"\n' "$root" > "$root/config.toml"
+prepare_root "$root"
 busy_sites=() idle_sites=()
 for i in $(seq -f '%03g' 1 "$busy"); do busy_sites+=("busy$i"); done
 for i in $(seq -f '%03g' 1 "$idle"); do idle_sites+=("idle$i"); done
@@ -55,10 +51,7 @@ export -f idle_site; export root label
 printf '%s\n' "${idle_sites[@]}" | xargs -P 8 -n 1 bash -c 'idle_site "$0"'
 
 echo "==> booting the systemd host"
-boot_host "$host" "$label" -v "$root/on-demand:$root/on-demand" \
-  -v "$root/config.toml:/etc/fpm-ondemand/config.toml:ro" -v "$root/sockets:/run/docker-apps" \
-  -v "$root/nginx.conf:/etc/nginx/sites-enabled/default:ro" \
-  -v "$PWD/deploy/nginx/fpm-waker.conf:/etc/nginx/snippets/fpm-waker.conf:ro" \
+boot_site_host "$host" "$label" "$root" \
   -v "$PWD/scripts/load.lua:/opt/load.lua:ro"
 in_host systemctl start nginx.service fpm-watcher.service
 sockets=() units=()
@@ -90,7 +83,7 @@ check() {  # check WHAT OK?
 requests=$(awk '/requests in/ {print $1}' <<<"$wrk_out")
 bad=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$wrk_out")
 check "no request failed ($requests requests, $bad failed)" "$([ "$bad" = 0 ] && [ "${requests:-0}" -gt 0 ] && echo yes || echo no)"
-stopped_busy=$(in_host journalctl -u load-reaper --no-pager -o cat | grep -c 'stopped idle site.*site=busy' || true)
+stopped_busy=$(in_host journalctl -u load-reaper --no-pager -o cat | grep -cE 'stopped idle site.*site="?busy' || true)
 check "no busy site was stopped (the reaper stopped $stopped_busy)" "$([ "$stopped_busy" = 0 ] && echo yes || echo no)"
 still_busy=$(docker ps -q --filter "label=$label" --filter name=busy --filter status=running | wc -l)
 check "every busy site still runs ($still_busy of $busy)" "$([ "$still_busy" = "$busy" ] && echo yes || echo no)"

@@ -6,12 +6,13 @@
 #   bash scripts/sandbox.sh --down   tear it down
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/host-lib.sh
+source scripts/host-lib.sh
 
 host=fpm-sandbox-host
 root=/var/lib/fpm-ondemand-sandbox
 sites=(blog shop wiki)
 label=fpm-ondemand.sandbox=1
-image=fpm-ondemand-test/host:2
 
 down() {
   local ids
@@ -33,35 +34,17 @@ get() {  # site vhost-kind
   in_host curl -s -m 40 -H "Host: $1.$2" -w '   [HTTP %{http_code} in %{time_total}s]\n' http://127.0.0.1:8080/index.php
 }
 
-mkdir -p "$root/on-demand" "$root/sockets" "$root/www"
-cp tests/fixtures/index.php "$root/www/"
-cp tests/fixtures/php-site.conf "$root/php-site.conf"
-cp tests/fixtures/nginx-vhosts.conf "$root/nginx.conf"
-printf 'conf_dir = "%s/on-demand"\n' "$root" > "$root/config.toml"
+prepare_root "$root"
 for s in "${sites[@]}"; do
   window=20m; [ "$s" = shop ] && window=5s
   echo "# Amount of time to pause the container after: $window" > "$root/on-demand/$s.conf"
   sed "s/SITE/$s/g" deploy/nginx/fpm-upstream.conf.template >> "$root/nginx.conf"
   sed "s/SITE/$s/g" tests/fixtures/nginx-fast-vhost.conf.template >> "$root/nginx.conf"
-  mkdir -p "$root/sockets/$s"
-  docker create --name "$s.fpm" --label "$label" --hostname "$s" --stop-signal SIGQUIT \
-    -v "$root/sockets/$s:/run/php-sock" -v "$root/php-site.conf:/etc/php-site.conf:ro" \
-    -v "$root/www:/var/www:ro" "$image" php-fpm8.2 -F -y /etc/php-site.conf >/dev/null
+  php_site "$s" "$label" "$root"
 done
 
 say "booting systemd in $host (nginx, units, binaries)"
-mounts=(-v "$root/on-demand:$root/on-demand" -v "$root/config.toml:/etc/fpm-ondemand/config.toml:ro"
-  -v "$root/sockets:/run/docker-apps" -v "$root/nginx.conf:/etc/nginx/sites-enabled/default:ro"
-  -v "$PWD/deploy/nginx/fpm-waker.conf:/etc/nginx/snippets/fpm-waker.conf:ro")
-for b in fpm-reaper fpm-watcher fpm-waker; do mounts+=(-v "$PWD/target/release/$b:/usr/local/bin/$b:ro"); done
-for u in fpm@.service fpm-waker@.socket fpm-waker@.service fpm-watcher.service; do
-  mounts+=(-v "$PWD/deploy/systemd/$u:/etc/systemd/system/$u:ro")
-done
-docker run -d --name "$host" --label "$label" --cap-add=ALL --cap-drop=SYS_RESOURCE \
-  --security-opt seccomp=unconfined --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-  --tmpfs /run --tmpfs /run/lock --tmpfs /tmp --stop-signal SIGRTMIN+3 -e container=docker \
-  -v /var/run/docker.sock:/var/run/docker.sock "${mounts[@]}" "$image" /lib/systemd/systemd >/dev/null
-until in_host systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded'; do sleep 0.5; done
+boot_site_host "$host" "$label" "$root"
 in_host systemctl start nginx.service fpm-watcher.service
 for s in "${sites[@]}"; do in_host systemctl start "fpm-waker@$s.socket"; done
 echo "sites: ${sites[*]} (containers created, not running: every site sleeps)"
