@@ -62,7 +62,9 @@ pub fn status_table(rows: &[StatusRow]) -> String {
     }
     let mut out = fpm_shared::table::aligned(&cells);
     let bad = rows.iter().filter(|r| !r.to_fix.is_empty()).count();
-    let _ = writeln!(out, "{} sites, {bad} inconsistent", rows.len());
+    let n = rows.len();
+    let sites = if n == 1 { "site" } else { "sites" };
+    let _ = writeln!(out, "{n} {sites}, {bad} inconsistent");
     out
 }
 

@@ -7,6 +7,7 @@ use common::Watched;
 use fpm_tests::host::container_status;
 use fpm_tests::{docker, require_docker, wait_until, Containers};
 use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
 use std::time::Duration;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -220,9 +221,10 @@ fn a_stopped_or_failed_waker_socket_is_rearmed_within_a_second() {
 fn hostile_socket_folders_are_never_followed_or_emptied() {
     use std::os::unix::fs::PermissionsExt;
     require_docker();
-    let w = Watched::boot("sockfold", &["link", "file", "shared"]);
+    let tags = ["link", "file", "shared", "owned"];
+    let w = Watched::boot("sockfold", &tags);
     let mut c = Containers::default();
-    for tag in ["link", "file", "shared"] {
+    for tag in tags {
         w.run_site(&mut c, tag);
     }
     // php-fpm.sock replaced by a symlink to a stale socket outside the socket folder.
@@ -239,15 +241,21 @@ fn hostile_socket_folders_are_never_followed_or_emptied() {
     let stale = shared.join("php-fpm.sock");
     drop(UnixListener::bind(&stale).unwrap());
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // And one in a folder that is not root's.
+    let owned = w.socket_dir("owned");
+    let owned_stale = owned.join("php-fpm.sock");
+    drop(UnixListener::bind(&owned_stale).unwrap());
+    std::os::unix::fs::chown(&owned, Some(1000), Some(1000)).unwrap();
     w.start_watcher();
 
-    for tag in ["link", "file", "shared"] {
+    for tag in tags {
         docker(&["kill", &w.container(tag)]);
     }
-    for tag in ["link", "file", "shared"] {
+    for tag in tags {
         w.expect_state(&w.unit(tag), "inactive", SECOND);
     }
     w.expect_journal("writable by group or others", SECOND);
+    w.expect_journal("is owned by uid 1000, not root", SECOND);
     std::thread::sleep(SECOND);
     assert!(
         std::fs::symlink_metadata(&link)
@@ -259,7 +267,7 @@ fn hostile_socket_folders_are_never_followed_or_emptied() {
     assert!(target.exists(), "what it points to is never followed");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a socket");
     assert!(
-        stale.exists(),
+        stale.exists() && owned_stale.exists(),
         "nothing is removed from a folder others may write to"
     );
     let journal = w.journal();
@@ -352,4 +360,55 @@ fn marking_a_unit_inactive_never_stops_a_container_started_again_meanwhile() {
         "{log}\n{}",
         w.journal()
     );
+}
+
+#[test]
+fn the_reaper_and_an_out_of_band_stop_racing_on_one_site_end_consistent() {
+    require_docker();
+    let reaper = PathBuf::from(env!("CARGO_BIN_EXE_fpm-watcher")).with_file_name("fpm-reaper");
+    assert!(
+        reaper.exists(),
+        "{} is not built; run `cargo build --workspace` (scripts/test.sh does)",
+        reaper.display()
+    );
+    let w = Watched::boot_with(
+        "race",
+        &["site"],
+        &[(&reaper, "/usr/local/bin/fpm-reaper", true)],
+        "",
+    );
+    w.confs.add(&w.site("site"), &fpm_tests::header("1s"));
+    let mut c = Containers::default();
+    c.run(
+        &w.container("site"),
+        &["--init"],
+        "echo up; exec sleep 3600",
+    );
+    w.host.ok(&["systemctl", "start", &w.unit("site")]);
+    w.start_watcher();
+    for round in 0..4u64 {
+        std::thread::sleep(Duration::from_millis(1500));
+        // The reaper stops the idle site while someone stops it behind systemd's back.
+        let out = std::thread::scope(|s| {
+            let reaper = s.spawn(|| w.host.exec(&["fpm-reaper", "--format", "json"]));
+            std::thread::sleep(Duration::from_millis(round * 15));
+            docker(&["stop", "--time", "5", &w.container("site")]);
+            reaper.join().unwrap()
+        });
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "round {round}: {report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        w.expect_state(&w.unit("site"), "inactive", SECOND);
+        assert_eq!(container_status(&w.container("site")), "exited");
+        // Woken again out of band for the next round; the watcher marks the unit active.
+        docker(&["start", &w.container("site")]);
+        w.expect_state(&w.unit("site"), "active", SECOND);
+    }
+    let status = w.host.exec(&["fpm-watcher", "status"]);
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(table.contains("1 site, 0 inconsistent"), "{table}");
 }
