@@ -89,10 +89,11 @@ fn out_of_band_changes_are_mirrored_within_a_second() {
 
     let journal = w.journal();
     let site = w.site("stop");
+    // Docker's die event and systemd's signal about the same site race; either may carry it.
     assert!(
         journal.lines().any(|l| l.contains("mark fpm unit inactive")
             && l.contains(&site)
-            && l.contains("cause=\"event\"")),
+            && (l.contains("cause=\"event\"") || l.contains("cause=\"systemd\""))),
         "each action is logged with site and cause:\n{journal}"
     );
     assert!(
