@@ -20,4 +20,4 @@ cargo test --workspace
 # Restart or freeze the Docker engine, so they run alone, after everything else.
 echo "==> cargo test: Docker engine restarted or hung under the watcher and the reaper"
 cargo test -p fpm-watcher --test engine_restart -- --ignored --test-threads 1
-cargo test -p fpm-reaper --test engine_faults -- --ignored
+cargo test -p fpm-reaper --test engine_faults -- --ignored --test-threads 1

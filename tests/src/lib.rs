@@ -3,6 +3,7 @@
 //! Nothing here mocks Docker. When the engine or the image is missing, tests fail with a message that
 //! says how to get them (`scripts/test.sh` installs and starts everything).
 
+pub mod cut;
 pub mod host;
 pub mod stack;
 
@@ -168,20 +169,29 @@ pub fn header(window: &str) -> String {
 /// waits until it answers. Containers survive only with live-restore, which setup.sh turns on.
 /// Every other test is disturbed meanwhile: only call it from a test run on its own.
 pub fn restart_engine(while_down: impl FnOnce()) {
-    let out = docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]);
-    assert_eq!(
-        out, "true",
-        "the engine runs without live-restore; run scripts/setup.sh"
-    );
+    require_live_restore();
     signal("TERM", &dockerd_pid());
-    wait_until(Duration::from_secs(30), "dockerd to stop", || {
-        !Command::new("pidof")
-            .arg("dockerd")
-            .status()
-            .unwrap()
-            .success()
-    });
+    wait_for_engine_exit();
     while_down();
+    start_engine();
+}
+
+/// Kills the Docker engine at once (SIGKILL, as a crash or an OOM kill would; also when frozen)
+/// and waits until it is gone; the caller starts it again with [`start_engine`]. Containers
+/// survive when [`require_live_restore`] passed beforehand.
+/// Every other test is disturbed meanwhile: only call it from a test run on its own.
+pub fn crash_engine(pid: &str) {
+    signal("KILL", pid);
+    // Until its parent reaps it, dockerd's pid file names a live process and a new dockerd
+    // refuses to start.
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    wait_until(Duration::from_secs(30), "dockerd to be gone", || {
+        !proc.exists()
+    });
+}
+
+/// Starts the Docker engine as `scripts/setup.sh` does and waits until it answers.
+pub fn start_engine() {
     let status = Command::new("sh")
         .args([
             "-c",
@@ -195,6 +205,25 @@ pub fn restart_engine(while_down: impl FnOnce()) {
     });
 }
 
+/// Fails unless the engine runs with live-restore, so that containers outlive its restart.
+pub fn require_live_restore() {
+    let out = docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]);
+    assert_eq!(
+        out, "true",
+        "the engine runs without live-restore; run scripts/setup.sh"
+    );
+}
+
+fn wait_for_engine_exit() {
+    wait_until(Duration::from_secs(30), "dockerd to stop", || {
+        !Command::new("pidof")
+            .arg("dockerd")
+            .status()
+            .unwrap()
+            .success()
+    });
+}
+
 /// Freezes the Docker engine (SIGSTOP to dockerd: every request hangs, containers keep running),
 /// runs `while_frozen`, and thaws it again, also when `while_frozen` panics.
 /// Every other test is disturbed meanwhile: only call it from a test run on its own.
@@ -202,7 +231,11 @@ pub fn freeze_engine<T>(while_frozen: impl FnOnce() -> T) -> T {
     struct Thaw(String);
     impl Drop for Thaw {
         fn drop(&mut self) {
-            let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+            // Gone already when a test crashed the engine meanwhile.
+            let _ = Command::new("kill")
+                .args(["-CONT", &self.0])
+                .stderr(std::process::Stdio::null())
+                .status();
         }
     }
     let pid = dockerd_pid();
@@ -214,7 +247,7 @@ pub fn freeze_engine<T>(while_frozen: impl FnOnce() -> T) -> T {
 }
 
 /// The Docker engine's process id.
-fn dockerd_pid() -> String {
+pub fn dockerd_pid() -> String {
     let out = Command::new("pidof")
         .arg("dockerd")
         .output()
