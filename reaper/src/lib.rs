@@ -147,21 +147,11 @@ async fn judge<R: ContainerRuntime>(
     listed: Option<&Listed>,
 ) -> (ContainerState, Decision) {
     let known = listed.map(|l| l.get(container).unwrap_or(&ContainerState::Missing));
-    let state = match known {
+    let (state, last_log) = match known {
         Some(
             s @ (ContainerState::NotRunning(_) | ContainerState::Missing | ContainerState::Paused),
-        ) => s.clone(),
-        _ => docker
-            .state(container)
-            .await
-            .unwrap_or_else(|e| ContainerState::Unknown(e.to_string())),
-    };
-    let last_log = match state {
-        ContainerState::Running { .. } => docker
-            .last_log(container)
-            .await
-            .unwrap_or_else(|e| LastLog::Unknown(e.to_string())),
-        _ => LastLog::Never,
+        ) => (s.clone(), LastLog::Never),
+        _ => docker.activity(container).await,
     };
     let decision = decide(conf.window, &state, &last_log, now());
     (state, decision)

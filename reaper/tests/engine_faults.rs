@@ -1,13 +1,18 @@
-//! The reaper against a Docker engine that hangs: every request is bounded, the error says so,
-//! and nothing is judged idle on what could not be read.
+//! The reaper against a Docker engine that hangs, crashes or cuts an answer short: every request
+//! is bounded, the error says so, and nothing is judged idle on what could not be read.
 //!
-//! Freezing the engine disturbs every other test, so these are `#[ignore]`d in the parallel run
-//! and `scripts/test.sh` runs them on their own afterwards (`--ignored`).
+//! Freezing or crashing the engine disturbs every other test, so those are `#[ignore]`d in the
+//! parallel run and `scripts/test.sh` runs them on their own afterwards (`--ignored`).
 
 mod common;
 
 use common::{audit, entry, run_within};
-use fpm_tests::{freeze_engine, header, require_docker, unique, ConfDir, Containers};
+use fpm_tests::cut::CuttingProxy;
+use fpm_tests::{
+    crash_engine, dockerd_pid, freeze_engine, header, require_docker, require_live_restore,
+    start_engine, unique, ConfDir, Containers, DOCKER_SOCKET,
+};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -52,6 +57,113 @@ fn a_hung_engine_bounds_the_run_and_stops_nothing() {
 
     // Thawed, the same run judges the site idle: the frozen run really had something to stop.
     let (code, sites, stderr) = audit(confs.path(), &["--config", args[1]]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(entry(&sites, &p)["decision"], "stop");
+}
+
+/// Busy after 1.5 s of silence: started longer ago than a 1 s window, in use by its log.
+const BUSY: &str = "sleep 1.5; while true; do echo tick; sleep 0.2; done";
+
+#[test]
+fn a_json_file_log_is_read_from_its_file_without_asking_the_engine() {
+    require_docker();
+    let confs = ConfDir::new();
+    let mut c = Containers::default();
+    let (busy, quiet) = (unique("filebusy"), unique("filequiet"));
+    c.run(&format!("{busy}.fpm"), &[], BUSY);
+    c.run(&format!("{quiet}.fpm"), &[], "echo up; exec sleep 3600");
+    confs.add(&busy, &header("1s"));
+    confs.add(&quiet, &header("1s"));
+    std::thread::sleep(Duration::from_millis(2500));
+
+    // Every logs request would be cut: the right answers show none was made.
+    let proxy = CuttingProxy::start(Path::new(DOCKER_SOCKET), "/logs");
+    let config = confs.path().join("config.toml");
+    let socket = proxy.path().display();
+    std::fs::write(&config, format!("docker_socket = \"{socket}\"\n")).unwrap();
+    let (code, sites, stderr) = audit(confs.path(), &["--config", config.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(proxy.cut_count(), 0, "a logs request was made:\n{stderr}");
+    // Started before its window: only its log, read from the file, says it is in use.
+    assert_eq!(entry(&sites, &busy)["decision"], "keep");
+    let e = entry(&sites, &quiet);
+    assert_eq!(e["decision"], "stop", "{e}");
+    assert!(e["reason"].as_str().unwrap().starts_with("idle for"), "{e}");
+}
+
+#[test]
+fn a_log_answer_cut_short_is_an_error_not_an_idle_site() {
+    require_docker();
+    let p = unique("cutlog");
+    let confs = ConfDir::new();
+    let mut c = Containers::default();
+    // Started longer ago than its window and busy since: only its log says it is in use. The
+    // `local` log driver keeps no file the reaper reads itself: the engine must be asked.
+    c.run(&format!("{p}.fpm"), &["--log-driver", "local"], BUSY);
+    confs.add(&p, &header("1s"));
+    std::thread::sleep(Duration::from_millis(2500));
+
+    // The engine's answer to the logs request ends right after its headers, as when it crashes.
+    let proxy = CuttingProxy::start(Path::new(DOCKER_SOCKET), "/logs");
+    let config = confs.path().join("config.toml");
+    let socket = proxy.path().display();
+    std::fs::write(&config, format!("docker_socket = \"{socket}\"\n")).unwrap();
+    let (code, sites, stderr) = audit(confs.path(), &["--config", config.to_str().unwrap()]);
+    assert!(proxy.cut_count() >= 1, "no answer was cut:\n{stderr}");
+    let e = entry(&sites, &p);
+    assert_eq!(e["decision"], "error", "{e}\n{stderr}");
+    let reason = e["reason"].as_str().unwrap();
+    assert!(reason.contains("cannot read logs"), "{e}");
+    assert_eq!(code, 1, "{stderr}");
+
+    // Read in full, the same site is in use.
+    let (code, sites, stderr) = audit(confs.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(entry(&sites, &p)["decision"], "keep");
+}
+
+#[test]
+#[ignore = "crashes the Docker engine: scripts/test.sh runs it alone with --ignored"]
+fn an_engine_crash_during_a_run_stops_nothing_and_the_containers_live_on() {
+    require_docker();
+    let p = unique("crash");
+    let confs = ConfDir::new();
+    let mut c = Containers::default();
+    c.run(&format!("{p}.fpm"), &[], "echo up; exec sleep 3600");
+    confs.add(&p, &header("1s"));
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // The run's first request is in flight when the engine is killed; it comes back meanwhile.
+    require_live_restore();
+    let pid = dockerd_pid();
+    let run = freeze_engine(|| {
+        std::thread::scope(|s| {
+            let run = s.spawn(|| {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_fpm-reaper"));
+                cmd.args(["--dry-run", "--format", "json", "--conf-dir"])
+                    .arg(confs.path());
+                run_within(cmd, Duration::from_secs(60))
+            });
+            std::thread::sleep(Duration::from_secs(1));
+            crash_engine(&pid);
+            start_engine();
+            run.join().unwrap()
+        })
+    });
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the Docker engine"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        fpm_tests::host::container_status(&format!("{p}.fpm")),
+        "running",
+        "the container outlived the engine (live-restore) and was not stopped"
+    );
+
+    // The engine back, the same site is judged idle: the run really had something to stop.
+    let (code, sites, stderr) = audit(confs.path(), &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(entry(&sites, &p)["decision"], "stop");
 }

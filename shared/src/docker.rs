@@ -69,6 +69,25 @@ pub trait ContainerRuntime: Send + Sync {
         container: &str,
     ) -> impl Future<Output = Result<LastLog, DockerError>> + Send;
 
+    /// The container's state and, when it runs, when it last logged: what a site is judged by.
+    /// What could not be read is `Unknown`, never a guess.
+    fn activity(&self, container: &str) -> impl Future<Output = (ContainerState, LastLog)> + Send {
+        async move {
+            let state = self
+                .state(container)
+                .await
+                .unwrap_or_else(|e| ContainerState::Unknown(e.to_string()));
+            let last_log = match state {
+                ContainerState::Running { .. } => self
+                    .last_log(container)
+                    .await
+                    .unwrap_or_else(|e| LastLog::Unknown(e.to_string())),
+                _ => LastLog::Never,
+            };
+            (state, last_log)
+        }
+    }
+
     /// Container start, die, destroy, pause and unpause events, replayed from `since`
     /// (nanoseconds since the epoch) when given. The stream ends when the connection does.
     fn events(&self, since: Option<i64>)
@@ -138,6 +157,39 @@ impl DockerClient {
     /// The underlying bollard client, for requests this trait does not cover.
     pub fn bollard(&self) -> &bollard::Docker {
         &self.docker
+    }
+
+    /// The container's state and, when its log driver is `json-file`, the log file's path.
+    async fn inspect(
+        &self,
+        container: &str,
+    ) -> Result<(ContainerState, Option<PathBuf>), DockerError> {
+        let what = "inspect";
+        self.bounded(container, what, async {
+            let info = match self.docker.inspect_container(container, None).await {
+                Ok(info) => info,
+                Err(e) if status_code(&e) == Some(404) => {
+                    return Ok((ContainerState::Missing, None))
+                }
+                Err(source) => {
+                    return Err(DockerError::Request {
+                        container: container.to_owned(),
+                        what,
+                        source,
+                    })
+                }
+            };
+            let driver = info
+                .host_config
+                .and_then(|h| h.log_config)
+                .and_then(|l| l.typ);
+            let log_file = match (driver.as_deref(), info.log_path) {
+                (Some("json-file"), Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
+                _ => None,
+            };
+            Ok((state_of(info.state.unwrap_or_default()), log_file))
+        })
+        .await
     }
 
     async fn bounded<T>(
@@ -273,22 +325,28 @@ impl ContainerRuntime for DockerClient {
     }
 
     async fn state(&self, container: &str) -> Result<ContainerState, DockerError> {
-        let what = "inspect";
-        self.bounded(container, what, async {
-            let info = match self.docker.inspect_container(container, None).await {
-                Ok(info) => info,
-                Err(e) if status_code(&e) == Some(404) => return Ok(ContainerState::Missing),
-                Err(source) => {
-                    return Err(DockerError::Request {
-                        container: container.to_owned(),
-                        what,
-                        source,
-                    })
-                }
-            };
-            Ok(state_of(info.state.unwrap_or_default()))
-        })
-        .await
+        Ok(self.inspect(container).await?.0)
+    }
+
+    /// One inspect request; for a running container with a `json-file` log, its newest entry is
+    /// read from the file Docker writes, and the logs request is made only when the file cannot
+    /// tell.
+    async fn activity(&self, container: &str) -> (ContainerState, LastLog) {
+        let (state, log_file) = match self.inspect(container).await {
+            Ok(inspected) => inspected,
+            Err(e) => return (ContainerState::Unknown(e.to_string()), LastLog::Never),
+        };
+        if !matches!(state, ContainerState::Running { .. }) {
+            return (state, LastLog::Never);
+        }
+        if let Some(t) = log_file.as_deref().and_then(crate::jsonlog::newest_time) {
+            return (state, LastLog::At(t));
+        }
+        let last_log = self
+            .last_log(container)
+            .await
+            .unwrap_or_else(|e| LastLog::Unknown(e.to_string()));
+        (state, last_log)
     }
 
     async fn last_log(&self, container: &str) -> Result<LastLog, DockerError> {

@@ -5,6 +5,7 @@ pub mod conf;
 pub mod decision;
 pub mod docker;
 pub mod duration;
+pub mod jsonlog;
 pub mod layout;
 pub mod logging;
 pub mod site;
