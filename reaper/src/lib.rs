@@ -5,8 +5,7 @@ pub mod report;
 use chrono::{DateTime, Utc};
 use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_shared::{
-    decide, ContainerRuntime, ContainerState, Decision, LastLog, Layout, ServiceManager, Site,
-    Verdict,
+    decide, ContainerRuntime, ContainerState, Decision, Layout, ServiceManager, Site, Verdict,
 };
 use futures::stream::{self, StreamExt};
 use report::{Action, Report, SiteReport};
@@ -46,18 +45,8 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
 ) -> Result<Report, ListError> {
     let confs = select(conf::list_confs(layout)?, &options.sites);
     let concurrency = options.concurrency.max(1);
-    // One list request tells which containers are not running (most of them, on an on-demand
-    // host): only running ones are inspected. Without the list, each is inspected.
-    let listed = match docker.list_states().await {
-        Ok(listed) => Some(listed),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot list containers: inspecting each site's");
-            None
-        }
-    };
-    let listed = listed.as_ref();
     let sites = stream::iter(confs)
-        .map(|c| judge_and_act(layout, docker, &mode, now, c, listed))
+        .map(|c| judge_and_act(layout, docker, &mode, now, c))
         .buffered(concurrency)
         .collect()
         .await;
@@ -105,7 +94,6 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
     mode: &Mode<'_, S>,
     now: Clock<'_>,
     selected: Selected,
-    listed: Option<&Listed>,
 ) -> SiteReport {
     let acting = matches!(mode, Mode::Act(_));
     let conf = match selected {
@@ -120,7 +108,7 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
         }
     };
     let container = layout.container(&conf.site);
-    let (state, decision) = judge(docker, &container, &conf, now, listed).await;
+    let (state, decision) = judge(docker, &container, &conf, now).await;
     let mut entry = entry(&conf, &state, &decision);
     if state == ContainerState::Missing {
         entry.reason = format!("no container named {container}");
@@ -134,25 +122,15 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
     entry
 }
 
-/// Every container's state by name, from one list request.
-type Listed = std::collections::HashMap<String, ContainerState>;
-
-/// Reads the container's state (from `listed` when it says the container does not run) and, if
-/// it runs, its newest log line, and decides.
+/// Reads the container's state and, if it runs, when it last logged (one inspect request, and a
+/// logs request only when the log file cannot tell), and decides.
 async fn judge<R: ContainerRuntime>(
     docker: &R,
     container: &str,
     conf: &SiteConf,
     now: Clock<'_>,
-    listed: Option<&Listed>,
 ) -> (ContainerState, Decision) {
-    let known = listed.map(|l| l.get(container).unwrap_or(&ContainerState::Missing));
-    let (state, last_log) = match known {
-        Some(
-            s @ (ContainerState::NotRunning(_) | ContainerState::Missing | ContainerState::Paused),
-        ) => (s.clone(), LastLog::Never),
-        _ => docker.activity(container).await,
-    };
+    let (state, last_log) = docker.activity(container).await;
     let decision = decide(conf.window, &state, &last_log, now());
     (state, decision)
 }
@@ -182,7 +160,7 @@ async fn stop<R: ContainerRuntime, S: ServiceManager>(
             return;
         }
     };
-    let (state, fresh) = judge(docker, &container, conf, now, None).await;
+    let (state, fresh) = judge(docker, &container, conf, now).await;
     if fresh.verdict != Verdict::Stop {
         tracing::info!(site, container, reason = %fresh.reason, "kept: activity seen right before stopping");
         *entry = SiteReport {

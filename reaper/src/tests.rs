@@ -3,7 +3,7 @@
 //! against the real daemons in `tests/`.
 
 use super::*;
-use fpm_shared::{ContainerEvent, DockerError, SystemdError};
+use fpm_shared::{ContainerEvent, DockerError, LastLog, SystemdError};
 use futures::stream::BoxStream;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -36,12 +36,6 @@ impl ContainerRuntime for QuietSite {
     }
     async fn ping(&self) -> Result<(), DockerError> {
         Ok(())
-    }
-    async fn list_states(
-        &self,
-    ) -> Result<std::collections::HashMap<String, ContainerState>, DockerError> {
-        let running = ContainerState::Running { started_at: None };
-        Ok([("blog.fpm".to_owned(), running)].into())
     }
     async fn stop(&self, _: &str, _: std::time::Duration) -> Result<(), DockerError> {
         Ok(())

@@ -3,8 +3,7 @@
 use crate::decision::{ContainerState, LastLog};
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
-    EventsOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
-    StopContainerOptionsBuilder,
+    EventsOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
 };
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
@@ -95,13 +94,6 @@ pub trait ContainerRuntime: Send + Sync {
 
     /// Checks that the engine answers (the events stream alone can hang unnoticed).
     fn ping(&self) -> impl Future<Output = Result<(), DockerError>> + Send;
-
-    /// Every container's state from one list request, by name: the engine's consistent view,
-    /// cheaper than one inspect each. The list has no start time: a running container is
-    /// `Running { started_at: None }`, and only [`ContainerRuntime::state`] gives its start.
-    fn list_states(
-        &self,
-    ) -> impl Future<Output = Result<HashMap<String, ContainerState>, DockerError>> + Send;
 
     /// Stops the container: its stop signal, then SIGKILL after `grace`. A stopped or missing
     /// container is no error.
@@ -297,33 +289,6 @@ impl ContainerRuntime for DockerClient {
             })?
     }
 
-    async fn list_states(&self) -> Result<HashMap<String, ContainerState>, DockerError> {
-        let what = "list";
-        self.bounded("(all containers)", what, async {
-            let options = ListContainersOptionsBuilder::new().all(true).build();
-            let list = self
-                .docker
-                .list_containers(Some(options))
-                .await
-                .map_err(|source| DockerError::Request {
-                    container: "(all containers)".to_owned(),
-                    what,
-                    source,
-                })?;
-            Ok(list
-                .into_iter()
-                .flat_map(|c| {
-                    let state = summary_state(c.state);
-                    c.names
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(move |n| (n.trim_start_matches('/').to_owned(), state.clone()))
-                })
-                .collect())
-        })
-        .await
-    }
-
     async fn state(&self, container: &str) -> Result<ContainerState, DockerError> {
         Ok(self.inspect(container).await?.0)
     }
@@ -395,17 +360,6 @@ fn container_event(msg: bollard::models::EventMessage) -> Option<ContainerEvent>
 }
 
 /// Maps Docker's `State` to the decision's view of it.
-/// Maps a list entry's state; a running container's start time is not in the list.
-fn summary_state(state: Option<bollard::models::ContainerSummaryStateEnum>) -> ContainerState {
-    use bollard::models::ContainerSummaryStateEnum as S;
-    match state {
-        Some(S::RUNNING | S::RESTARTING) => ContainerState::Running { started_at: None },
-        Some(S::PAUSED) => ContainerState::Paused,
-        Some(other) => ContainerState::NotRunning(other.to_string()),
-        None => ContainerState::NotRunning("no status".to_owned()),
-    }
-}
-
 pub fn state_of(state: bollard::models::ContainerState) -> ContainerState {
     use bollard::models::ContainerStateStatusEnum as S;
     match state.status {
