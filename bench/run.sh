@@ -23,7 +23,7 @@ cargo build --release --quiet --workspace
 reaper=target/release/fpm-reaper
 
 # Removes the benchmark's containers, in parallel (one by one, 1,000 take half an hour).
-remove_all() { docker ps -aq --filter "label=$label" | xargs -r -P 16 -n 10 docker rm -f -v >/dev/null 2>&1 || true; }
+remove_all() { docker ps -aq --filter "label=$label" | xargs -r -P 4 -n 50 docker rm -f -v >/dev/null 2>&1 || true; }
 cleanup() {
   remove_all
   rm -rf "$work"
