@@ -20,11 +20,9 @@ use std::time::{Duration, Instant};
 #[ignore = "freezes the Docker engine: scripts/test.sh runs it alone with --ignored"]
 fn a_hung_engine_bounds_the_run_and_stops_nothing() {
     require_docker();
-    let p = unique("frozen");
     let confs = ConfDir::new();
     let mut c = Containers::default();
-    c.run(&format!("{p}.fpm"), &[], "echo up; exec sleep 3600");
-    confs.add(&p, &header("1s"));
+    let p = site(&confs, &mut c, "frozen", &[], QUIET);
     let config = confs.path().join("config.toml");
     std::fs::write(&config, "docker_timeout_secs = 2\n").unwrap();
     std::thread::sleep(Duration::from_millis(1500));
@@ -33,9 +31,7 @@ fn a_hung_engine_bounds_the_run_and_stops_nothing() {
 
     let (took, run) = freeze_engine(|| {
         let start = Instant::now();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fpm-reaper"));
-        cmd.args(["--dry-run", "--format", "json"]).args(args);
-        let run = run_within(cmd, Duration::from_secs(30));
+        let run = run_within(dry_run(&args), Duration::from_secs(30));
         (start.elapsed(), run)
     });
     assert!(
@@ -64,16 +60,32 @@ fn a_hung_engine_bounds_the_run_and_stops_nothing() {
 /// Busy after 1.5 s of silence: started longer ago than a 1 s window, in use by its log.
 const BUSY: &str = "sleep 1.5; while true; do echo tick; sleep 0.2; done";
 
+/// One line at start, then silence: idle once its 1 s window has passed.
+const QUIET: &str = "echo up; exec sleep 3600";
+
+/// Runs a site's container (`docker run` arguments, shell script) and adds its conf with a 1 s
+/// window; returns the site id.
+fn site(confs: &ConfDir, c: &mut Containers, prefix: &str, args: &[&str], script: &str) -> String {
+    let p = unique(prefix);
+    c.run(&format!("{p}.fpm"), args, script);
+    confs.add(&p, &header("1s"));
+    p
+}
+
+/// A dry run of the reaper with JSON output and the given arguments.
+fn dry_run(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fpm-reaper"));
+    cmd.args(["--dry-run", "--format", "json"]).args(args);
+    cmd
+}
+
 #[test]
 fn a_json_file_log_is_read_from_its_file_without_asking_the_engine() {
     require_docker();
     let confs = ConfDir::new();
     let mut c = Containers::default();
-    let (busy, quiet) = (unique("filebusy"), unique("filequiet"));
-    c.run(&format!("{busy}.fpm"), &[], BUSY);
-    c.run(&format!("{quiet}.fpm"), &[], "echo up; exec sleep 3600");
-    confs.add(&busy, &header("1s"));
-    confs.add(&quiet, &header("1s"));
+    let busy = site(&confs, &mut c, "filebusy", &[], BUSY);
+    let quiet = site(&confs, &mut c, "filequiet", &[], QUIET);
     std::thread::sleep(Duration::from_millis(2500));
 
     // Every logs request would be cut: the right answers show none was made.
@@ -94,13 +106,11 @@ fn a_json_file_log_is_read_from_its_file_without_asking_the_engine() {
 #[test]
 fn a_log_answer_cut_short_is_an_error_not_an_idle_site() {
     require_docker();
-    let p = unique("cutlog");
     let confs = ConfDir::new();
     let mut c = Containers::default();
     // Started longer ago than its window and busy since: only its log says it is in use. The
     // `local` log driver keeps no file the reaper reads itself: the engine must be asked.
-    c.run(&format!("{p}.fpm"), &["--log-driver", "local"], BUSY);
-    confs.add(&p, &header("1s"));
+    let p = site(&confs, &mut c, "cutlog", &["--log-driver", "local"], BUSY);
     std::thread::sleep(Duration::from_millis(2500));
 
     // The engine's answer to the logs request ends right after its headers, as when it crashes.
@@ -126,11 +136,9 @@ fn a_log_answer_cut_short_is_an_error_not_an_idle_site() {
 #[ignore = "crashes the Docker engine: scripts/test.sh runs it alone with --ignored"]
 fn an_engine_crash_during_a_run_stops_nothing_and_the_containers_live_on() {
     require_docker();
-    let p = unique("crash");
     let confs = ConfDir::new();
     let mut c = Containers::default();
-    c.run(&format!("{p}.fpm"), &[], "echo up; exec sleep 3600");
-    confs.add(&p, &header("1s"));
+    let p = site(&confs, &mut c, "crash", &[], QUIET);
     std::thread::sleep(Duration::from_millis(1500));
 
     // The run's first request is in flight when the engine is killed; it comes back meanwhile.
@@ -139,10 +147,8 @@ fn an_engine_crash_during_a_run_stops_nothing_and_the_containers_live_on() {
     let run = freeze_engine(|| {
         std::thread::scope(|s| {
             let run = s.spawn(|| {
-                let mut cmd = Command::new(env!("CARGO_BIN_EXE_fpm-reaper"));
-                cmd.args(["--dry-run", "--format", "json", "--conf-dir"])
-                    .arg(confs.path());
-                run_within(cmd, Duration::from_secs(60))
+                let dir = confs.path().to_str().unwrap();
+                run_within(dry_run(&["--conf-dir", dir]), Duration::from_secs(60))
             });
             std::thread::sleep(Duration::from_secs(1));
             crash_engine(&pid);
