@@ -72,6 +72,14 @@ fn site(confs: &ConfDir, c: &mut Containers, prefix: &str, args: &[&str], script
     p
 }
 
+/// The audit of `confs`, with the reaper talking to the engine through `proxy`.
+fn audit_through(confs: &ConfDir, proxy: &CuttingProxy) -> (i32, Vec<serde_json::Value>, String) {
+    let config = confs.path().join("config.toml");
+    let socket = proxy.path().display();
+    std::fs::write(&config, format!("docker_socket = \"{socket}\"\n")).unwrap();
+    audit(confs.path(), &["--config", config.to_str().unwrap()])
+}
+
 /// A dry run of the reaper with JSON output and the given arguments.
 fn dry_run(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fpm-reaper"));
@@ -90,10 +98,7 @@ fn a_json_file_log_is_read_from_its_file_without_asking_the_engine() {
 
     // Every logs request would be cut: the right answers show none was made.
     let proxy = CuttingProxy::start(Path::new(DOCKER_SOCKET), "/logs");
-    let config = confs.path().join("config.toml");
-    let socket = proxy.path().display();
-    std::fs::write(&config, format!("docker_socket = \"{socket}\"\n")).unwrap();
-    let (code, sites, stderr) = audit(confs.path(), &["--config", config.to_str().unwrap()]);
+    let (code, sites, stderr) = audit_through(&confs, &proxy);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(proxy.cut_count(), 0, "a logs request was made:\n{stderr}");
     // Started before its window: only its log, read from the file, says it is in use.
@@ -115,10 +120,7 @@ fn a_log_answer_cut_short_is_an_error_not_an_idle_site() {
 
     // The engine's answer to the logs request ends right after its headers, as when it crashes.
     let proxy = CuttingProxy::start(Path::new(DOCKER_SOCKET), "/logs");
-    let config = confs.path().join("config.toml");
-    let socket = proxy.path().display();
-    std::fs::write(&config, format!("docker_socket = \"{socket}\"\n")).unwrap();
-    let (code, sites, stderr) = audit(confs.path(), &["--config", config.to_str().unwrap()]);
+    let (code, sites, stderr) = audit_through(&confs, &proxy);
     assert!(proxy.cut_count() >= 1, "no answer was cut:\n{stderr}");
     let e = entry(&sites, &p);
     assert_eq!(e["decision"], "error", "{e}\n{stderr}");
