@@ -32,20 +32,20 @@ pub enum ConfError {
         path: PathBuf,
     },
     /// The file name does not give a valid site id.
-    #[error("{}: file name does not give a valid site id: {source}", path.display())]
+    #[error("{}: file name does not give a valid site id: {error}", path.display())]
     BadName {
         /// The conf file.
         path: PathBuf,
         /// Why the id is invalid.
-        source: SiteError,
+        error: SiteError,
     },
     /// The file could not be opened or read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {error}", path.display())]
     Io {
         /// The conf file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Not a regular file (a FIFO, device, socket or folder).
     #[error("{}: not a regular file ({kind})", path.display())]
@@ -95,12 +95,12 @@ impl ConfError {
 
 /// The conf folder itself cannot be listed: nothing can be done.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot list conf folder {}: {source}", dir.display())]
+#[error("cannot list conf folder {}: {error}", dir.display())]
 pub struct ListError {
     /// The conf folder.
     pub dir: PathBuf,
     /// The I/O error.
-    pub source: std::io::Error,
+    pub error: std::io::Error,
 }
 
 /// Lists the conf files in the layout's conf folder that match its glob, sorted by name.
@@ -108,7 +108,7 @@ pub struct ListError {
 pub fn list_confs(layout: &Layout) -> Result<Vec<PathBuf>, ListError> {
     let err = |source| ListError {
         dir: layout.conf_dir.clone(),
-        source,
+        error: source,
     };
     let pattern = glob::Pattern::new(&layout.conf_glob).map_err(|e| {
         err(std::io::Error::new(
@@ -140,7 +140,7 @@ pub fn site_of_conf(path: &Path) -> Result<Site, ConfError> {
     })?;
     Site::new(stem).map_err(|source| ConfError::BadName {
         path: path.to_owned(),
-        source,
+        error: source,
     })
 }
 
@@ -196,7 +196,7 @@ pub fn reject_duplicates(
 fn read_first_line(path: &Path) -> Result<Vec<u8>, ConfError> {
     let io = |source| ConfError::Io {
         path: path.to_owned(),
-        source,
+        error: source,
     };
     check_regular(path, std::fs::metadata(path).map_err(io)?.file_type())?;
     let file = std::fs::OpenOptions::new()

@@ -17,12 +17,12 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     /// The engine could not be reached or its API version not agreed.
-    #[error("cannot reach the Docker engine at {}: {source}", socket.display())]
+    #[error("cannot reach the Docker engine at {}: {error}", socket.display())]
     Connect {
         /// The engine's socket.
         socket: PathBuf,
         /// What bollard said.
-        source: BollardError,
+        error: BollardError,
     },
     /// The engine did not answer in time.
     #[error("{what} {container}: no answer from Docker within {}s", after.as_secs())]
@@ -35,14 +35,14 @@ pub enum DockerError {
         after: Duration,
     },
     /// The engine answered with an error.
-    #[error("{what} {container}: {source}")]
+    #[error("{what} {container}: {error}")]
     Request {
         /// The container asked about.
         container: String,
         /// The request.
         what: &'static str,
         /// What bollard said.
-        source: BollardError,
+        error: BollardError,
     },
     /// A log line without a readable timestamp.
     #[error("logs of {container}: no RFC 3339 timestamp in {line:?}")]
@@ -131,7 +131,7 @@ impl DockerClient {
     pub async fn connect(socket: &Path, timeout: Duration) -> Result<DockerClient, DockerError> {
         let connect_err = |source| DockerError::Connect {
             socket: socket.to_owned(),
-            source,
+            error: source,
         };
         let docker = bollard::Docker::connect_with_unix(
             &socket.to_string_lossy(),
@@ -167,7 +167,7 @@ impl DockerClient {
                     return Err(DockerError::Request {
                         container: container.to_owned(),
                         what,
-                        source,
+                        error: source,
                     })
                 }
             };
@@ -237,7 +237,7 @@ impl ContainerRuntime for DockerClient {
                     Err(source) => Some(Err(DockerError::Request {
                         container: "(events)".to_owned(),
                         what: "events",
-                        source,
+                        error: source,
                     })),
                 }
             })
@@ -253,7 +253,7 @@ impl ContainerRuntime for DockerClient {
                 .map_err(|source| DockerError::Request {
                     container: "(engine)".to_owned(),
                     what: "ping",
-                    source,
+                    error: source,
                 })
         })
         .await
@@ -276,7 +276,7 @@ impl ContainerRuntime for DockerClient {
                 Err(source) => Err(DockerError::Request {
                     container: container.to_owned(),
                     what,
-                    source,
+                    error: source,
                 }),
             }
         };
@@ -337,7 +337,7 @@ impl ContainerRuntime for DockerClient {
                 Some(Err(source)) => Err(DockerError::Request {
                     container: container.to_owned(),
                     what,
-                    source,
+                    error: source,
                 }),
             }
         })

@@ -64,12 +64,12 @@ impl Default for Layout {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}: {error}")]
     Read {
         /// The config file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid TOML for [`Layout`].
     #[error("invalid config {path}: {message}")]
@@ -105,7 +105,7 @@ impl Layout {
             }
             Err(source) => Err(ConfigError::Read {
                 path: path.to_owned(),
-                source,
+                error: source,
             }),
         }
     }

@@ -13,12 +13,12 @@ pub enum LogError {
     #[error("log file {0}: needs a file name")]
     NoFileName(std::path::PathBuf),
     /// The folder cannot be created.
-    #[error("cannot create log folder {}: {source}", dir.display())]
+    #[error("cannot create log folder {}: {error}", dir.display())]
     Folder {
         /// The folder.
         dir: std::path::PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -44,7 +44,7 @@ pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, Log
                 .ok_or_else(|| LogError::NoFileName(path.to_owned()))?;
             std::fs::create_dir_all(dir).map_err(|source| LogError::Folder {
                 dir: dir.to_owned(),
-                source,
+                error: source,
             })?;
             let (writer, guard) =
                 tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));

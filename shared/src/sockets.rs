@@ -37,12 +37,12 @@ pub enum SocketError {
         what: String,
     },
     /// Unlinking failed.
-    #[error("{}: cannot remove: {source}", path.display())]
+    #[error("{}: cannot remove: {error}", path.display())]
     Remove {
         /// The path.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -112,7 +112,7 @@ pub async fn remove_stale(dir: &Path, path: &Path) -> Result<(), SocketError> {
     match probe(path).await {
         SocketState::Stale => std::fs::remove_file(path).map_err(|source| SocketError::Remove {
             path: path.to_owned(),
-            source,
+            error: source,
         }),
         other => Err(SocketError::NotStale {
             path: path.to_owned(),

@@ -17,14 +17,14 @@ pub enum SystemdError {
     #[error("cannot reach systemd on the system bus: {0}")]
     Connect(zbus::Error),
     /// A D-Bus call about a unit failed.
-    #[error("{what} {unit}: {source}")]
+    #[error("{what} {unit}: {error}")]
     Call {
         /// The unit.
         unit: String,
         /// The call.
         what: &'static str,
         /// What zbus said.
-        source: zbus::Error,
+        error: zbus::Error,
     },
     /// The job finished with a result other than `done`.
     #[error("{what} {unit}: job finished with result {result:?}")]
@@ -128,7 +128,7 @@ impl Systemd {
         let call = |source| SystemdError::Call {
             unit: unit.to_owned(),
             what,
-            source,
+            error: source,
         };
         // Listen before the job exists, so its JobRemoved cannot be missed.
         let mut removed = self.manager.receive_job_removed().await.map_err(call)?;
@@ -173,7 +173,7 @@ fn call_error<'a>(
     move |source| SystemdError::Call {
         unit: unit.to_owned(),
         what,
-        source,
+        error: source,
     }
 }
 
@@ -260,7 +260,7 @@ impl ServiceManager for Systemd {
             r => r.map_err(|source| SystemdError::Call {
                 unit: unit.to_owned(),
                 what: "reset-failed",
-                source,
+                error: source,
             }),
         }
     }

@@ -31,12 +31,12 @@ pub enum BackendError {
         after: Duration,
     },
     /// The socket folder cannot be watched.
-    #[error("cannot watch {}: {source}", dir.display())]
+    #[error("cannot watch {}: {error}", dir.display())]
     Watch {
         /// The socket folder.
         dir: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -110,7 +110,7 @@ impl<S: ServiceManager> Backend<S> {
         let dir = self.socket.parent().unwrap_or(Path::new("/")).to_owned();
         let watch_err = |source| BackendError::Watch {
             dir: dir.clone(),
-            source,
+            error: source,
         };
         std::fs::create_dir_all(&dir).map_err(watch_err)?;
         let inotify = Inotify::init().map_err(watch_err)?;
