@@ -40,7 +40,7 @@ build_host() {
       bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
       || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
   fi
-  # The docker CLI for fpm@.service (Debian's needs only libc), and nothing started by default.
+  # The docker CLI, as on a real host (Debian's needs only libc), and nothing started by default.
   install -m 0755 /usr/bin/docker "$root/usr/bin/docker"
   rm -f "$root/etc/systemd/system/multi-user.target.wants/nginx.service" \
         "$root/etc/systemd/system/multi-user.target.wants/php8.2-fpm.service"

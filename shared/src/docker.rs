@@ -151,6 +151,25 @@ impl DockerClient {
         &self.docker
     }
 
+    /// Starts the container and returns once it runs (what `docker start` does, without a CLI
+    /// process in the path of a cold request). One already running is no error; a missing one is.
+    pub async fn start(&self, container: &str) -> Result<(), DockerError> {
+        let what = "start";
+        self.bounded(container, what, async {
+            match self.docker.start_container(container, None).await {
+                Ok(()) => Ok(()),
+                // 304: already running.
+                Err(e) if status_code(&e) == Some(304) => Ok(()),
+                Err(source) => Err(DockerError::Request {
+                    container: container.to_owned(),
+                    what,
+                    error: source,
+                }),
+            }
+        })
+        .await
+    }
+
     /// The container's state and, when its log driver is `json-file`, the log file's path.
     async fn inspect(
         &self,

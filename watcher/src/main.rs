@@ -57,6 +57,12 @@ enum Command {
         /// The site id.
         site: Site,
     },
+    /// Start a site's container: the `ExecStart` of fpm@SITE.service. Returns once the
+    /// container runs; one already running is left as it is.
+    StartContainer {
+        /// The site id.
+        site: Site,
+    },
     /// Stop a site's container: the `ExecStop` of fpm@SITE.service. A container that was
     /// started again after the unit became active (e.g. `docker stop` then `docker start`
     /// before the watcher caught up) is not the unit's run and is left running.
@@ -93,6 +99,11 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         layout.conf_dir = dir;
     }
     let docker = DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?;
+    // On a cold request's path: no D-Bus connection, which starting does not need.
+    if let Some(Command::StartContainer { site }) = &args.command {
+        start_container(&layout, &docker, site).await?;
+        return Ok(0);
+    }
     let systemd = Systemd::connect(Duration::from_secs(90)).await?;
     let ctx = Ctx {
         layout: &layout,
@@ -128,6 +139,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             print!("{}", commands::status_table(&rows));
             Ok(u8::from(rows.iter().any(|r| !r.to_fix.is_empty())))
         }
+        Command::StartContainer { .. } => unreachable!("handled before connecting to systemd"),
         Command::StopContainer { site, grace } => {
             let container = layout.container(&site);
             let unit = layout.fpm_unit(&site);
@@ -162,6 +174,22 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             Ok(u8::from(steps.iter().any(|s| s.result.is_err())))
         }
     }
+}
+
+/// Starts the site's container and logs it.
+async fn start_container(
+    layout: &Layout,
+    docker: &DockerClient,
+    site: &Site,
+) -> anyhow::Result<()> {
+    let container = layout.container(site);
+    let unit = layout.fpm_unit(site);
+    docker
+        .start(&container)
+        .await
+        .with_context(|| format!("starting {container}"))?;
+    tracing::info!(site = %site, unit, container, "container started");
+    Ok(())
 }
 
 /// The wall clock in nanoseconds since the epoch.

@@ -1,0 +1,70 @@
+//! `fpm-watcher start-container`, fpm@SITE.service's `ExecStart`, against the real engine: it
+//! needs no D-Bus, so it runs here on the host without systemd.
+
+use fpm_tests::host::container_status;
+use fpm_tests::{require_docker, unique, Containers, DOCKER_SOCKET};
+use std::process::{Command, Output};
+
+/// `fpm-watcher start-container SITE`, with only the engine's socket configured.
+fn start_container(site: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("docker_socket = \"{DOCKER_SOCKET}\"\n")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_fpm-watcher"))
+        .arg("--config")
+        .arg(&config)
+        .args(["start-container", site])
+        .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_stopped_site_is_started_and_a_running_one_left_running() {
+    require_docker();
+    let site = unique("start");
+    let container = format!("{site}.fpm");
+    let mut c = Containers::default();
+    c.create(&container, "exec sleep 3600");
+    let never = fpm_tests::docker(&["inspect", "--format", "{{.State.StartedAt}}", &container]);
+
+    let out = start_container(&site);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(container_status(&container), "running");
+    assert!(
+        stderr.contains("container started")
+            && stderr.contains(&format!("site={site}"))
+            && stderr.contains(&format!("container=\"{container}\"")),
+        "the start is logged with site and container: {stderr}"
+    );
+
+    // Already running: no error, and the same run goes on (not restarted).
+    let started = fpm_tests::docker(&["inspect", "--format", "{{.State.StartedAt}}", &container]);
+    assert_ne!(started, never, "the first start happened");
+    let again = start_container(&site);
+    assert!(again.status.success(), "{again:?}");
+    let still = fpm_tests::docker(&["inspect", "--format", "{{.State.StartedAt}}", &container]);
+    assert_eq!(still, started, "the running container was not restarted");
+}
+
+#[test]
+fn a_missing_container_fails_naming_it() {
+    require_docker();
+    let site = unique("nostart");
+    let out = start_container(&site);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "fpm-watcher: starting {site}.fpm: start {site}.fpm:"
+        )),
+        "the error names the container: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("No such container").count(),
+        1,
+        "the engine's reason is said once, not once per layer of the error: {stderr}"
+    );
+    assert_eq!(container_status(&format!("{site}.fpm")), "missing");
+}
