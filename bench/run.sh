@@ -70,9 +70,11 @@ for n in $sizes; do
   rt=(); st=(); rm_=(); sm=()
   brun=$runs; [ "$n" -ge 1000 ] && brun=3
   for r in $(seq 1 "$runs"); do
+    sleep 1  # each run starts on a settled engine, not in the wake of the other's requests
     t0=$(now); m=$(peak_kb "$reaper" --dry-run --format json --conf-dir "$d"); t1=$(now)
     rt+=("$(ms "$t0" "$t1")"); rm_+=("$m")
     if [ "$r" -le "$brun" ]; then
+      sleep 1
       t0=$(now); m=$(peak_kb bash bench/shell-reaper.sh "$d"); t1=$(now)
       st+=("$(ms "$t0" "$t1")"); sm+=("$m")
     fi
