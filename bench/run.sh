@@ -35,6 +35,7 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 # peak_kb CMD...: runs CMD (output discarded) and prints its peak resident memory in kB (GNU time)
 peak_kb() { local f; f=$(mktemp); /usr/bin/time -f %M -o "$f" "$@" >/dev/null 2>&1 || true; tail -1 "$f"; rm -f "$f"; }
 now() { date +%s%N; }
+settle() { sleep 1; }  # a timed run starts on a settled engine, not in the wake of the previous run's requests
 # stats "n1 n2 ...": median, min, max
 stats() { tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%s %s %s", m, a[1], a[NR]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.1f", a / b }'; }
@@ -60,7 +61,7 @@ seq 1 "$max" | xargs -P 8 -n 1 bash -c 'site_container "$0"'
 row "## 1. Reaper scan (dry run), against the shell reaper"
 row ""
 row "Sites with a conf and a container, every other one running (busybox \`sleep\`, one log line). Same conf folder,"
-row "same engine, alternating runs. Wall time in ms (median, min-max of the runs); peak RSS in MB."
+row "same engine, alternating runs one second apart. Wall time in ms (median, min-max of the runs); peak RSS in MB."
 row ""
 row "| sites | fpm-reaper ms | shell reaper ms | speed-up | fpm-reaper peak RSS | shell peak RSS |"
 row "| ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -70,11 +71,11 @@ for n in $sizes; do
   rt=(); st=(); rm_=(); sm=()
   brun=$runs; [ "$n" -ge 1000 ] && brun=3
   for r in $(seq 1 "$runs"); do
-    sleep 1  # each run starts on a settled engine, not in the wake of the other's requests
+    settle
     t0=$(now); m=$(peak_kb "$reaper" --dry-run --format json --conf-dir "$d"); t1=$(now)
     rt+=("$(ms "$t0" "$t1")"); rm_+=("$m")
     if [ "$r" -le "$brun" ]; then
-      sleep 1
+      settle
       t0=$(now); m=$(peak_kb bash bench/shell-reaper.sh "$d"); t1=$(now)
       st+=("$(ms "$t0" "$t1")"); sm+=("$m")
     fi
