@@ -1,10 +1,13 @@
-//! The site's socket folder: probing php-fpm's socket, and removing it only when it is provably stale.
+//! The site's socket folder, which the site's container controls: connecting to php-fpm's socket
+//! without ever following a link, probing it, and removing it only when it is provably stale.
 
 use crate::watch::SocketState;
 use std::io::ErrorKind;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tokio::net::UnixStream;
 
 /// How long a connect may take before the socket counts as live (a full backlog still means a listener).
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -46,30 +49,98 @@ pub enum SocketError {
     },
 }
 
-/// Looks at `path` without following a symlink, and tries to connect if it is a socket.
-pub async fn probe(path: &Path) -> SocketState {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == ErrorKind::NotFound => return SocketState::Absent,
-        Err(e) => return SocketState::Unknown(e.to_string()),
+/// Why [`connect_nofollow`] did not give a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Nothing is at the path.
+    #[error("{}: no such socket", path.display())]
+    Absent {
+        /// The socket path.
+        path: PathBuf,
+    },
+    /// Something other than a socket is at the path (a symlink, a file, a FIFO, a folder): it is
+    /// refused, never followed or opened.
+    #[error("{}: refused, it is {found}, not a socket", path.display())]
+    NotSocket {
+        /// The socket path.
+        path: PathBuf,
+        /// What is there instead.
+        found: &'static str,
+    },
+    /// A socket, but the connection failed (refused: nobody listens).
+    #[error("{}: {error}", path.display())]
+    Connect {
+        /// The socket path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        error: std::io::Error,
+    },
+}
+
+/// What a file type is, in words, for logs.
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    if ft.is_symlink() {
+        "a symlink"
+    } else if ft.is_dir() {
+        "a folder"
+    } else if ft.is_file() {
+        "a regular file"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else {
+        "not a socket"
+    }
+}
+
+/// Connects to the socket at `path` itself, never through a link: the final component is opened
+/// with `O_PATH|O_NOFOLLOW` (a symlink gives the link, not its target), checked to be a socket, and
+/// connected through `/proc/self/fd/N`, which reaches exactly that inode. The folders above `path`
+/// must be the host's own (the site's container controls only what is inside its socket folder).
+pub async fn connect_nofollow(path: &Path) -> Result<UnixStream, ConnectError> {
+    let connect_err = |error| ConnectError::Connect {
+        path: path.to_owned(),
+        error,
     };
-    let ft = meta.file_type();
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(ConnectError::Absent {
+                path: path.to_owned(),
+            })
+        }
+        Err(e) => return Err(connect_err(e)),
+    };
+    let ft = file.metadata().map_err(connect_err)?.file_type();
     if !ft.is_socket() {
-        return SocketState::NotSocket(if ft.is_symlink() {
-            "a symlink"
-        } else if ft.is_dir() {
-            "a folder"
-        } else if ft.is_file() {
-            "a regular file"
-        } else {
-            "not a socket"
+        return Err(ConnectError::NotSocket {
+            path: path.to_owned(),
+            found: kind_of(ft),
         });
     }
-    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(path)).await {
+    let by_fd = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let stream = UnixStream::connect(by_fd).await.map_err(connect_err)?;
+    drop(file);
+    Ok(stream)
+}
+
+/// Looks at `path` without following a symlink, and tries to connect if it is a socket.
+pub async fn probe(path: &Path) -> SocketState {
+    match tokio::time::timeout(PROBE_TIMEOUT, connect_nofollow(path)).await {
         Ok(Ok(_)) | Err(_) => SocketState::Live,
-        Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused => SocketState::Stale,
-        Ok(Err(e)) if e.kind() == ErrorKind::NotFound => SocketState::Absent,
-        Ok(Err(e)) => SocketState::Unknown(e.to_string()),
+        Ok(Err(ConnectError::Absent { .. })) => SocketState::Absent,
+        Ok(Err(ConnectError::NotSocket { found, .. })) => SocketState::NotSocket(found),
+        Ok(Err(ConnectError::Connect { error, .. })) => match error.kind() {
+            ErrorKind::ConnectionRefused => SocketState::Stale,
+            ErrorKind::NotFound => SocketState::Absent,
+            _ => SocketState::Unknown(error.to_string()),
+        },
     }
 }
 
@@ -164,6 +235,48 @@ mod tests {
         let link = dir.path().join("link.sock");
         std::os::unix::fs::symlink(&stale, &link).unwrap();
         assert_eq!(probe(&link).await, SocketState::NotSocket("a symlink"));
+        let live_link = dir.path().join("live-link.sock");
+        std::os::unix::fs::symlink(&live, &live_link).unwrap();
+        assert_eq!(
+            probe(&live_link).await,
+            SocketState::NotSocket("a symlink"),
+            "a link to a live socket is not followed"
+        );
+    }
+
+    #[tokio::test]
+    async fn connect_nofollow_reaches_the_socket_itself_and_refuses_everything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let target = d.join("elsewhere.sock");
+        let listener = tokio::net::UnixListener::bind(&target).unwrap();
+        connect_nofollow(&target).await.unwrap();
+        listener.accept().await.unwrap();
+
+        let link = d.join("php-fpm.sock");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        std::fs::write(d.join("file"), "x").unwrap();
+        std::fs::create_dir(d.join("folder")).unwrap();
+        let fifo = std::ffi::CString::new(d.join("fifo").as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        for (name, found) in [
+            ("php-fpm.sock", "a symlink"),
+            ("file", "a regular file"),
+            ("folder", "a folder"),
+            ("fifo", "a FIFO"),
+        ] {
+            match connect_nofollow(&d.join(name)).await {
+                Err(ConnectError::NotSocket { found: f, .. }) => assert_eq!(f, found, "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let pending = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
+        assert!(pending.is_err(), "nothing reached the link's target");
+        assert!(matches!(
+            connect_nofollow(&d.join("none")).await,
+            Err(ConnectError::Absent { .. })
+        ));
     }
 
     #[tokio::test]

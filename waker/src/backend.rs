@@ -1,7 +1,9 @@
-//! The site's php-fpm as the waker needs it: ready at once when its socket accepts, otherwise
-//! started through systemd and awaited with inotify (no sleep loop), with one start shared by all.
+//! The site's php-fpm as the waker needs it: reached only through its own socket (never a link
+//! the site's container planted), ready at once when that socket accepts, otherwise started through
+//! systemd and awaited with inotify (no sleep loop), with one start shared by all.
 
-use fpm_shared::ServiceManager;
+use fpm_shared::sockets::{connect_nofollow, ConnectError};
+use fpm_shared::{ServiceManager, SystemdError};
 use futures::StreamExt;
 use inotify::{Inotify, WatchMask};
 use std::io::ErrorKind;
@@ -15,12 +17,22 @@ use tokio::time::Instant;
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     /// Starting the unit failed.
-    #[error("starting {unit}: {reason}")]
+    #[error("starting {unit}")]
     Start {
         /// The unit.
         unit: String,
         /// What systemd said.
-        reason: String,
+        #[source]
+        error: SystemdError,
+    },
+    /// Something other than php-fpm's socket sits at its path (a link planted by the site's
+    /// container, a file, a FIFO, a folder): refused, never followed.
+    #[error("{} is {found}, not php-fpm's socket: refused", socket.display())]
+    Refused {
+        /// php-fpm's socket path.
+        socket: PathBuf,
+        /// What is there instead.
+        found: &'static str,
     },
     /// The socket did not accept within the start timeout.
     #[error("{} did not accept a connection within {}s of the start", socket.display(), after.as_secs())]
@@ -31,13 +43,24 @@ pub enum BackendError {
         after: Duration,
     },
     /// The socket folder cannot be watched.
-    #[error("cannot watch {}: {error}", dir.display())]
+    #[error("cannot watch {}", dir.display())]
     Watch {
         /// The socket folder.
         dir: PathBuf,
         /// The I/O error.
+        #[source]
         error: std::io::Error,
     },
+}
+
+/// One look at php-fpm's socket.
+enum Look {
+    /// It accepted.
+    Ready(UnixStream),
+    /// Nothing there yet.
+    Absent,
+    /// A socket nobody accepts on (stale, or bound but not yet listening).
+    Refusing,
 }
 
 /// php-fpm of one site, behind `fpm@SITE.service`.
@@ -66,14 +89,30 @@ impl<S: ServiceManager> Backend<S> {
         &self.socket
     }
 
+    /// Connects to php-fpm's socket itself; anything else at its path is refused.
+    async fn look(&self) -> Result<Look, BackendError> {
+        match connect_nofollow(&self.socket).await {
+            Ok(stream) => Ok(Look::Ready(stream)),
+            Err(ConnectError::NotSocket { found, .. }) => Err(BackendError::Refused {
+                socket: self.socket.clone(),
+                found,
+            }),
+            Err(ConnectError::Absent { .. }) => Ok(Look::Absent),
+            Err(ConnectError::Connect { error, .. }) if error.kind() == ErrorKind::NotFound => {
+                Ok(Look::Absent)
+            }
+            Err(ConnectError::Connect { .. }) => Ok(Look::Refusing),
+        }
+    }
+
     /// A connection to php-fpm, starting the site first if its socket does not accept.
     pub async fn connect(&self, site: &str) -> Result<UnixStream, BackendError> {
-        if let Ok(stream) = UnixStream::connect(&self.socket).await {
+        if let Look::Ready(stream) = self.look().await? {
             return Ok(stream);
         }
         // One start at a time; whoever waited behind it finds the socket accepting.
         let _guard = self.starting.lock().await;
-        if let Ok(stream) = UnixStream::connect(&self.socket).await {
+        if let Look::Ready(stream) = self.look().await? {
             return Ok(stream);
         }
         let begun = Instant::now();
@@ -88,9 +127,9 @@ impl<S: ServiceManager> Backend<S> {
             self.systemd
                 .start_unit(&self.unit)
                 .await
-                .map_err(|e| BackendError::Start {
+                .map_err(|error| BackendError::Start {
                     unit: self.unit.clone(),
-                    reason: e.to_string(),
+                    error,
                 })
         };
         // Both must succeed; a failed start answers at once instead of after the timeout.
@@ -104,31 +143,47 @@ impl<S: ServiceManager> Backend<S> {
         Ok(stream)
     }
 
+    /// Whether php-fpm is going away: its unit is being stopped or is down. A request php-fpm
+    /// reset without answering may be replayed only then (see `proxy`); when the unit cannot be
+    /// asked, the answer is no.
+    pub async fn going_away(&self, site: &str) -> bool {
+        match self.systemd.active_state(&self.unit).await {
+            Ok(word) => matches!(word.as_str(), "deactivating" | "inactive" | "failed"),
+            Err(e) => {
+                tracing::warn!(site, unit = self.unit, error = %e, "cannot read the unit's state: not replaying");
+                false
+            }
+        }
+    }
+
     /// Waits until the socket accepts: woken by inotify on the folder; a socket file that refuses
-    /// (stale, or bound but not yet listening) is retried after a short, growing pause.
+    /// (stale, or bound but not yet listening) is retried after a short, growing pause. Anything
+    /// but a socket at the path is refused at once, as in [`Backend::connect`].
     async fn await_socket(&self, deadline: Instant) -> Result<UnixStream, BackendError> {
         let dir = self.socket.parent().unwrap_or(Path::new("/")).to_owned();
-        let watch_err = |source| BackendError::Watch {
+        let watch_err = |error| BackendError::Watch {
             dir: dir.clone(),
-            error: source,
+            error,
         };
-        std::fs::create_dir_all(&dir).map_err(watch_err)?;
         let inotify = Inotify::init().map_err(watch_err)?;
         inotify
             .watches()
             .add(
                 &dir,
-                WatchMask::CREATE | WatchMask::ATTRIB | WatchMask::MOVED_TO,
+                WatchMask::CREATE
+                    | WatchMask::ATTRIB
+                    | WatchMask::MOVED_TO
+                    | WatchMask::DONT_FOLLOW,
             )
             .map_err(watch_err)?;
         let mut events = inotify.into_event_stream([0u8; 1024]).map_err(watch_err)?;
         let mut retry = Duration::from_micros(500);
         loop {
             // Checked after the watch exists, so a socket created in between is not missed.
-            let pause = match UnixStream::connect(&self.socket).await {
-                Ok(stream) => return Ok(stream),
-                Err(e) if e.kind() == ErrorKind::NotFound => None,
-                Err(_) => {
+            let pause = match self.look().await? {
+                Look::Ready(stream) => return Ok(stream),
+                Look::Absent => None,
+                Look::Refusing => {
                     retry = (retry * 2).min(Duration::from_millis(20));
                     Some(retry)
                 }

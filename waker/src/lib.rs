@@ -2,10 +2,12 @@
 //! connection, proxies every connection to it, and exits when idle so systemd takes the socket back.
 
 pub mod backend;
+pub mod fcgi;
 pub mod proxy;
 
-use backend::Backend;
+use backend::{Backend, BackendError};
 use fpm_shared::ServiceManager;
+use proxy::Outcome;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
@@ -19,6 +21,8 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// On SIGTERM, let open connections finish for at most this long.
     pub drain_timeout: Duration,
+    /// Connections held or proxied at once; more wait in the socket's backlog (systemd's).
+    pub max_connections: usize,
 }
 
 /// Why the waker stopped.
@@ -45,7 +49,7 @@ pub async fn run<S: ServiceManager + 'static>(
     let exit = loop {
         tokio::select! {
             _ = token.cancelled() => break Exit::Stopped,
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if open < settings.max_connections => match accepted {
                 Ok((client, _)) => {
                     open += 1;
                     let (site, backend, done) = (site.clone(), backend.clone(), done_tx.clone());
@@ -89,16 +93,53 @@ pub async fn run<S: ServiceManager + 'static>(
     exit
 }
 
-/// Proxies one client to php-fpm, starting it (again) if its socket does not accept.
-async fn serve<S: ServiceManager>(site: &str, client: UnixStream, backend: &Backend<S>) {
-    let connect = || async {
-        backend.connect(site).await.map_err(|e| {
+/// One site's php-fpm as the proxy reaches it.
+struct SiteUpstream<'a, S> {
+    site: &'a str,
+    backend: &'a Backend<S>,
+}
+
+impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
+    async fn connect(&self) -> std::io::Result<UnixStream> {
+        self.backend.connect(self.site).await.map_err(|e| {
             // Closing the client makes nginx answer 502 at once instead of hanging.
-            tracing::error!(site, error = %e, "cannot reach php-fpm; closing the held connection");
+            let site = self.site;
+            match e {
+                BackendError::Refused { .. } => {
+                    tracing::warn!(site, error = %e, "closing the connection (nginx answers 502)")
+                }
+                _ => tracing::error!(site, error = %format!("{e:#}"), "cannot reach php-fpm; closing the held connection"),
+            }
             std::io::Error::other(e)
         })
-    };
-    if let Err(e) = proxy::proxy(client, connect).await {
-        tracing::debug!(site, error = %e, "connection ended with an error");
+    }
+
+    async fn going_away(&self) -> bool {
+        self.backend.going_away(self.site).await
+    }
+}
+
+/// Proxies one client to php-fpm, starting it (again) if its socket does not accept.
+async fn serve<S: ServiceManager>(site: &str, client: UnixStream, backend: &Backend<S>) {
+    let upstream = SiteUpstream { site, backend };
+    match proxy::proxy(client, &upstream).await {
+        Ok(Outcome::Answered { .. }) => {}
+        Ok(Outcome::ClientGone) => {
+            tracing::debug!(
+                site,
+                "client went away before the answer; php-fpm connection closed"
+            )
+        }
+        Ok(Outcome::ResetNotReplayed { method, why }) => tracing::warn!(
+            site,
+            method,
+            why,
+            "php-fpm reset a request before answering; not sent again (nginx answers 502)"
+        ),
+        Ok(Outcome::ClosedUnanswered) => tracing::warn!(
+            site,
+            "php-fpm closed a request without answering (nginx answers 502)"
+        ),
+        Err(e) => tracing::debug!(site, error = %e, "connection ended with an error"),
     }
 }

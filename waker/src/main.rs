@@ -36,6 +36,10 @@ struct Args {
     /// Exit after this long with no connection, so systemd takes the socket back.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     idle_timeout: Duration,
+    /// Connections held or proxied at once; more wait in the socket's backlog. Each takes two
+    /// file descriptors: keep LimitNOFILE= of the unit above twice this.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,7 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
     let settings = Settings {
         idle_timeout: args.idle_timeout,
         drain_timeout: Duration::from_secs(30),
+        max_connections: args.max_connections as usize,
     };
     let token = CancellationToken::new();
     tokio::spawn(on_sigterm(token.clone()));
