@@ -1,5 +1,6 @@
 //! The reaper: judges every on-demand site from its conf and Docker, and stops the idle ones through systemd.
 
+pub mod lock;
 pub mod report;
 
 use chrono::{DateTime, Utc};

@@ -4,8 +4,7 @@ use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 use fpm_reaper::{Mode, Options};
 use fpm_shared::{DockerClient, Layout, Site, Systemd};
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::filter::LevelFilter;
@@ -87,7 +86,7 @@ async fn run(args: &Args) -> anyhow::Result<u8> {
     let _lock = if args.dry_run {
         None
     } else {
-        match lock(&layout.reaper_lock)? {
+        match fpm_reaper::lock::take(&layout.reaper_lock)? {
             Some(lock) => Some(lock),
             None => {
                 eprintln!(
@@ -125,21 +124,4 @@ async fn run(args: &Args) -> anyhow::Result<u8> {
         }
     }
     Ok(report.exit_code())
-}
-
-/// Takes the reaper lock; `None` when another reaper holds it.
-fn lock(path: &Path) -> anyhow::Result<Option<File>> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open lock file {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("cannot lock {}", path.display()))
-        }
-    }
 }

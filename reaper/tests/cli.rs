@@ -5,6 +5,8 @@ mod common;
 use common::{audit, entry, reaper};
 use fpm_tests::{header, require_docker, unique, ConfDir, Containers};
 use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::process::Command;
 
 #[test]
 fn help_documents_flags_and_exit_codes() {
@@ -77,14 +79,24 @@ fn bad_config_exits_2_naming_file_and_key() {
 #[test]
 fn a_second_acting_reaper_says_so_and_exits_0() {
     let confs = ConfDir::new();
-    let lock = confs.path().join("reaper.lock");
+    let lock = confs.path().join("fpm-reaper/reaper.lock");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(lock.parent().unwrap())
+        .unwrap();
     let config = confs.path().join("config.toml");
     std::fs::write(
         &config,
         format!("reaper_lock = {:?}\n", lock.to_str().unwrap()),
     )
     .unwrap();
-    let held = File::create(&lock).unwrap();
+    let held = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock)
+        .unwrap();
     held.lock().unwrap();
     let run = reaper(&[
         "--config",
@@ -99,6 +111,78 @@ fn a_second_acting_reaper_says_so_and_exits_0() {
         run.stderr
     );
     assert!(run.stdout.is_empty(), "nothing was judged: {}", run.stdout);
+}
+
+#[test]
+fn an_unprivileged_user_cannot_hold_or_block_the_lock() {
+    let top = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(top.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lock = top.path().join("fpm-reaper/lock");
+    let confs = ConfDir::new();
+    let config = confs.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "reaper_lock = {:?}\ndocker_socket = \"/nonexistent/docker.sock\"\n",
+            lock.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--conf-dir",
+        confs.path().to_str().unwrap(),
+    ];
+    let run = reaper(&args);
+    assert!(
+        run.stderr.contains("/nonexistent/docker.sock"),
+        "{}",
+        run.stderr
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+    assert_eq!(
+        (mode(lock.parent().unwrap()), mode(&lock)),
+        (0o700, 0o600),
+        "the lock is root's alone"
+    );
+    // What issue #17 did with the old /run/fpm-reaper.lock (0644): `flock -n` as nobody.
+    let nobody = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "flock",
+            "-n",
+        ])
+        .arg(&lock)
+        .args(["sleep", "5"])
+        .output()
+        .expect("setpriv and flock (util-linux)");
+    assert!(
+        !nobody.status.success()
+            && String::from_utf8_lossy(&nobody.stderr).contains("Permission denied"),
+        "an unprivileged user took the lock: {nobody:?}"
+    );
+    let run = reaper(&args);
+    assert!(
+        !run.stderr.contains("another reaper holds"),
+        "the run was not blocked: {}",
+        run.stderr
+    );
+
+    std::fs::set_permissions(
+        lock.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let run = reaper(&args);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fpm-reaper: lock") && run.stderr.contains("mode 755"),
+        "a lock folder others can reach is refused, naming it: {}",
+        run.stderr
+    );
 }
 
 #[test]

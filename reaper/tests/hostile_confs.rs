@@ -96,6 +96,19 @@ fn odd_conf_entries_are_reported_one_by_one_and_never_block() {
     let newline = confs.add(&format!("{p}-newline"), "\n");
     let binary = d.join(format!("{p}-binary.conf"));
     std::fs::write(&binary, b"\x00\xff\xfe: 5m\n").unwrap();
+    // A conf linked to a secret (as /etc/shadow would be): refused without echoing its text.
+    let secret_dir = tempfile::tempdir().unwrap();
+    let shadow = secret_dir.path().join("shadow");
+    std::fs::write(&shadow, "root:$y$j9T$SECRETHASH:19000:0:99999:7:::\n").unwrap();
+    let leak = d.join(format!("{p}-leak.conf"));
+    std::os::unix::fs::symlink(&shadow, &leak).unwrap();
+    // A conf anyone may rewrite: its window is not the operator's.
+    let writable = confs.add(&format!("{p}-writable"), &header("1s"));
+    std::fs::set_permissions(
+        &writable,
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
 
     let (run, sites) = audit_within(d, &[], Duration::from_secs(20));
@@ -104,7 +117,7 @@ fn odd_conf_entries_are_reported_one_by_one_and_never_block() {
         "broken confs make the run exit 1\n{}",
         run.stderr
     );
-    assert_eq!(sites.len(), 11, "{sites:#?}");
+    assert_eq!(sites.len(), 13, "{sites:#?}");
     for path in [&plain, &linked] {
         let e = of(&sites, path);
         assert_eq!(
@@ -125,9 +138,22 @@ fn odd_conf_entries_are_reported_one_by_one_and_never_block() {
     refused(&sites, &device, "not a regular file (a device)");
     refused(&sites, &locked, "Permission denied");
     refused(&sites, &latin1, "file name is not valid UTF-8");
-    refused(&sites, &empty, "no ':'");
-    refused(&sites, &newline, "no ':'");
-    refused(&sites, &binary, "not valid UTF-8");
+    let not_a_comment =
+        "line 1 is not the '# Amount of time to pause the container after: WINDOW' comment";
+    for path in [&empty, &newline, &binary, &leak] {
+        refused(&sites, path, not_a_comment);
+    }
+    assert!(
+        !run.stdout.contains("SECRET") && !run.stderr.contains("SECRET"),
+        "the linked file's text is never shown:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    refused(
+        &sites,
+        &writable,
+        "not used: writable by group or others (mode 666; chmod go-w)",
+    );
     assert!(
         run.stderr.contains(&format!("{}:1:", empty.display())),
         "each error is logged with file and line:\n{}",

@@ -4,7 +4,7 @@ use crate::duration::{parse_duration, DurationError};
 use crate::layout::Layout;
 use crate::site::{Site, SiteError};
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,6 +65,22 @@ pub enum ConfError {
         /// The other conf file.
         other: PathBuf,
     },
+    /// The file (or a link's target) may be changed by someone other than root: a site could
+    /// then choose its own idle window, or point the tools at files of its choosing.
+    #[error("{}: not used: {why}", path.display())]
+    Untrusted {
+        /// The conf file.
+        path: PathBuf,
+        /// Who else may write it.
+        why: String,
+    },
+    /// Line 1 is not a `#` comment, so this is not a conf (a conf is an nginx file whose line 1
+    /// is the comment): its text is not shown, since it may be any file a link points at.
+    #[error("{}:1: line 1 is not the '# Amount of time to pause the container after: WINDOW' comment (its text is not shown)", path.display())]
+    NotHeader {
+        /// The conf file.
+        path: PathBuf,
+    },
     /// Line 1 is unusable: no colon, empty value, bad duration, too long, not UTF-8.
     #[error("{}:{line}: {why}: {value:?}", path.display())]
     Header {
@@ -88,28 +104,64 @@ impl ConfError {
             | ConfError::Io { path, .. }
             | ConfError::NotRegular { path, .. }
             | ConfError::Duplicate { path, .. }
+            | ConfError::Untrusted { path, .. }
+            | ConfError::NotHeader { path }
             | ConfError::Header { path, .. } => path,
         }
     }
 }
 
-/// The conf folder itself cannot be listed: nothing can be done.
+/// The conf folder itself cannot be used: nothing can be done.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot list conf folder {}: {error}", dir.display())]
-pub struct ListError {
-    /// The conf folder.
-    pub dir: PathBuf,
-    /// The I/O error.
-    pub error: std::io::Error,
+pub enum ListError {
+    /// It cannot be listed.
+    #[error("cannot list conf folder {}: {error}", dir.display())]
+    Io {
+        /// The conf folder.
+        dir: PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// Someone other than root may add, remove or replace confs in it.
+    #[error("conf folder {} is not used: {why}", dir.display())]
+    Untrusted {
+        /// The conf folder.
+        dir: PathBuf,
+        /// Who else may write it.
+        why: String,
+    },
+}
+
+/// Why a file or folder that only root should change may be changed by others, or `None`.
+/// Owned by root (or the user we run as) and writable by nobody else is trusted.
+pub fn untrusted(meta: &std::fs::Metadata) -> Option<String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let us = unsafe { libc::geteuid() };
+    let (owner, mode) = (meta.uid(), meta.mode() & 0o7777);
+    if owner != 0 && owner != us {
+        Some(format!("owned by uid {owner}, not root (chown root)"))
+    } else if mode & 0o022 != 0 {
+        Some(format!(
+            "writable by group or others (mode {mode:o}; chmod go-w)"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Lists the conf files in the layout's conf folder that match its glob, sorted by name.
-/// Hidden files (leading dot) are not conf files.
+/// Hidden files (leading dot) are not conf files. A folder others may write is refused.
 pub fn list_confs(layout: &Layout) -> Result<Vec<PathBuf>, ListError> {
-    let err = |source| ListError {
+    let err = |source| ListError::Io {
         dir: layout.conf_dir.clone(),
         error: source,
     };
+    if let Some(why) = untrusted(&std::fs::metadata(&layout.conf_dir).map_err(err)?) {
+        return Err(ListError::Untrusted {
+            dir: layout.conf_dir.clone(),
+            why,
+        });
+    }
     let pattern = glob::Pattern::new(&layout.conf_glob).map_err(|e| {
         err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -204,7 +256,14 @@ fn read_first_line(path: &Path) -> Result<Vec<u8>, ConfError> {
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(io)?;
-    check_regular(path, file.metadata().map_err(io)?.file_type())?;
+    let meta = file.metadata().map_err(io)?;
+    check_regular(path, meta.file_type())?;
+    if let Some(why) = untrusted(&meta) {
+        return Err(ConfError::Untrusted {
+            path: path.to_owned(),
+            why,
+        });
+    }
     let mut buf = Vec::with_capacity(256);
     Read::take(file, MAX_HEADER_BYTES as u64 + 1)
         .read_to_end(&mut buf)
@@ -257,6 +316,11 @@ fn header_error(path: &Path, value: &str, why: impl Into<String>) -> ConfError {
 pub fn parse_header(line: &[u8], path: &Path) -> Result<Duration, ConfError> {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.trim_ascii_start().first() != Some(&b'#') {
+        return Err(ConfError::NotHeader {
+            path: path.to_owned(),
+        });
+    }
     let line = std::str::from_utf8(line).map_err(|_| {
         header_error(
             path,

@@ -37,7 +37,7 @@ pub struct Layout {
     pub docker_socket: PathBuf,
     /// Seconds one Docker request may take before it counts as failed.
     pub docker_timeout_secs: u64,
-    /// Lock file that keeps two acting reapers apart.
+    /// Lock file that keeps two acting reapers apart; its folder is the reaper's alone (0700).
     pub reaper_lock: PathBuf,
 }
 
@@ -55,7 +55,7 @@ impl Default for Layout {
             fpm_socket: "php-fpm.sock".into(),
             docker_socket: "/var/run/docker.sock".into(),
             docker_timeout_secs: 20,
-            reaper_lock: "/run/fpm-reaper.lock".into(),
+            reaper_lock: "/run/fpm-reaper/lock".into(),
         }
     }
 }

@@ -59,6 +59,48 @@ fn header_errors_name_file_line_and_value() {
     );
 }
 
+#[test]
+fn a_line_1_that_is_no_comment_is_not_echoed() {
+    // A conf linked to /etc/shadow must not put the hash into the logs.
+    let e = header_err("root:$y$j9T$secrethash:19000:0:99999:7:::");
+    assert!(
+        e.starts_with("/confs/blog.conf:1: ") && e.contains("not the '# Amount"),
+        "{e}"
+    );
+    assert!(!e.contains("secret") && !e.contains("root"), "{e}");
+    assert!(
+        header("  # x: 5m").is_ok(),
+        "leading blanks before '#' are fine"
+    );
+}
+
+#[test]
+fn a_conf_or_folder_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(dir.path(), "blog.conf", b"# pause after: 2m\n");
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let e = read_conf(&conf).unwrap_err().to_string();
+    assert!(
+        e.contains("blog.conf: not used: writable by group or others (mode 666"),
+        "{e}"
+    );
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::chown(&conf, Some(1000), None).unwrap();
+    let e = read_conf(&conf).unwrap_err().to_string();
+    assert!(e.contains("owned by uid 1000, not root"), "{e}");
+
+    let layout = Layout {
+        conf_dir: dir.path().to_owned(),
+        ..Layout::default()
+    };
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let e = list_confs(&layout).unwrap_err().to_string();
+    assert!(e.contains("conf folder") && e.contains("mode 777"), "{e}");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(list_confs(&layout).unwrap(), vec![conf]);
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::File::create(&path)
@@ -89,7 +131,10 @@ fn reads_only_line_one_of_a_file() {
     let e = read_conf(&write(dir.path(), "empty.conf", b""))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("empty.conf:1:") && e.contains("no ':'"), "{e}");
+    assert!(
+        e.contains("empty.conf:1:") && e.contains("not the '# Amount"),
+        "{e}"
+    );
 }
 
 #[test]
