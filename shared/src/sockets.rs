@@ -130,8 +130,12 @@ pub async fn connect_nofollow(path: &Path) -> Result<UnixStream, ConnectError> {
     Ok(stream)
 }
 
-/// Looks at `path` without following a symlink, and tries to connect if it is a socket.
+/// Looks at `path` without following a symlink, and tries to connect if it is a socket. A folder
+/// that is not safe to act in (see [`remove_stale`]) is not looked into: the state is unknown.
 pub async fn probe(path: &Path) -> SocketState {
+    if let Err(e) = check_folder(path.parent().unwrap_or(Path::new("/"))) {
+        return SocketState::Unknown(e.to_string());
+    }
     match tokio::time::timeout(PROBE_TIMEOUT, connect_nofollow(path)).await {
         Ok(Ok(_)) | Err(_) => SocketState::Live,
         Ok(Err(ConnectError::Absent { .. })) => SocketState::Absent,
@@ -153,33 +157,7 @@ pub async fn remove_stale(dir: &Path, path: &Path) -> Result<(), SocketError> {
             dir: dir.to_owned(),
         });
     }
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.file_type().is_dir() => {
-            if let Some(why) = unsafe_folder(m.uid(), m.mode(), effective_uid()) {
-                return Err(SocketError::BadFolder {
-                    dir: dir.to_owned(),
-                    why,
-                });
-            }
-        }
-        Ok(m) => {
-            let why = if m.file_type().is_symlink() {
-                "is a symlink"
-            } else {
-                "is not a folder"
-            };
-            return Err(SocketError::BadFolder {
-                dir: dir.to_owned(),
-                why: why.into(),
-            });
-        }
-        Err(e) => {
-            return Err(SocketError::BadFolder {
-                dir: dir.to_owned(),
-                why: e.to_string(),
-            })
-        }
-    }
+    check_folder(dir)?;
     match probe(path).await {
         SocketState::Stale => std::fs::remove_file(path).map_err(|source| SocketError::Remove {
             path: path.to_owned(),
@@ -189,6 +167,27 @@ pub async fn remove_stale(dir: &Path, path: &Path) -> Result<(), SocketError> {
             path: path.to_owned(),
             what: other.label().to_owned(),
         }),
+    }
+}
+
+/// The socket folder must be a real folder (not a symlink) that only root (or we) may write.
+fn check_folder(dir: &Path) -> Result<(), SocketError> {
+    let bad = |why: String| {
+        Err(SocketError::BadFolder {
+            dir: dir.to_owned(),
+            why,
+        })
+    };
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_dir() => {
+            match unsafe_folder(m.uid(), m.mode(), effective_uid()) {
+                Some(why) => bad(why),
+                None => Ok(()),
+            }
+        }
+        Ok(m) if m.file_type().is_symlink() => bad("is a symlink".into()),
+        Ok(_) => bad("is not a folder".into()),
+        Err(e) => bad(e.to_string()),
     }
 }
 

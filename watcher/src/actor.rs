@@ -4,7 +4,7 @@ use fpm_shared::conf;
 use fpm_shared::sockets;
 use fpm_shared::{
     diff, Action, ContainerRuntime, ContainerState, Layout, ServiceManager, Site, SiteView,
-    UnitState,
+    SocketState, UnitState,
 };
 
 /// The external systems and the layout, borrowed for one reconcile.
@@ -96,6 +96,15 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     pub async fn reconcile(&self, site: &Site, cause: &str) -> Vec<Outcome> {
         let view = self.observe(site).await;
         tracing::debug!(site = %site, cause, ?view, "observed");
+        if let (
+            ContainerState::NotRunning(_) | ContainerState::Missing,
+            SocketState::Unknown(why),
+        ) = (&view.container, &view.fpm_socket)
+        {
+            // A stale socket may be left behind, and nothing will be removed: say why.
+            let container = self.layout.container(site);
+            tracing::warn!(site = %site, container, cause, "cannot judge php-fpm.sock of a stopped site: {why}");
+        }
         // The actions are independent of each other: applied together, so that marking the unit
         // inactive does not wait for the waker's stop.
         let applied = diff(&view)
