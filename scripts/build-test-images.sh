@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the images the tests need, without any registry (none can be reached here):
 #   fpm-ondemand-test/busybox:1  FROM scratch + Debian's busybox-static: small site containers.
-#   fpm-ondemand-test/host:2     a debootstrap of Debian bookworm with systemd, dbus, nginx,
-#                                php-fpm and wrk (the benchmarks' load): systemd runs as PID 1 in it, php-fpm serves site containers.
+#   fpm-ondemand-test/host:3     a debootstrap of Debian bookworm with systemd, dbus, nginx,
+#                                php-fpm, polkitd (the waker's start rule) and wrk (the benchmarks' load): systemd runs as
+#                                PID 1 in it, php-fpm serves site containers.
 # Idempotent: an image that exists is kept; the debootstrap folder is cached between runs.
 set -euo pipefail
 
 busybox_image=fpm-ondemand-test/busybox:1
-host_image=fpm-ondemand-test/host:2
+host_image=fpm-ondemand-test/host:3
 cache=${FPM_TEST_CACHE:-/var/cache/fpm-ondemand-test}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -31,12 +32,12 @@ build_busybox() {
 build_host() {
   local root=$cache/bookworm
   if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm8.2" ] \
-    || [ ! -x "$root/usr/bin/wrk" ]; then
+    || [ ! -x "$root/usr/bin/wrk" ] || [ ! -x "$root/usr/lib/polkit-1/polkitd" ]; then
     rm -rf "$root"
     mkdir -p "$cache"
     echo "debootstrap bookworm into $root (about a minute)"
     debootstrap --variant=minbase \
-      --include=systemd,systemd-sysv,dbus,nginx-light,php8.2-fpm,libfcgi-bin,curl,procps,iproute2,wrk \
+      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php8.2-fpm,libfcgi-bin,curl,procps,iproute2,wrk \
       bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
       || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
   fi

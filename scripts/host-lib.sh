@@ -2,22 +2,37 @@
 # a systemd host in a container with the project's units and release binaries, and php-fpm site
 # containers from the same image.
 
-host_image=fpm-ondemand-test/host:2
+host_image=fpm-ondemand-test/host:3
 
-# boot_host NAME LABEL [docker run options...]: starts systemd as PID 1 in NAME with the units
-# of deploy/systemd and target/release's binaries mounted in; returns once systemd runs.
+# The project's files on a host, as "repository-file:path-in-host" (tests/src/host.rs lists the
+# same for the tests): every unit, the sysusers, tmpfiles and polkit files, the nginx snippet.
+project_files() {
+  local u
+  for u in deploy/systemd/* cron/fpm-reaper.service cron/fpm-reaper.timer; do
+    echo "$PWD/$u:/etc/systemd/system/${u##*/}"
+  done
+  echo "$PWD/deploy/sysusers.d/fpm-ondemand.conf:/etc/sysusers.d/fpm-ondemand.conf"
+  echo "$PWD/deploy/tmpfiles.d/fpm-ondemand.conf:/etc/tmpfiles.d/fpm-ondemand.conf"
+  echo "$PWD/deploy/polkit/50-fpm-waker.rules:/etc/polkit-1/rules.d/50-fpm-waker.rules"
+  echo "$PWD/deploy/nginx/fpm-waker.conf:/etc/nginx/snippets/fpm-waker.conf"
+}
+
+# boot_host NAME LABEL [docker run options...]: starts systemd as PID 1 in NAME with the
+# project's files and target/release's binaries mounted in, waits until systemd runs, and installs
+# (the waker's user, the socket folders, the nosymfollow mount of /run/docker-apps).
 boot_host() {
-  local name=$1 label=$2 mounts=() b u
+  local name=$1 label=$2 mounts=() b f
   shift 2
   for b in fpm-reaper fpm-watcher fpm-waker; do mounts+=(-v "$PWD/target/release/$b:/usr/local/bin/$b:ro"); done
-  for u in fpm@.service fpm-waker@.socket fpm-waker@.service fpm-watcher.service; do
-    mounts+=(-v "$PWD/deploy/systemd/$u:/etc/systemd/system/$u:ro")
-  done
+  while read -r f; do mounts+=(-v "$f:ro"); done < <(project_files)
   docker run -d --name "$name" --label "$label" --cap-add=ALL --cap-drop=SYS_RESOURCE \
     --security-opt seccomp=unconfined --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
     --tmpfs /run --tmpfs /run/lock --tmpfs /tmp --stop-signal SIGRTMIN+3 -e container=docker \
     -v /var/run/docker.sock:/var/run/docker.sock "${mounts[@]}" "$@" "$host_image" /lib/systemd/systemd >/dev/null
   until docker exec "$name" systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded'; do sleep 0.5; done
+  docker exec "$name" systemd-sysusers
+  docker exec "$name" systemd-tmpfiles --create /etc/tmpfiles.d/fpm-ondemand.conf
+  docker exec "$name" systemctl start fpm-socket-folders.service
 }
 
 # php_site SITE LABEL ROOT: creates (not starts) SITE.fpm, Debian's php-fpm serving ROOT/www on
@@ -48,6 +63,5 @@ boot_site_host() {
   shift 3
   boot_host "$name" "$label" -v "$root/on-demand:$root/on-demand" \
     -v "$root/config.toml:/etc/fpm-ondemand/config.toml:ro" -v "$root/sockets:/run/docker-apps" \
-    -v "$root/nginx.conf:/etc/nginx/sites-enabled/default:ro" \
-    -v "$PWD/deploy/nginx/fpm-waker.conf:/etc/nginx/snippets/fpm-waker.conf:ro" "$@"
+    -v "$root/nginx.conf:/etc/nginx/sites-enabled/default:ro" "$@"
 }

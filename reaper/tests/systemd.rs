@@ -3,7 +3,7 @@
 mod common;
 
 use common::entry;
-use fpm_tests::host::{container_status, repo_root, SystemdHost};
+use fpm_tests::host::{container_status, SystemdHost};
 use fpm_tests::{docker, header, require_docker, unique, ConfDir, Containers};
 use serde_json::Value;
 use std::path::Path;
@@ -12,7 +12,6 @@ use std::time::Duration;
 /// A systemd host with the reaper, `fpm@.service` and its `ExecStop` (fpm-watcher), and `confs`
 /// mounted at the same path.
 fn boot_host(prefix: &str, confs: &Path) -> SystemdHost {
-    let unit_file = repo_root().join("deploy/systemd/fpm@.service");
     let reaper = Path::new(env!("CARGO_BIN_EXE_fpm-reaper"));
     let watcher = reaper.with_file_name("fpm-watcher");
     assert!(
@@ -27,7 +26,6 @@ fn boot_host(prefix: &str, confs: &Path) -> SystemdHost {
             (confs, dir, false),
             (reaper, "/usr/local/bin/fpm-reaper", true),
             (&watcher, "/usr/local/bin/fpm-watcher", true),
-            (&unit_file, "/etc/systemd/system/fpm@.service", true),
         ],
     )
 }

@@ -7,7 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 /// The debootstrap image with systemd, dbus, nginx and php-fpm (`scripts/build-test-images.sh`).
-pub const HOST_IMAGE: &str = "fpm-ondemand-test/host:2";
+pub const HOST_IMAGE: &str = "fpm-ondemand-test/host:3";
 
 /// A running systemd host container.
 pub struct SystemdHost {
@@ -18,7 +18,9 @@ pub struct SystemdHost {
 pub type Mount<'a> = (&'a Path, &'a str, bool);
 
 impl SystemdHost {
-    /// Boots systemd in a new container with the Docker socket and `mounts`, and waits until it runs.
+    /// Boots systemd in a new container with the Docker socket, the project's files
+    /// ([`project_files`]) and `mounts`, waits until it runs, and installs the project
+    /// ([`INSTALL_STEPS`]).
     pub fn boot(name: &str, mounts: &[Mount]) -> SystemdHost {
         let out = docker_raw(&["image", "inspect", "--format", "{{.Id}}", HOST_IMAGE]);
         assert!(
@@ -54,7 +56,9 @@ impl SystemdHost {
         ]
         .map(str::to_owned)
         .to_vec();
-        for (outer, inner, ro) in mounts {
+        let project = project_files();
+        let project = project.iter().map(|(o, i)| (o.as_path(), i.as_str(), true));
+        for (outer, inner, ro) in project.chain(mounts.iter().copied()) {
             let outer = outer
                 .canonicalize()
                 .unwrap_or_else(|e| panic!("{}: {e}", outer.display()));
@@ -62,7 +66,7 @@ impl SystemdHost {
             args.push(format!(
                 "{}:{inner}{}",
                 outer.display(),
-                if *ro { ":ro" } else { "" }
+                if ro { ":ro" } else { "" }
             ));
         }
         args.extend([HOST_IMAGE.to_owned(), "/lib/systemd/systemd".to_owned()]);
@@ -82,6 +86,9 @@ impl SystemdHost {
                 )
             },
         );
+        for step in INSTALL_STEPS {
+            host.ok(step);
+        }
         host
     }
 
@@ -128,26 +135,58 @@ pub fn container_status(name: &str) -> String {
     }
 }
 
-/// The project's units: every unit in `deploy/systemd/`, as (repository file, path in the host).
-pub const PROJECT_UNITS: [&str; 4] = [
-    "fpm@.service",
-    "fpm-waker@.socket",
-    "fpm-waker@.service",
-    "fpm-watcher.service",
-];
-
-/// Mounts that install these units of `deploy/systemd/` in the host: (repository file, path in the host).
-pub fn unit_mounts(units: &[&str]) -> Vec<(PathBuf, String)> {
-    units
-        .iter()
-        .map(|u| {
-            (
-                repo_root().join("deploy/systemd").join(u),
-                format!("/etc/systemd/system/{u}"),
-            )
+/// Every file the project installs on a host, as (repository file, path in the host): the units
+/// of `deploy/systemd/` and `cron/`, the sysusers, tmpfiles and polkit files, the nginx snippet.
+pub fn project_files() -> Vec<(PathBuf, String)> {
+    let root = repo_root();
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(root.join("deploy/systemd"))
+        .expect("deploy/systemd")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .chain(["fpm-reaper.service".into(), "fpm-reaper.timer".into()])
+        .map(|unit| {
+            let from = if unit.starts_with("fpm-reaper.") {
+                root.join("cron").join(&unit)
+            } else {
+                root.join("deploy/systemd").join(&unit)
+            };
+            (from, format!("/etc/systemd/system/{unit}"))
         })
-        .collect()
+        .collect();
+    for (from, to) in [
+        (
+            "deploy/sysusers.d/fpm-ondemand.conf",
+            "/etc/sysusers.d/fpm-ondemand.conf",
+        ),
+        (
+            "deploy/tmpfiles.d/fpm-ondemand.conf",
+            "/etc/tmpfiles.d/fpm-ondemand.conf",
+        ),
+        (
+            "deploy/polkit/50-fpm-waker.rules",
+            "/etc/polkit-1/rules.d/50-fpm-waker.rules",
+        ),
+        (
+            "deploy/nginx/fpm-waker.conf",
+            "/etc/nginx/snippets/fpm-waker.conf",
+        ),
+    ] {
+        files.push((root.join(from), to.to_owned()));
+    }
+    files.sort();
+    files
 }
+
+/// What installing the project does on a booted host, after its files are in place: the waker's
+/// user, the socket folders, and the socket-folder mount where no symlink is followed.
+pub const INSTALL_STEPS: [&[&str]; 3] = [
+    &["systemd-sysusers"],
+    &[
+        "systemd-tmpfiles",
+        "--create",
+        "/etc/tmpfiles.d/fpm-ondemand.conf",
+    ],
+    &["systemctl", "start", "fpm-socket-folders.service"],
+];
 
 /// The repository's root folder.
 pub fn repo_root() -> &'static Path {

@@ -133,12 +133,20 @@ pub struct ConfDir {
     dir: tempfile::TempDir,
 }
 
+/// Where conf folders are made: not under /tmp, which the hardened units see privately
+/// (PrivateTmp=yes), so that a conf folder mounted into a test host is seen by the watcher too.
+pub const CONF_ROOT: &str = "/var/lib/fpm-ondemand-test";
+
 impl ConfDir {
-    /// An empty conf folder.
+    /// An empty conf folder (root's, mode 0755, as on a host).
     pub fn new() -> ConfDir {
-        ConfDir {
-            dir: tempfile::tempdir().expect("temporary folder"),
-        }
+        std::fs::create_dir_all(CONF_ROOT).expect("conf root");
+        let dir = tempfile::Builder::new()
+            .prefix("confs")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .tempdir_in(CONF_ROOT)
+            .expect("temporary folder");
+        ConfDir { dir }
     }
 
     /// The folder.

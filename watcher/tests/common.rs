@@ -1,7 +1,7 @@
 //! A systemd host with the watcher, its units and a conf folder, for the watcher's tests.
 #![allow(dead_code)] // each test file uses a different part
 
-use fpm_tests::host::{unit_mounts, SystemdHost, PROJECT_UNITS};
+use fpm_tests::host::SystemdHost;
 use fpm_tests::{header, unique, ConfDir};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -36,18 +36,12 @@ impl Watched {
         std::fs::write(&config, format!("conf_dir = {dir:?}\n{config_lines}")).unwrap();
         let sockets = tempfile::tempdir().unwrap();
         let watcher = PathBuf::from(env!("CARGO_BIN_EXE_fpm-watcher"));
-        let units = unit_mounts(&PROJECT_UNITS);
         let mut mounts: Vec<(&Path, &str, bool)> = vec![
             (confs.path(), &dir, false),
             (&config, "/etc/fpm-ondemand/config.toml", true),
             (sockets.path(), "/run/docker-apps", false),
             (&watcher, "/usr/local/bin/fpm-watcher", true),
         ];
-        mounts.extend(
-            units
-                .iter()
-                .map(|(outer, inner)| (outer.as_path(), inner.as_str(), true)),
-        );
         mounts.extend_from_slice(extra);
         let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
         Watched {
