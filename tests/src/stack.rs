@@ -1,7 +1,7 @@
 //! The whole request path for end-to-end tests: a systemd host running nginx with the project's
 //! units and binaries, and php-fpm site containers (Debian's php-fpm) on the real Docker engine.
 
-use crate::host::{repo_root, unit_mounts, Mount, SystemdHost, HOST_IMAGE, PROJECT_UNITS};
+use crate::host::{repo_root, Mount, SystemdHost, HOST_IMAGE};
 use crate::{docker, header, unique, ConfDir, Containers};
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,16 @@ impl Stack {
         let fixture = |name: &str| repo_root().join("tests/fixtures").join(name);
         std::fs::copy(fixture("php-site.conf"), f.join("pool.conf")).unwrap();
         std::fs::create_dir(f.join("www")).unwrap();
-        std::fs::copy(fixture("index.php"), f.join("www/index.php")).unwrap();
+        for script in ["index.php", "count.php"] {
+            std::fs::copy(fixture(script), f.join("www").join(script)).unwrap();
+        }
+        // Written by the sites' php (www-data): what count.php records.
+        std::fs::create_dir(f.join("data")).unwrap();
+        std::fs::set_permissions(
+            f.join("data"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
         let mut nginx = std::fs::read_to_string(fixture("nginx-vhosts.conf")).unwrap();
         let template =
             std::fs::read_to_string(repo_root().join("deploy/nginx/fpm-upstream.conf.template"))
@@ -77,8 +86,6 @@ impl Stack {
                 (path, format!("/usr/local/bin/{b}"))
             })
             .collect();
-        let units = unit_mounts(&PROJECT_UNITS);
-        let snippet = repo_root().join("deploy/nginx/fpm-waker.conf");
         let (pool, nginx_conf, dropin, config) = (
             f.join("pool.conf"),
             f.join("nginx.conf"),
@@ -89,7 +96,6 @@ impl Stack {
             (confs.path(), &dir, false),
             (&config, "/etc/fpm-ondemand/config.toml", true),
             (sockets.path(), "/run/docker-apps", false),
-            (&snippet, "/etc/nginx/snippets/fpm-waker.conf", true),
             (&nginx_conf, "/etc/nginx/sites-enabled/default", true),
             (
                 &dropin,
@@ -97,11 +103,7 @@ impl Stack {
                 true,
             ),
         ];
-        mounts.extend(
-            bins.iter()
-                .chain(&units)
-                .map(|(o, i)| (o.as_path(), i.as_str(), true)),
-        );
+        mounts.extend(bins.iter().map(|(o, i)| (o.as_path(), i.as_str(), true)));
         let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
         host.ok(&["systemctl", "start", "nginx.service"]);
 
@@ -131,6 +133,8 @@ impl Stack {
                 &vol(&pool, "/etc/php-site.conf:ro"),
                 "-v",
                 &vol(&f.join("www"), "/var/www:ro"),
+                "-v",
+                &vol(&f.join("data"), "/var/data"),
                 HOST_IMAGE,
                 "php-fpm8.2",
                 "-F",
@@ -176,8 +180,15 @@ impl Stack {
     /// GET /index.php of the site through nginx, by vhost (`test` = waker only, `fast` = upstream
     /// with backup): the status code and body, as curl in the host sees them.
     pub fn get(&self, tag: &str, vhost: &str) -> (u16, String) {
+        self.fetch(tag, vhost, "/index.php", &[])
+    }
+
+    /// A request for `path` (with its query) of the site through nginx, by vhost, with more curl
+    /// arguments (`-m 2`, `-d id=1`): the status code and body, as curl in the host sees them.
+    pub fn fetch(&self, tag: &str, vhost: &str, path: &str, curl: &[&str]) -> (u16, String) {
         let host_header = format!("Host: {}.{vhost}", self.site(tag));
-        let out = self.host.exec(&[
+        let url = format!("http://127.0.0.1:8080{path}");
+        let mut args = vec![
             "curl",
             "-s",
             "-m",
@@ -186,11 +197,18 @@ impl Stack {
             &host_header,
             "-w",
             "\n%{http_code}",
-            "http://127.0.0.1:8080/index.php",
-        ]);
+        ];
+        args.extend_from_slice(curl);
+        args.push(&url);
+        let out = self.host.exec(&args);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
         (code.trim().parse().unwrap_or(0), body.to_owned())
+    }
+
+    /// Runs a command in the site's container, as its root: what a tenant can do.
+    pub fn in_site(&self, tag: &str, script: &str) -> std::process::Output {
+        crate::docker_raw(&["exec", &self.container(tag), "sh", "-c", script])
     }
 
     /// `n` requests at once (curl --parallel); the status code of each.

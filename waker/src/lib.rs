@@ -143,3 +143,6 @@ async fn serve<S: ServiceManager>(site: &str, client: UnixStream, backend: &Back
         Err(e) => tracing::debug!(site, error = %e, "connection ended with an error"),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! The accept loop's bound on open connections, on real unix sockets.
+
+use super::*;
+use fpm_shared::SystemdError;
+use futures::stream::BoxStream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// systemd for a site whose php-fpm already listens: the waker never needs to ask it.
+struct NeverAsked;
+
+impl ServiceManager for NeverAsked {
+    async fn stop_unit(&self, _: &str) -> Result<(), SystemdError> {
+        unreachable!("the waker never stops a unit")
+    }
+    async fn start_unit(&self, unit: &str) -> Result<(), SystemdError> {
+        unreachable!("{unit} is running")
+    }
+    async fn active_state(&self, _: &str) -> Result<String, SystemdError> {
+        Ok("active".into())
+    }
+    async fn active_since(
+        &self,
+        _: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError> {
+        unreachable!()
+    }
+    async fn reset_failed(&self, _: &str) -> Result<(), SystemdError> {
+        unreachable!()
+    }
+    async fn unit_changes(&self) -> Result<BoxStream<'static, String>, SystemdError> {
+        unreachable!()
+    }
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_in_the_backlog_until_one_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let php_path = dir.path().join("php-fpm.sock");
+    let php = UnixListener::bind(&php_path).unwrap();
+    let waker_path = dir.path().join("vhost-waker.sock");
+    let listener = UnixListener::bind(&waker_path).unwrap();
+    let backend = Backend::new(
+        NeverAsked,
+        "fpm@t.service".into(),
+        php_path,
+        Duration::from_secs(5),
+    );
+    let settings = Settings {
+        idle_timeout: Duration::from_secs(60),
+        drain_timeout: Duration::from_secs(1),
+        max_connections: 2,
+    };
+    let token = CancellationToken::new();
+    let waker = {
+        let token = token.clone();
+        tokio::spawn(async move {
+            run("t".into(), listener, Arc::new(backend), &settings, &token).await
+        })
+    };
+    let mut clients = Vec::new();
+    for i in 0..3u8 {
+        let mut c = UnixStream::connect(&waker_path).await.unwrap();
+        c.write_all(&[i]).await.unwrap();
+        clients.push(c);
+    }
+    let mut accepted = Vec::new();
+    for _ in 0..2 {
+        let (mut conn, _) = php.accept().await.unwrap();
+        let mut b = [0u8];
+        conn.read_exact(&mut b).await.unwrap();
+        accepted.push((b[0], conn));
+    }
+    let third = tokio::time::timeout(Duration::from_millis(300), php.accept()).await;
+    assert!(
+        third.is_err(),
+        "a third connection was proxied past the cap of 2"
+    );
+    let (first, conn) = accepted.remove(0);
+    drop(conn); // php-fpm answered nothing and closed: that connection ends
+    let (mut conn, _) = tokio::time::timeout(Duration::from_secs(2), php.accept())
+        .await
+        .expect("the waiting connection is served once one ends")
+        .unwrap();
+    let mut b = [0u8];
+    conn.read_exact(&mut b).await.unwrap();
+    assert_ne!(b[0], first);
+    token.cancel();
+    drop((clients, accepted, conn));
+    assert_eq!(waker.await.unwrap(), Exit::Stopped);
+}

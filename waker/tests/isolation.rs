@@ -1,0 +1,281 @@
+//! Tenant isolation: root inside a site's container owns its socket folder and may put anything
+//! there. Through our tools it reaches its own php-fpm and nothing else: not the host's Docker or
+//! D-Bus, not another site. Each test plays the tenant against the real stack (nginx, systemd,
+//! the hardened units, the waker as its own user, php-fpm containers).
+
+use fpm_tests::stack::Stack;
+use fpm_tests::{require_docker, wait_until};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_fpm-waker"))
+}
+
+/// Plants `what` at `name` in the site's socket folder, atomically, as its root would.
+fn plant(s: &Stack, tag: &str, name: &str, what: &str) {
+    let script =
+        format!("cd /run/php-sock && rm -rf .x && {what} && rm -rf {name} && mv .x {name}");
+    let out = s.in_site(tag, &script);
+    assert!(
+        out.status.success(),
+        "planting {what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn waker_journal(s: &Stack, tag: &str) -> String {
+    s.journal(&[&s.unit("fpm-waker@", tag, "service")])
+}
+
+/// Restarts the site's php-fpm: at start it replaces whatever sits at its socket path.
+fn restart_site(s: &Stack, tag: &str) {
+    s.host
+        .ok(&["systemctl", "restart", &s.unit("fpm@", tag, "service")]);
+    wait_until(Duration::from_secs(10), "php-fpm to listen again", || {
+        s.in_site(tag, "test -S /run/php-sock/php-fpm.sock")
+            .status
+            .success()
+    });
+}
+
+#[test]
+fn a_link_to_the_docker_socket_never_reaches_the_engine() {
+    require_docker();
+    let s = Stack::boot("tixdock", &["a"], "20m", bin());
+    assert_eq!(s.get("a", "test").0, 200);
+    plant(&s, "a", "php-fpm.sock", "ln -s /var/run/docker.sock .x");
+    // What issue #17 ran from inside the container: the waker socket, proxied to "php-fpm".
+    let out = s.in_site(
+        "a",
+        "curl -s -m 5 --unix-socket /run/php-sock/vhost-waker.sock http://x/version; echo rc=$?",
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !said.contains("ApiVersion"),
+        "the tenant reached Docker: {said}"
+    );
+    let (code, body) = s.get("a", "test");
+    assert_eq!(code, 502, "{body}");
+    let (code, body) = s.get("a", "fast");
+    assert_eq!(code, 502, "the upstream variant too: {body}");
+    let journal = waker_journal(&s, "a");
+    assert!(
+        journal.contains("is a symlink, not php-fpm's socket: refused")
+            && journal.contains(&format!("site=\"{}\"", s.site("a"))),
+        "the waker says which site and what it found:\n{journal}"
+    );
+    restart_site(&s, "a");
+    let (code, body) = s.get("a", "test");
+    assert_eq!(
+        code, 200,
+        "served again once php-fpm recreated its socket: {body}"
+    );
+}
+
+#[test]
+fn a_link_to_another_site_never_runs_that_site_in_either_nginx_variant() {
+    require_docker();
+    let s = Stack::boot("tixcross", &["a", "b"], "20m", bin());
+    assert_eq!(s.get("a", "test").0, 200);
+    assert_eq!(s.get("b", "test").0, 200);
+    let b = s.site("b");
+    let other = format!("hello from {b}");
+    for (name, target) in [
+        ("php-fpm.sock", format!("/run/docker-apps/{b}/php-fpm.sock")),
+        (
+            "php-fpm.sock",
+            format!("/run/docker-apps/{b}/vhost-waker.sock"),
+        ),
+        (
+            "vhost-waker.sock",
+            format!("/run/docker-apps/{b}/php-fpm.sock"),
+        ),
+    ] {
+        plant(&s, "a", name, &format!("ln -s {target} .x"));
+        for vhost in ["test", "fast"] {
+            let (code, body) = s.get("a", vhost);
+            assert!(
+                !body.contains(&other),
+                "{name} -> {target}: a's {vhost} vhost ran b's code: {code} {body}"
+            );
+            // The upstream variant tries php-fpm.sock first: a's own, live, when the link is at
+            // the waker socket.
+            let expected = if vhost == "fast" && name == "vhost-waker.sock" {
+                200
+            } else {
+                502
+            };
+            assert_eq!(code, expected, "{name} -> {target}, {vhost}: {body}");
+        }
+        restart_site(&s, "a");
+        if name == "vhost-waker.sock" {
+            // systemd's socket is gone from the folder; re-arming it puts it back.
+            s.host.ok(&["fpm-watcher", "renew", &s.site("a")]);
+        }
+        let (code, body) = s.get("a", "test");
+        assert_eq!(
+            (code, body.trim()),
+            (200, format!("hello from {}", s.site("a")).as_str())
+        );
+    }
+    assert_eq!(s.get("b", "test").0, 200, "b is untouched");
+}
+
+#[test]
+fn a_file_fifo_or_folder_at_php_fpm_sock_is_refused_at_once() {
+    require_docker();
+    let s = Stack::boot("tixkinds", &["a"], "20m", bin());
+    assert_eq!(s.get("a", "test").0, 200);
+    for (make, found) in [
+        ("echo x > .x", "a regular file"),
+        ("mkfifo .x", "a FIFO"),
+        ("mkdir .x", "a folder"),
+    ] {
+        plant(&s, "a", "php-fpm.sock", make);
+        let started = Instant::now();
+        let (code, _) = s.get("a", "test");
+        assert_eq!(code, 502, "{found}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{found}: refused at once, not after the start timeout ({:?})",
+            started.elapsed()
+        );
+        let journal = waker_journal(&s, "a");
+        assert!(
+            journal.contains(&format!("is {found}, not php-fpm's socket: refused")),
+            "{found}:\n{journal}"
+        );
+        s.in_site("a", "rm -rf /run/php-sock/php-fpm.sock");
+        restart_site(&s, "a");
+        assert_eq!(s.get("a", "test").0, 200, "after {found}");
+    }
+}
+
+#[test]
+fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
+    require_docker();
+    let s = Stack::boot("tixuser", &["a"], "20m", bin());
+    assert_eq!(s.get("a", "test").0, 200);
+    let waker = s.unit("fpm-waker@", "a", "service");
+    let pid = s
+        .host
+        .ok(&["systemctl", "show", "-p", "MainPID", "--value", &waker]);
+    let who = s.host.ok(&["stat", "-c", "%U %G", &format!("/proc/{pid}")]);
+    assert_eq!(
+        who.split_whitespace().collect::<Vec<_>>(),
+        ["fpm-waker", "www-data"],
+        "the running waker"
+    );
+    // With a link planted anyway: what could the waker's user reach?
+    let as_waker = |cmd: &[&str]| {
+        let mut args = vec!["runuser", "-u", "fpm-waker", "--"];
+        args.extend_from_slice(cmd);
+        s.host.exec(&args)
+    };
+    let docker_api = as_waker(&[
+        "curl",
+        "-s",
+        "-m",
+        "5",
+        "--unix-socket",
+        "/var/run/docker.sock",
+        "http://x/version",
+    ]);
+    assert!(
+        !docker_api.status.success()
+            && !String::from_utf8_lossy(&docker_api.stdout).contains("ApiVersion"),
+        "the waker's user reached Docker: {docker_api:?}"
+    );
+    let manager = |method: &str, unit: &str| {
+        as_waker(&[
+            "busctl",
+            "call",
+            "org.freedesktop.systemd1",
+            "/org/freedesktop/systemd1",
+            "org.freedesktop.systemd1.Manager",
+            method,
+            "ss",
+            unit,
+            "replace",
+        ])
+    };
+    let fpm = s.unit("fpm@", "a", "service");
+    for (method, unit) in [
+        ("StopUnit", fpm.as_str()),
+        ("RestartUnit", fpm.as_str()),
+        ("StartUnit", "nginx.service"),
+        ("StopUnit", "nginx.service"),
+        ("StartUnit", "fpm-watcher.service"),
+    ] {
+        let out = manager(method, unit);
+        assert!(
+            !out.status.success(),
+            "the waker's user may {method} {unit}: {out:?}"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Access denied")
+                || String::from_utf8_lossy(&out.stderr)
+                    .contains("Interactive authentication required"),
+            "{method} {unit}: {out:?}"
+        );
+    }
+    assert_eq!(s.host.active_state(&fpm), "active", "nothing was stopped");
+    s.host.ok(&["systemctl", "stop", &fpm]);
+    let out = manager("StartUnit", &fpm);
+    assert!(out.status.success(), "the one thing it may do: {out:?}");
+}
+
+#[test]
+fn a_php_fpm_that_never_answers_does_not_keep_the_waker_alive() {
+    require_docker();
+    let s = Stack::boot("tixhang", &["a"], "20m", bin());
+    let waker = s.unit("fpm-waker@", "a", "service");
+    // nginx gives up after 2 s (the visitor left); php would run for 10 minutes.
+    let (code, _) = s.fetch("a", "test", "/count.php?id=hang&ms=600000", &["-m", "2"]);
+    assert_eq!(code, 0, "curl gave up");
+    // The idle timeout in the test host is 3 s.
+    wait_until(
+        Duration::from_secs(15),
+        "the waker to exit when idle",
+        || s.host.active_state(&waker) == "inactive",
+    );
+}
+
+#[test]
+fn the_socket_folder_and_php_fpm_sock_are_closed_to_other_users() {
+    require_docker();
+    let s = Stack::boot("tixmode", &["a"], "20m", bin());
+    assert_eq!(s.get("a", "test").0, 200);
+    let dir = format!("/run/docker-apps/{}", s.site("a"));
+    let stat = |p: &str| s.host.ok(&["stat", "-c", "%a %U %G", p]);
+    assert_eq!(stat(&dir), "750 root www-data");
+    assert_eq!(
+        stat(&format!("{dir}/php-fpm.sock")),
+        "660 www-data www-data"
+    );
+    assert_eq!(
+        stat(&format!("{dir}/vhost-waker.sock")),
+        "660 root www-data"
+    );
+    let nobody = s.host.exec(&[
+        "runuser",
+        "-u",
+        "nobody",
+        "--",
+        "cgi-fcgi",
+        "-bind",
+        "-connect",
+        &format!("{dir}/php-fpm.sock"),
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&nobody.stdout).contains("hello from"),
+        "a local user ran the site's php: {nobody:?}"
+    );
+    // The topmost mount at the path is the one every lookup goes through.
+    let mounts = s
+        .host
+        .ok(&["findmnt", "-n", "-o", "OPTIONS", "/run/docker-apps"]);
+    let top = mounts.lines().last().unwrap_or_default();
+    assert!(top.contains("nosymfollow"), "{mounts}");
+}
