@@ -225,6 +225,9 @@ row "The watcher's share is the difference: $(awk -v a="$wmed" -v b="$dmed" 'BEG
 row ""
 row "Resident memory: fpm-watcher $((wrss / 1024)) MB ($wrss kB), an idle fpm-waker $((krss / 1024)) MB ($krss kB)."
 row ""
+
+echo "==> 5. what sandboxing costs a cold start"
+BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-15} bash bench/cold-sandbox.sh "$results"
 bash scripts/sandbox.sh --down >/dev/null
 
 # ---------------------------------------------------------------- report
