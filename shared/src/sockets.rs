@@ -80,7 +80,9 @@ pub enum ConnectError {
 
 /// What a file type is, in words, for logs.
 fn kind_of(ft: std::fs::FileType) -> &'static str {
-    if ft.is_symlink() {
+    if ft.is_socket() {
+        "a socket"
+    } else if ft.is_symlink() {
         "a symlink"
     } else if ft.is_dir() {
         "a folder"
@@ -95,6 +97,29 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
     }
 }
 
+/// Opens `path` itself, never what a link there points at (`O_PATH|O_NOFOLLOW`): the handle and
+/// its type, or `None` when nothing is there.
+fn open_nofollow(path: &Path) -> std::io::Result<Option<(std::fs::File, std::fs::FileType)>> {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(file) => {
+            let ft = file.metadata()?.file_type();
+            Ok(Some((file, ft)))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What is at `path`, in words ("a socket", "a symlink", ...), without following a link; `None`
+/// when nothing is.
+pub fn kind_at(path: &Path) -> std::io::Result<Option<&'static str>> {
+    Ok(open_nofollow(path)?.map(|(_, ft)| kind_of(ft)))
+}
+
 /// Connects to the socket at `path` itself, never through a link: the final component is opened
 /// with `O_PATH|O_NOFOLLOW` (a symlink gives the link, not its target), checked to be a socket, and
 /// connected through `/proc/self/fd/N`, which reaches exactly that inode. The folders above `path`
@@ -104,20 +129,11 @@ pub async fn connect_nofollow(path: &Path) -> Result<UnixStream, ConnectError> {
         path: path.to_owned(),
         error,
     };
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(ConnectError::Absent {
-                path: path.to_owned(),
-            })
-        }
-        Err(e) => return Err(connect_err(e)),
+    let Some((file, ft)) = open_nofollow(path).map_err(connect_err)? else {
+        return Err(ConnectError::Absent {
+            path: path.to_owned(),
+        });
     };
-    let ft = file.metadata().map_err(connect_err)?.file_type();
     if !ft.is_socket() {
         return Err(ConnectError::NotSocket {
             path: path.to_owned(),

@@ -1,12 +1,14 @@
 //! The operator's commands: `status` (a table of every site) and `renew SITE` (the old renew script).
 
 use crate::actor::{managed_sites, Ctx};
+use crate::drain::{Drain, Drainer};
 use fpm_shared::sockets;
 use fpm_shared::{
     diff, unit_stop, Action, ContainerRuntime, ServiceManager, Site, SiteView, SocketState,
     UnitStop,
 };
 use std::fmt::Write as _;
+use std::time::Duration;
 
 /// One row of `status`.
 pub struct StatusRow {
@@ -135,7 +137,7 @@ pub async fn renew<R: ContainerRuntime, S: ServiceManager>(
 pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     site: &Site,
-    grace: std::time::Duration,
+    grace: Duration,
 ) -> Result<UnitStop, fpm_shared::DockerError> {
     let container = ctx.layout.container(site);
     let unit = ctx.layout.fpm_unit(site);
@@ -146,7 +148,37 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
     let state = ctx.docker.state(&container).await?;
     let verdict = unit_stop(&state, since);
     if verdict == UnitStop::Stop {
-        ctx.docker.stop(&container, grace).await?;
+        let drainer = Drainer::new(&ctx.layout.socket_dir(site), &ctx.layout.fpm_socket);
+        let left = drain_logged(&drainer, site, &unit, grace).await;
+        let stopped = ctx.docker.stop(&container, left).await;
+        if let Err(e) = drainer.finish().await {
+            tracing::warn!(site = %site, unit, error = %e, "cannot tidy the drained php-fpm socket");
+        }
+        stopped?;
     }
     Ok(verdict)
+}
+
+/// Drains the site (see [`crate::drain`]), logs how it went, and returns what is left of the
+/// grace for php-fpm's own stop (at least a second).
+async fn drain_logged(drainer: &Drainer, site: &Site, unit: &str, grace: Duration) -> Duration {
+    let begun = std::time::Instant::now();
+    match drainer.drain(grace).await {
+        Ok(Drain::Drained { took }) => tracing::info!(
+            site = %site, unit, took_ms = took.as_millis() as u64,
+            "drained: php-fpm has taken every queued request; new ones wait for the next start"
+        ),
+        Ok(Drain::Idle) => tracing::debug!(site = %site, unit, "nothing to drain"),
+        Ok(Drain::NotSocket(found)) => tracing::warn!(
+            site = %site, unit, found, "php-fpm.sock is not a socket: not drained"
+        ),
+        Ok(Drain::GraceRanOut) => tracing::warn!(
+            site = %site, unit, grace_s = grace.as_secs(),
+            "grace ran out while draining: requests still queued in php-fpm will get no answer"
+        ),
+        Err(e) => tracing::warn!(site = %site, unit, error = %e, "cannot drain: stopping as asked"),
+    }
+    grace
+        .saturating_sub(begun.elapsed())
+        .max(Duration::from_secs(1))
 }

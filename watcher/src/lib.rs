@@ -4,5 +4,6 @@
 pub mod actor;
 pub mod commands;
 pub mod daemon;
+pub mod drain;
 
 pub use actor::Ctx;

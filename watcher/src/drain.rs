@@ -1,0 +1,112 @@
+//! Draining a site before its php-fpm is told to stop, so that no request waits in php-fpm's
+//! listen backlog when it goes (php-fpm resets those, and a reset cannot tell "never ran" from
+//! "ran and was killed").
+//!
+//! 1. `php-fpm.sock` is moved aside (renamed in its folder; rename never follows a link): new
+//!    connections find no socket, so nginx's upstream variant falls back to the waker and the waker
+//!    holds them until the site is started again, after this stop.
+//! 2. A FastCGI `GET_VALUES` record is sent on a connection to the moved socket: php-fpm's workers
+//!    accept in arrival order, so its answer (or php-fpm closing it) means every connection queued
+//!    before it has been taken by a worker. Requests a worker holds then finish under php-fpm's
+//!    graceful stop (SIGQUIT, with `process_control_timeout` covering them).
+//!
+//! Both are bounded by the stop grace. The moved socket is removed once the container is down, or
+//! moved back if it still runs (a failed stop), so the running php-fpm stays reachable.
+
+use fpm_shared::sockets::{self, connect_nofollow, kind_at};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// A FastCGI record header: version 1, `FCGI_GET_VALUES` (9), request id 0, no content.
+const GET_VALUES: [u8; 8] = [1, 9, 0, 0, 0, 0, 0, 0];
+
+/// How a drain ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drain {
+    /// php-fpm's backlog is empty: every queued connection was taken by a worker.
+    Drained {
+        /// How long it took.
+        took: Duration,
+    },
+    /// Nothing to drain: no socket, or nobody listening on it.
+    Idle,
+    /// Something other than a socket is at php-fpm's path: left where it is, not drained.
+    NotSocket(&'static str),
+    /// The grace ran out with connections still queued (workers busy all along).
+    GraceRanOut,
+}
+
+/// The site's php-fpm socket and where it is moved while draining.
+#[derive(Debug, Clone)]
+pub struct Drainer {
+    live: PathBuf,
+    moved: PathBuf,
+}
+
+impl Drainer {
+    /// For the socket `name` in the site's socket folder `dir`.
+    pub fn new(dir: &Path, name: &str) -> Drainer {
+        Drainer {
+            live: dir.join(name),
+            moved: dir.join(format!(".{name}.draining")),
+        }
+    }
+
+    /// Moves the socket aside and waits, at most `grace`, until php-fpm has taken every
+    /// connection that was queued before.
+    pub async fn drain(&self, grace: Duration) -> std::io::Result<Drain> {
+        let begun = Instant::now();
+        match kind_at(&self.live)? {
+            None => return Ok(Drain::Idle),
+            Some(kind) if kind != "a socket" => return Ok(Drain::NotSocket(kind)),
+            Some(_) => {}
+        }
+        std::fs::rename(&self.live, &self.moved)?;
+        match tokio::time::timeout(grace, self.behind_the_queue()).await {
+            Err(_) => Ok(Drain::GraceRanOut),
+            Ok(false) => Ok(Drain::Idle),
+            Ok(true) => Ok(Drain::Drained {
+                took: begun.elapsed(),
+            }),
+        }
+    }
+
+    /// Queues a connection behind the others; true once a worker took it, false if nobody
+    /// listens.
+    async fn behind_the_queue(&self) -> bool {
+        let Ok(mut probe) = connect_nofollow(&self.moved).await else {
+            return false;
+        };
+        if probe.write_all(&GET_VALUES).await.is_err() {
+            return true; // php-fpm already closed it: taken
+        }
+        let mut answer = [0u8; 256];
+        // An answer, an orderly close or a reset: a worker has had it.
+        let _ = probe.read(&mut answer).await;
+        true
+    }
+
+    /// After the stop: the moved socket is removed when it is stale (php-fpm is gone), or moved
+    /// back when php-fpm still listens on it and nothing took its place.
+    pub async fn finish(&self) -> std::io::Result<()> {
+        if kind_at(&self.moved)?.is_none() {
+            return Ok(());
+        }
+        let dir = self.moved.parent().unwrap_or(Path::new("/"));
+        match sockets::remove_stale(dir, &self.moved).await {
+            Ok(()) => Ok(()),
+            Err(sockets::SocketError::NotStale { what, .. }) if what == "live" => {
+                if kind_at(&self.live)?.is_none() {
+                    std::fs::rename(&self.moved, &self.live)?;
+                }
+                Ok(())
+            }
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

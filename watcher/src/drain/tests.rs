@@ -1,0 +1,105 @@
+//! The drain on real unix sockets: php-fpm is a listener the test accepts on by hand.
+
+use super::*;
+use tokio::net::{UnixListener, UnixStream};
+
+fn setup() -> (tempfile::TempDir, PathBuf, Drainer) {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("php-fpm.sock");
+    let drainer = Drainer::new(dir.path(), "php-fpm.sock");
+    (dir, live, drainer)
+}
+
+#[tokio::test]
+async fn the_drain_ends_once_every_queued_connection_was_taken() {
+    let (dir, live, drainer) = setup();
+    let php = UnixListener::bind(&live).unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..2 {
+        queued.push(UnixStream::connect(&live).await.unwrap());
+    }
+    let drain = tokio::spawn(async move { drainer.drain(Duration::from_secs(5)).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !live.exists(),
+        "new connections no longer find php-fpm.sock"
+    );
+    assert!(dir.path().join(".php-fpm.sock.draining").exists());
+    assert!(
+        !drain.is_finished(),
+        "two connections still wait in the backlog"
+    );
+    let (_a, _) = php.accept().await.unwrap();
+    let (_b, _) = php.accept().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!drain.is_finished(), "the probe is not taken yet");
+    let (mut probe, _) = php.accept().await.unwrap();
+    let mut header = [0u8; 8];
+    probe.read_exact(&mut header).await.unwrap();
+    assert_eq!(header, GET_VALUES);
+    drop(probe);
+    let outcome = drain.await.unwrap().unwrap();
+    assert!(matches!(outcome, Drain::Drained { .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn nothing_to_drain_without_a_listening_socket() {
+    let (_dir, live, drainer) = setup();
+    assert_eq!(
+        drainer.drain(Duration::from_secs(1)).await.unwrap(),
+        Drain::Idle
+    );
+    drop(std::os::unix::net::UnixListener::bind(&live).unwrap());
+    assert_eq!(
+        drainer.drain(Duration::from_secs(1)).await.unwrap(),
+        Drain::Idle
+    );
+}
+
+#[tokio::test]
+async fn a_link_at_the_socket_path_is_left_alone() {
+    let (dir, live, drainer) = setup();
+    let elsewhere = dir.path().join("victim.sock");
+    let _victim = UnixListener::bind(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &live).unwrap();
+    assert_eq!(
+        drainer.drain(Duration::from_secs(1)).await.unwrap(),
+        Drain::NotSocket("a symlink")
+    );
+    assert!(std::fs::symlink_metadata(&live)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[tokio::test]
+async fn busy_workers_end_the_drain_at_the_grace() {
+    let (_dir, live, drainer) = setup();
+    let _php = UnixListener::bind(&live).unwrap(); // never accepts
+    let started = Instant::now();
+    assert_eq!(
+        drainer.drain(Duration::from_millis(300)).await.unwrap(),
+        Drain::GraceRanOut
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn after_the_stop_a_stale_socket_goes_and_a_live_one_comes_back() {
+    let (dir, live, drainer) = setup();
+    let moved = dir.path().join(".php-fpm.sock.draining");
+    let php = UnixListener::bind(&live).unwrap();
+    let drain = drainer.clone();
+    let accept = tokio::spawn(async move { php.accept().await.map(|_| php) });
+    drain.drain(Duration::from_secs(5)).await.unwrap();
+    let php = accept.await.unwrap().unwrap();
+    // The stop failed: php-fpm still listens. It is moved back where clients find it.
+    drainer.finish().await.unwrap();
+    assert!(live.exists() && !moved.exists());
+    UnixStream::connect(&live).await.expect("reachable again");
+    // The stop worked: the socket left behind is stale and goes.
+    std::fs::rename(&live, &moved).unwrap();
+    drop(php);
+    drainer.finish().await.unwrap();
+    assert!(!live.exists() && !moved.exists());
+}
