@@ -3,7 +3,9 @@
 
 use crate::host::{repo_root, Mount, SystemdHost, HOST_IMAGE};
 use crate::{docker, header, unique, ConfDir, Containers};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
@@ -259,4 +261,90 @@ impl Stack {
     pub fn files(&self) -> &Path {
         self.files.path()
     }
+
+    /// A load on the counting script while the host is disturbed: `rounds` rounds of
+    /// [`LOAD_PER_ROUND`] concurrent requests (POST, GET, POST, ...; ids `ROUND-N`; more than
+    /// the pool's 4 workers, so some wait in php-fpm's backlog) to `count.php?ms=MS` through the
+    /// `vhost` kind, `gap` seconds apart (a bash expression), while `disturb` (a shell loop in the
+    /// host that runs until `/tmp/stop-disturbing` exists and then writes a summary to
+    /// `/tmp/disturbed`) runs beside it. Returns each request's answer and the disturber's summary.
+    pub fn count_load(
+        &self,
+        tag: &str,
+        vhost: &str,
+        (rounds, ms, gap): (usize, u32, &str),
+        disturb: &str,
+    ) -> (Vec<Answer>, String) {
+        let site = self.site(tag);
+        self.host
+            .ok(&["rm", "-f", "/tmp/stop-disturbing", "/tmp/disturbed"]);
+        let client = format!(
+            "for i in $(seq 1 {rounds}); do \
+               for j in $(seq 1 {LOAD_PER_ROUND}); do \
+                 if [ $((j % 2)) = 1 ]; then m=POST; data=\"-d id=$i-$j\"; q=''; else m=GET; data=''; q=\"&id=$i-$j\"; fi; \
+                 curl -s -m 60 -o /dev/null -w \"$i-$j $m %{{http_code}}\\n\" $data \
+                   -H 'Host: {site}.{vhost}' \"http://127.0.0.1:8080/count.php?ms={ms}$q\" & \
+               done; wait; sleep {gap}; \
+             done"
+        );
+        let started = self.host.exec(&[
+            "sh",
+            "-c",
+            "nohup sh -c \"$1\" >/tmp/disturber.log 2>&1 &",
+            "sh",
+            disturb,
+        ]);
+        assert!(started.status.success(), "{started:?}");
+        let out = self.host.exec(&["bash", "-c", &client]);
+        self.host.ok(&["touch", "/tmp/stop-disturbing"]);
+        crate::wait_until(Duration::from_secs(60), "the disturber to end", || {
+            self.host
+                .exec(&["test", "-e", "/tmp/disturbed"])
+                .status
+                .success()
+        });
+        let answers = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some(Answer {
+                    id: w.next()?.into(),
+                    method: w.next()?.into(),
+                    code: w.next()?.parse().ok()?,
+                })
+            })
+            .collect();
+        (answers, self.host.ok(&["cat", "/tmp/disturbed"]))
+    }
+
+    /// How many times the counting script ran each request id, from its log.
+    pub fn count_runs(&self) -> BTreeMap<String, usize> {
+        let log = std::fs::read_to_string(self.files().join("data/count.log")).unwrap_or_default();
+        let mut ran = BTreeMap::new();
+        for line in log.lines() {
+            if let Some((_, id)) = line.split_once(' ') {
+                *ran.entry(id.to_owned()).or_default() += 1;
+            }
+        }
+        ran
+    }
+
+    /// Empties the counting script's log.
+    pub fn reset_count(&self) {
+        let _ = std::fs::remove_file(self.files().join("data/count.log"));
+    }
+}
+
+/// Requests at once in each round of [`Stack::count_load`].
+pub const LOAD_PER_ROUND: usize = 8;
+
+/// One request of [`Stack::count_load`]: its id, method and HTTP status (0: no answer).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// `ROUND-N`.
+    pub id: String,
+    /// POST or GET.
+    pub method: String,
+    /// The status nginx answered.
+    pub code: u16,
 }
