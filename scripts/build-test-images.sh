@@ -4,11 +4,14 @@
 #   fpm-ondemand-test/host:3     a debootstrap of Debian bookworm with systemd, dbus, nginx,
 #                                php-fpm, polkitd (the waker's start rule) and wrk (the benchmarks' load): systemd runs as
 #                                PID 1 in it, php-fpm serves site containers.
+#   fpm-ondemand-test/wordpress:1 the same root plus Debian's wordpress (served from /var/www) and
+#                                mariadb-server: a real PHP application and its database.
 # Idempotent: an image that exists is kept; the debootstrap folder is cached between runs.
 set -euo pipefail
 
 busybox_image=fpm-ondemand-test/busybox:1
 host_image=fpm-ondemand-test/host:3
+wordpress_image=fpm-ondemand-test/wordpress:1
 cache=${FPM_TEST_CACHE:-/var/cache/fpm-ondemand-test}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -29,7 +32,7 @@ build_busybox() {
   rm -rf "$root"
 }
 
-build_host() {
+host_root() {
   local root=$cache/bookworm
   if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm8.2" ] \
     || [ ! -x "$root/usr/bin/wrk" ] || [ ! -x "$root/usr/lib/polkit-1/polkitd" ]; then
@@ -41,6 +44,11 @@ build_host() {
       bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
       || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
   fi
+}
+
+build_host() {
+  local root=$cache/bookworm
+  host_root
   # The docker CLI, as on a real host (Debian's needs only libc), and nothing started by default.
   install -m 0755 /usr/bin/docker "$root/usr/bin/docker"
   rm -f "$root/etc/systemd/system/multi-user.target.wants/nginx.service" \
@@ -50,7 +58,33 @@ build_host() {
     -c 'ENV container=docker' - "$host_image" >/dev/null
 }
 
-for pair in "busybox:$busybox_image" "host:$host_image"; do
+build_wordpress() {
+  local root=$cache/wordpress
+  if [ ! -e "$root/usr/share/wordpress/xmlrpc.php" ] || [ ! -x "$root/usr/sbin/mariadbd" ] \
+    || [ ! -e "$root/etc/php/8.2/mods-available/xml.ini" ]; then
+    host_root
+    rm -rf "$root"
+    cp -a "$cache/bookworm" "$root"
+    echo "installing wordpress and mariadb-server into $root (apt in a chroot, about a minute)"
+    # No service starts inside the chroot; apt reaches the mirror debootstrap used.
+    printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+    chmod 0755 "$root/usr/sbin/policy-rc.d"
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    mount -t proc proc "$root/proc"
+    local ok=0
+    chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends wordpress php8.2-mysql php8.2-xml mariadb-server mariadb-client' \
+      >"$cache/wordpress.log" 2>&1 && ok=1
+    umount "$root/proc"
+    rm -f "$root/usr/sbin/policy-rc.d"
+    [ "$ok" = 1 ] || { tail -20 "$cache/wordpress.log" >&2; exit 1; }
+    # nginx's test vhosts send SCRIPT_FILENAME under /var/www.
+    rm -rf "$root/var/www" && ln -s /usr/share/wordpress "$root/var/www"
+  fi
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$wordpress_image" >/dev/null
+}
+
+for pair in "busybox:$busybox_image" "host:$host_image" "wordpress:$wordpress_image"; do
   kind=${pair%%:*} image=${pair#*:}
   if have "$image"; then echo "image $image present"; else "build_$kind"; echo "built $image"; fi
 done

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Debian's WordPress and MariaDB on the host image's root (`scripts/build-test-images.sh`).
+pub const WORDPRESS_IMAGE: &str = "fpm-ondemand-test/wordpress:1";
+
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
 
@@ -88,8 +91,7 @@ impl Stack {
                 (path, format!("/usr/local/bin/{b}"))
             })
             .collect();
-        let (pool, nginx_conf, dropin, config) = (
-            f.join("pool.conf"),
+        let (nginx_conf, dropin, config) = (
             f.join("nginx.conf"),
             f.join("waker-test.conf"),
             f.join("config.toml"),
@@ -109,50 +111,62 @@ impl Stack {
         let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
         host.ok(&["systemctl", "start", "nginx.service"]);
 
-        let mut containers = Containers::default();
-        for s in sites {
-            let site = format!("{prefix}-{s}");
-            let sock_dir = sockets.path().join(&site);
-            std::fs::create_dir_all(&sock_dir).unwrap();
-            let name = format!("{site}.fpm");
-            containers.track(&name);
-            let vol = |o: &Path, i: &str| format!("{}:{i}", o.display());
-            docker(&[
-                "create",
-                "--name",
-                &name,
-                "--label",
-                crate::TEST_LABEL,
-                "--hostname",
-                &site,
-                "--stop-signal",
-                "SIGQUIT",
-                "--stop-timeout",
-                "20",
-                "-v",
-                &vol(&sock_dir, "/run/php-sock"),
-                "-v",
-                &vol(&pool, "/etc/php-site.conf:ro"),
-                "-v",
-                &vol(&f.join("www"), "/var/www:ro"),
-                "-v",
-                &vol(&f.join("data"), "/var/data"),
-                HOST_IMAGE,
-                "php-fpm8.2",
-                "-F",
-                "-y",
-                "/etc/php-site.conf",
-            ]);
-            host.ok(&["systemctl", "start", &format!("fpm-waker@{site}.socket")]);
-        }
-        Stack {
+        let mut stack = Stack {
             prefix,
             confs,
             sockets,
             files,
             host,
-            containers,
+            containers: Containers::default(),
+        };
+        for s in sites {
+            stack.create_site_container(s, HOST_IMAGE, &[("www", "/var/www:ro")]);
+            let socket = stack.unit("fpm-waker@", s, "socket");
+            stack.host.ok(&["systemctl", "start", &socket]);
         }
+        stack
+    }
+
+    /// Creates (does not start) the site's php-fpm container from `image`: the socket folder,
+    /// the pool and the counting script's data folder mounted, and `extra` folders of this
+    /// stack's files (`(name, where[:ro])`, created if missing). A container of that name is
+    /// removed first.
+    pub fn create_site_container(&mut self, tag: &str, image: &str, extra: &[(&str, &str)]) {
+        let site = self.site(tag);
+        let sock_dir = self.sockets.path().join(&site);
+        std::fs::create_dir_all(&sock_dir).unwrap();
+        let name = self.container(tag);
+        let _ = crate::docker_raw(&["rm", "-f", &name]);
+        self.containers.track(&name);
+        let f = self.files.path();
+        let vol = |o: &Path, i: &str| format!("{}:{i}", o.display());
+        let mut volumes = vec![
+            vol(&sock_dir, "/run/php-sock"),
+            vol(&f.join("pool.conf"), "/etc/php-site.conf:ro"),
+            vol(&f.join("data"), "/var/data"),
+        ];
+        for (dir, inner) in extra {
+            std::fs::create_dir_all(f.join(dir)).unwrap();
+            volumes.push(vol(&f.join(dir), inner));
+        }
+        let mut args = vec![
+            "create",
+            "--name",
+            &name,
+            "--label",
+            crate::TEST_LABEL,
+            "--hostname",
+            &site,
+            "--stop-signal",
+            "SIGQUIT",
+            "--stop-timeout",
+            "20",
+        ];
+        for v in &volumes {
+            args.extend_from_slice(&["-v", v]);
+        }
+        args.extend_from_slice(&[image, "php-fpm8.2", "-F", "-y", "/etc/php-site.conf"]);
+        docker(&args);
     }
 
     /// The site id of a tag.
