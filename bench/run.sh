@@ -228,6 +228,8 @@ row ""
 
 echo "==> 5. what sandboxing costs a cold start"
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-15} bash bench/cold-sandbox.sh "$results"
+echo "==> 6. what a drained stop costs"
+bash bench/stop.sh "$results"
 bash scripts/sandbox.sh --down >/dev/null
 
 # ---------------------------------------------------------------- report
