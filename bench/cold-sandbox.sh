@@ -17,7 +17,7 @@ in_host() { docker exec "$host" "$@"; }
 docker exec "$host" true 2>/dev/null || bash scripts/sandbox.sh >/dev/null 2>&1
 
 units=(fpm@.service fpm-waker@.service)
-variants=(before unsandboxed shipped +mountns)
+variants=(${BENCH_COLD_VARIANTS:-before unsandboxed shipped +mountns})
 before=8142b55
 mountns='ProtectSystem=strict
 ProtectHome=yes

@@ -227,7 +227,7 @@ row "Resident memory: fpm-watcher $((wrss / 1024)) MB ($wrss kB), an idle fpm-wa
 row ""
 
 echo "==> 5. what sandboxing costs a cold start"
-BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-15} bash bench/cold-sandbox.sh "$results"
+BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-31} bash bench/cold-sandbox.sh "$results"
 echo "==> 6. what a drained stop costs"
 bash bench/stop.sh "$results"
 bash scripts/sandbox.sh --down >/dev/null

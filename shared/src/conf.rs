@@ -4,7 +4,7 @@ use crate::duration::{parse_duration, DurationError};
 use crate::layout::Layout;
 use crate::site::{Site, SiteError};
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -283,22 +283,12 @@ fn read_first_line(path: &Path) -> Result<Vec<u8>, ConfError> {
 }
 
 fn check_regular(path: &Path, ft: std::fs::FileType) -> Result<(), ConfError> {
-    let kind = if ft.is_file() {
+    if ft.is_file() {
         return Ok(());
-    } else if ft.is_dir() {
-        "a folder"
-    } else if ft.is_fifo() {
-        "a FIFO"
-    } else if ft.is_socket() {
-        "a socket"
-    } else if ft.is_block_device() || ft.is_char_device() {
-        "a device"
-    } else {
-        "not a file"
-    };
+    }
     Err(ConfError::NotRegular {
         path: path.to_owned(),
-        kind,
+        kind: crate::sockets::kind_of(ft),
     })
 }
 

@@ -78,8 +78,8 @@ pub enum ConnectError {
     },
 }
 
-/// What a file type is, in words, for logs.
-fn kind_of(ft: std::fs::FileType) -> &'static str {
+/// What a file type is, in words, for logs and errors ("a socket", "a FIFO", ...).
+pub fn kind_of(ft: std::fs::FileType) -> &'static str {
     if ft.is_socket() {
         "a socket"
     } else if ft.is_symlink() {
@@ -93,7 +93,7 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
     } else if ft.is_block_device() || ft.is_char_device() {
         "a device"
     } else {
-        "not a socket"
+        "something else"
     }
 }
 

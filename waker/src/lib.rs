@@ -8,6 +8,7 @@ pub mod proxy;
 use backend::{Backend, BackendError};
 use fpm_shared::ServiceManager;
 use proxy::Outcome;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
@@ -43,6 +44,8 @@ pub async fn run<S: ServiceManager + 'static>(
     token: &CancellationToken,
 ) -> Exit {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
+    // Requests php-fpm left unanswered (nginx answered 502): counted in every such log line.
+    let unanswered = Arc::new(AtomicUsize::new(0));
     let mut open = 0usize;
     let idle = tokio::time::sleep(settings.idle_timeout);
     tokio::pin!(idle);
@@ -53,8 +56,9 @@ pub async fn run<S: ServiceManager + 'static>(
                 Ok((client, _)) => {
                     open += 1;
                     let (site, backend, done) = (site.clone(), backend.clone(), done_tx.clone());
+                    let unanswered = unanswered.clone();
                     tokio::spawn(async move {
-                        serve(&site, client, &backend).await;
+                        serve(&site, client, &backend, &unanswered).await;
                         let _ = done.send(());
                     });
                 }
@@ -89,7 +93,8 @@ pub async fn run<S: ServiceManager + 'static>(
     {
         tracing::warn!(site, open, "drain timeout: closing open connections");
     }
-    tracing::info!(site, reason = ?exit, "waker exiting; systemd listens again");
+    let unanswered = unanswered.load(Ordering::Relaxed);
+    tracing::info!(site, reason = ?exit, unanswered, "waker exiting; systemd listens again");
     exit
 }
 
@@ -120,8 +125,14 @@ impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
 }
 
 /// Proxies one client to php-fpm, starting it (again) if its socket does not accept.
-async fn serve<S: ServiceManager>(site: &str, client: UnixStream, backend: &Backend<S>) {
+async fn serve<S: ServiceManager>(
+    site: &str,
+    client: UnixStream,
+    backend: &Backend<S>,
+    unanswered: &AtomicUsize,
+) {
     let upstream = SiteUpstream { site, backend };
+    let count = || unanswered.fetch_add(1, Ordering::Relaxed) + 1;
     match proxy::proxy(client, &upstream).await {
         Ok(Outcome::Answered { .. }) => {}
         Ok(Outcome::ClientGone) => {
@@ -134,10 +145,12 @@ async fn serve<S: ServiceManager>(site: &str, client: UnixStream, backend: &Back
             site,
             method,
             why,
+            unanswered = count(),
             "php-fpm reset a request before answering; not sent again (nginx answers 502)"
         ),
         Ok(Outcome::ClosedUnanswered) => tracing::warn!(
             site,
+            unanswered = count(),
             "php-fpm closed a request without answering (nginx answers 502)"
         ),
         Err(e) => tracing::debug!(site, error = %e, "connection ended with an error"),

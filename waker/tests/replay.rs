@@ -58,6 +58,17 @@ fn no_post_runs_twice_under_stops_and_killed_workers() {
             );
         }
     }
+    // Each waker process counts what it left unanswered, 1, 2, 3, ... in its log lines.
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for line in journal.lines().filter(|l| l.contains("nginx answers 502")) {
+        let pid = line.split_whitespace().nth(4).unwrap_or_default();
+        let n = counts.entry(pid).or_default();
+        *n += 1;
+        assert!(
+            line.contains(&format!("unanswered={n}")),
+            "each unanswered request is logged with the site's running count: {line}"
+        );
+    }
     let stops: usize = disturbed
         .split_whitespace()
         .next()

@@ -146,18 +146,33 @@ async fn a_client_that_gives_up_while_held_is_never_forwarded() {
     );
 }
 
-#[tokio::test]
-async fn a_client_that_gives_up_frees_a_php_fpm_that_never_answers() {
+/// A request with `method` forwarded through the proxy to a php-fpm that has read it whole:
+/// nginx's end, php-fpm's end, and the proxy's task.
+async fn forwarded(
+    method: &str,
+) -> (
+    UnixStream,
+    UnixStream,
+    tokio::task::JoinHandle<io::Result<Outcome>>,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap();
     let up = TestUp::new(&dir, true);
     let listener = UnixListener::bind(&up.path).unwrap();
     let (client, mut nginx) = UnixStream::pair().unwrap();
-    let req = request("GET");
+    let req = request(method);
     nginx.write_all(&req).await.unwrap();
     let task = tokio::spawn(async move { proxy(client, &up).await });
     let (mut php, _) = listener.accept().await.unwrap();
     let mut got = vec![0u8; req.len()];
     php.read_exact(&mut got).await.unwrap();
+    assert_eq!(got, req);
+    (nginx, php, task, dir)
+}
+
+#[tokio::test]
+async fn a_client_that_gives_up_frees_a_php_fpm_that_never_answers() {
+    let (nginx, mut php, task, _dir) = forwarded("GET").await;
     drop(nginx); // fastcgi_read_timeout: nginx closes; php-fpm never answered
     let outcome = tokio::time::timeout(Duration::from_secs(1), task).await;
     assert_eq!(outcome.unwrap().unwrap().unwrap(), Outcome::ClientGone);
@@ -168,16 +183,7 @@ async fn a_client_that_gives_up_frees_a_php_fpm_that_never_answers() {
 
 #[tokio::test]
 async fn an_answer_is_relayed_and_the_connection_ends_with_php_fpm_s_close() {
-    let dir = tempfile::tempdir().unwrap();
-    let up = TestUp::new(&dir, true);
-    let listener = UnixListener::bind(&up.path).unwrap();
-    let (client, mut nginx) = UnixStream::pair().unwrap();
-    let req = request("POST");
-    nginx.write_all(&req).await.unwrap();
-    let task = tokio::spawn(async move { proxy(client, &up).await });
-    let (mut php, _) = listener.accept().await.unwrap();
-    let mut got = vec![0u8; req.len()];
-    php.read_exact(&mut got).await.unwrap();
+    let (mut nginx, mut php, task, _dir) = forwarded("POST").await;
     let answer = tokio::spawn(async move {
         php.write_all(&vec![b'x'; 600_000]).await.unwrap();
     });
