@@ -137,10 +137,18 @@ impl Systemd {
             _ => self.manager.stop_unit(unit.into(), "replace".into()).await,
         }
         .map_err(call)?;
+        tracing::debug!(unit, what, job = job.as_str(), "job queued");
         let wait = async {
             while let Some(signal) = removed.next().await {
                 let args = signal.args().map_err(call)?;
                 if args.job().as_str() == job.as_str() {
+                    tracing::debug!(
+                        unit,
+                        what,
+                        job = job.as_str(),
+                        result = args.result(),
+                        "job removed"
+                    );
                     return Ok(args.result().to_owned());
                 }
             }

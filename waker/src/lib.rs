@@ -79,23 +79,27 @@ pub async fn run<S: ServiceManager + 'static>(
     // Not accepting any more: connections still in the backlog stay there, and systemd starts a
     // new waker for them as soon as this one exits. The socket file is systemd's: never unlinked.
     drop(listener);
-    let drain = async {
-        while open > 0 {
-            if done_rx.recv().await.is_none() {
-                break;
-            }
-            open -= 1;
-        }
-    };
-    if tokio::time::timeout(settings.drain_timeout, drain)
-        .await
-        .is_err()
-    {
-        tracing::warn!(site, open, "drain timeout: closing open connections");
-    }
+    finish_open(&site, open, done_rx, settings.drain_timeout).await;
     let unanswered = unanswered.load(Ordering::Relaxed);
     tracing::info!(site, reason = ?exit, unanswered, "waker exiting; systemd listens again");
     exit
+}
+
+/// Lets the `open` connections finish, for at most `limit`.
+async fn finish_open(
+    site: &str,
+    mut open: usize,
+    mut done_rx: mpsc::UnboundedReceiver<()>,
+    limit: Duration,
+) {
+    let drain = async {
+        while open > 0 && done_rx.recv().await.is_some() {
+            open -= 1;
+        }
+    };
+    if tokio::time::timeout(limit, drain).await.is_err() {
+        tracing::warn!(site, open, "drain timeout: closing open connections");
+    }
 }
 
 /// One site's php-fpm as the proxy reaches it.

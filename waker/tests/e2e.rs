@@ -2,7 +2,7 @@
 //! fpm@SITE.service -> the site's php-fpm container -> php-fpm.sock.
 
 use fpm_tests::host::container_status;
-use fpm_tests::stack::Stack;
+use fpm_tests::stack::{Stack, SHORT_START_TIMEOUT};
 use fpm_tests::{docker, require_docker, wait_until};
 use std::path::Path;
 use std::time::Duration;
@@ -231,7 +231,7 @@ fn the_waker_refuses_to_run_without_a_socket_from_systemd() {
 #[test]
 fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
     require_docker();
-    let mut s = Stack::boot("timeout", &["a"], "20m", bin());
+    let mut s = Stack::boot_with("timeout", &["a"], "20m", bin(), SHORT_START_TIMEOUT);
     // The container starts, but nothing ever listens on php-fpm.sock.
     let container = s.container("a");
     docker(&["rm", &container]);
