@@ -149,9 +149,14 @@ pub async fn connect_nofollow(path: &Path) -> Result<UnixStream, ConnectError> {
 /// Looks at `path` without following a symlink, and tries to connect if it is a socket. A folder
 /// that is not safe to act in (see [`remove_stale`]) is not looked into: the state is unknown.
 pub async fn probe(path: &Path) -> SocketState {
-    if let Err(e) = check_folder(path.parent().unwrap_or(Path::new("/"))) {
-        return SocketState::Unknown(e.to_string());
+    match check_folder(path.parent().unwrap_or(Path::new("/"))) {
+        Ok(()) => probe_socket(path).await,
+        Err(e) => SocketState::Unknown(e.to_string()),
     }
+}
+
+/// [`probe`] once the folder has been checked.
+async fn probe_socket(path: &Path) -> SocketState {
     match tokio::time::timeout(PROBE_TIMEOUT, connect_nofollow(path)).await {
         Ok(Ok(_)) | Err(_) => SocketState::Live,
         Ok(Err(ConnectError::Absent { .. })) => SocketState::Absent,
@@ -174,7 +179,7 @@ pub async fn remove_stale(dir: &Path, path: &Path) -> Result<(), SocketError> {
         });
     }
     check_folder(dir)?;
-    match probe(path).await {
+    match probe_socket(path).await {
         SocketState::Stale => std::fs::remove_file(path).map_err(|source| SocketError::Remove {
             path: path.to_owned(),
             error: source,
