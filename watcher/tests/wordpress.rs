@@ -199,7 +199,7 @@ fn wordpress_publishes_each_post_exactly_once_across_stops_in_both_variants() {
                 "{vhost}: {} publishes without a post id, e.g. {title}: {}\n{bad:?}\n{}",
                 bad.len(),
                 String::from_utf8_lossy(&said.stdout),
-                s.journal(&[&unit])
+                s.journal(&[&unit, &s.unit("fpm-waker@", "a", "service")])
             );
         }
         assert!(
