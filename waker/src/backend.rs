@@ -124,13 +124,25 @@ impl<S: ServiceManager> Backend<S> {
         let deadline = begun + self.start_timeout;
         let ready = self.await_socket(deadline);
         let start = async {
-            self.systemd
-                .start_unit(&self.unit)
-                .await
-                .map_err(|error| BackendError::Start {
-                    unit: self.unit.clone(),
-                    error,
-                })
+            loop {
+                match self.systemd.start_unit(&self.unit).await {
+                    // A stop replaced the start (the reaper, an operator): nothing was sent to
+                    // php-fpm yet, so start again; the readiness deadline still bounds the wait.
+                    Err(SystemdError::Job { ref result, .. }) if result == "canceled" => {
+                        tracing::info!(
+                            site,
+                            unit = self.unit,
+                            "start canceled by a stop: starting again"
+                        );
+                    }
+                    r => {
+                        break r.map_err(|error| BackendError::Start {
+                            unit: self.unit.clone(),
+                            error,
+                        })
+                    }
+                }
+            }
         };
         // Both must succeed; a failed start answers at once instead of after the timeout.
         let ((), stream) = tokio::try_join!(start, ready)?;
