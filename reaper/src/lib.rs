@@ -1,16 +1,22 @@
-//! The reaper: judges every on-demand site from its conf and Docker, and stops the idle ones through systemd.
+//! The reaper: judges every on-demand site from its conf and Docker (`decide`), and stops the idle
+//! ones through systemd (`stop`); the report says what it found and did (`report`).
 
+pub mod decide;
+pub mod jsonlog;
 pub mod lock;
 pub mod report;
+pub mod stop;
 
 use chrono::{DateTime, Utc};
+use decide::{decide, Decision, Verdict};
 use fpm_shared::conf::{self, ConfError, SiteConf};
-use fpm_shared::{
-    decide, ContainerRuntime, ContainerState, Decision, Layout, ServiceManager, Site, Verdict,
-};
+use fpm_shared::docker::{ContainerRuntime, ContainerState, Inspection, LastLog};
+use fpm_shared::error::chain;
+use fpm_shared::{Layout, ServiceManager, Site};
 use futures::stream::{self, StreamExt};
 use report::{Action, Report, SiteReport};
 use std::collections::BTreeSet;
+use stop::StopOutcome;
 
 pub use conf::ListError;
 
@@ -100,7 +106,7 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
     let conf = match selected {
         Selected::Conf(Ok(conf)) => conf,
         Selected::Conf(Err(e)) => {
-            return unusable(conf::conf_label(e.path()), e.path(), e.to_string(), acting)
+            return unusable(conf::conf_label(e.path()), e.path(), chain(&e), acting)
         }
         Selected::NoConf(site) => {
             let path = layout.conf_dir.join(format!("{site}.conf"));
@@ -109,121 +115,98 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
         }
     };
     let container = layout.container(&conf.site);
-    let (state, decision) = judge(docker, &container, &conf, now).await;
-    let mut entry = entry(&conf, &state, &decision);
-    if state == ContainerState::Missing {
-        entry.reason = format!("no container named {container}");
-    }
-    if let Mode::Act(systemd) = mode {
-        entry.action = Some(Action::None);
-        if decision.verdict == Verdict::Stop {
-            stop(layout, docker, *systemd, &conf, now, &mut entry).await;
+    let judged = judge(docker, &container, conf, now).await;
+    let systemd = match mode {
+        Mode::DryRun => return judged.report(&container, None, None),
+        Mode::Act(_) if judged.decision.verdict != Verdict::Stop => {
+            return judged.report(&container, Some(Action::None), None)
+        }
+        Mode::Act(systemd) => *systemd,
+    };
+    let unit = layout.fpm_unit(&judged.conf.site);
+    match stop::stop(docker, systemd, &judged.conf, &unit, &container, now).await {
+        StopOutcome::Kept(fresh) => fresh.report(&container, Some(Action::Kept), None),
+        outcome => {
+            let note = outcome.note(&unit, &container);
+            judged.report(&container, Some(outcome.action()), note)
         }
     }
-    entry
 }
 
-/// Reads the container's state and, if it runs, when it last logged (one inspect request, and a
-/// logs request only when the log file cannot tell), and decides.
-async fn judge<R: ContainerRuntime>(
+/// Reads the container's state and, if it runs, when it last logged, and decides.
+pub async fn judge<R: ContainerRuntime>(
     docker: &R,
     container: &str,
-    conf: &SiteConf,
+    conf: SiteConf,
     now: Clock<'_>,
-) -> (ContainerState, Decision) {
-    let (state, last_log) = docker.activity(container).await;
+) -> Judged {
+    let (state, last_log) = activity(docker, container).await;
     let decision = decide(conf.window, &state, &last_log, now());
-    (state, decision)
+    Judged {
+        conf,
+        state,
+        decision,
+    }
 }
 
-/// Looks once more right before stopping, stops the unit, then checks the container is down.
-async fn stop<R: ContainerRuntime, S: ServiceManager>(
-    layout: &Layout,
+/// The container's state and, when it runs, when it last logged: one inspect request; the newest
+/// entry of a `json-file` log is read from the file Docker writes, and the logs request is made
+/// only when the file cannot tell. What could not be read is `Unknown`, never a guess.
+pub async fn activity<R: ContainerRuntime>(
     docker: &R,
-    systemd: &S,
-    conf: &SiteConf,
-    now: Clock<'_>,
-    entry: &mut SiteReport,
-) {
-    let site = conf.site.as_str();
-    let container = layout.container(&conf.site);
-    let unit = layout.fpm_unit(&conf.site);
-    // The conf may have been removed (the site no longer managed) or edited since it was read.
-    let conf = &match conf::read_conf(&conf.path) {
-        Ok(now_conf) => now_conf,
-        Err(e) => {
-            tracing::warn!(site, container, error = %e, "kept: its conf changed right before stopping");
-            entry.action = Some(Action::Kept);
-            entry.reason = format!(
-                "{}; not stopped, its conf is unusable now: {e}",
-                entry.reason
-            );
-            return;
-        }
+    container: &str,
+) -> (ContainerState, LastLog) {
+    let Inspection { state, log_file } = match docker.inspect(container).await {
+        Ok(inspection) => inspection,
+        Err(e) => return (ContainerState::Unknown(chain(&e)), LastLog::Never),
     };
-    let (state, fresh) = judge(docker, &container, conf, now).await;
-    if fresh.verdict != Verdict::Stop {
-        tracing::info!(site, container, reason = %fresh.reason, "kept: activity seen right before stopping");
-        *entry = SiteReport {
-            action: Some(Action::Kept),
-            ..self::entry(conf, &state, &fresh)
-        };
-        return;
+    if !matches!(state, ContainerState::Running { .. }) {
+        return (state, LastLog::Never);
     }
-    if let Err(e) = systemd.stop_unit(&unit).await {
-        tracing::error!(site, unit, container, error = %e, "stopping the site failed");
-        entry.action = Some(Action::Failed);
-        entry.reason = format!("{}; stop failed: {e}", entry.reason);
-        return;
+    if let Some(t) = log_file.as_deref().and_then(jsonlog::newest_time) {
+        return (state, LastLog::At(t));
     }
-    match docker.state(&container).await {
-        Ok(ContainerState::Running { .. } | ContainerState::Paused) => {
-            // Not left half-done: the unit is marked active again (its start is a no-op on a
-            // running container), so systemd tells the truth and the next run retries.
-            let _ = systemd.reset_failed(&unit).await;
-            let restored = match systemd.start_unit(&unit).await {
-                Ok(()) => format!("{unit} marked active again; the next run retries"),
-                Err(e) => format!("{unit} could not be marked active again: {e}"),
-            };
-            tracing::error!(
-                site,
-                unit,
-                container,
-                restored,
-                "unit stopped but the container still runs"
-            );
-            entry.action = Some(Action::Failed);
-            entry.reason = format!(
-                "{}; {unit} stopped but {container} still runs; {restored}",
-                entry.reason
-            );
-        }
-        Ok(_) => {
-            tracing::info!(site, unit, container, reason = %entry.reason, "stopped idle site");
-            entry.action = Some(Action::Stopped);
-        }
-        Err(e) => {
-            tracing::error!(site, unit, container, error = %e, "cannot confirm the container stopped");
-            entry.action = Some(Action::Failed);
-            entry.reason = format!(
-                "{}; {unit} stopped, container state unknown: {e}",
-                entry.reason
-            );
-        }
-    }
+    let last_log = docker
+        .last_log(container)
+        .await
+        .unwrap_or_else(|e| LastLog::Unknown(chain(&e)));
+    (state, last_log)
 }
 
-fn entry(conf: &SiteConf, state: &ContainerState, d: &Decision) -> SiteReport {
-    SiteReport {
-        site: conf.site.to_string(),
-        conf: conf.path.display().to_string(),
-        window_secs: Some(conf.window),
-        container: state.label(),
-        last_activity: d.last_activity,
-        idle_secs: d.idle,
-        decision: d.verdict,
-        reason: d.reason.clone(),
-        action: None,
+/// A site as judged: its conf, its container's state and the decision.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The conf it was judged by.
+    pub conf: SiteConf,
+    /// The container's state.
+    pub state: ContainerState,
+    /// The decision.
+    pub decision: Decision,
+}
+
+impl Judged {
+    /// The report's entry: the decision's reason, then a note on what acting came to; `action` is
+    /// `None` in a dry run.
+    fn report(&self, container: &str, action: Option<Action>, note: Option<String>) -> SiteReport {
+        let d = &self.decision;
+        let mut reason = match self.state {
+            ContainerState::Missing => format!("no container named {container}"),
+            _ => d.reason.clone(),
+        };
+        if let Some(note) = note {
+            reason = format!("{reason}; {note}");
+        }
+        SiteReport {
+            site: self.conf.site.to_string(),
+            conf: self.conf.path.display().to_string(),
+            window_secs: Some(self.conf.window),
+            container: self.state.label(),
+            last_activity: d.last_activity,
+            idle_secs: d.idle,
+            decision: d.verdict,
+            reason,
+            action,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The reaper's report: one entry per conf, printed as an aligned table or as JSON.
 
+use crate::decide::{human, Verdict};
 use chrono::{DateTime, SecondsFormat, Utc};
-use fpm_shared::decision::{human, Verdict};
 use serde::{Serialize, Serializer};
 use std::fmt::Write as _;
 use std::time::Duration;

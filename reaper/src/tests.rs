@@ -3,7 +3,8 @@
 //! against the real daemons in `tests/`.
 
 use super::*;
-use fpm_shared::{ContainerEvent, DockerError, LastLog, SystemdError};
+use fpm_shared::docker::{ContainerEvent, DockerError, Inspection};
+use fpm_shared::{SystemdError, UnitState};
 use futures::stream::BoxStream;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -22,10 +23,16 @@ fn fixed_now() -> DateTime<Utc> {
 }
 
 impl ContainerRuntime for QuietSite {
-    async fn state(&self, _: &str) -> Result<ContainerState, DockerError> {
-        Ok(ContainerState::Running {
-            started_at: Some(an_hour_ago()),
+    async fn inspect(&self, _: &str) -> Result<Inspection, DockerError> {
+        Ok(Inspection {
+            state: ContainerState::Running {
+                started_at: Some(an_hour_ago()),
+            },
+            log_file: None,
         })
+    }
+    async fn start(&self, _: &str) -> Result<(), DockerError> {
+        Ok(())
     }
     async fn last_log(&self, _: &str) -> Result<LastLog, DockerError> {
         (self.on_log)();
@@ -54,8 +61,8 @@ impl ServiceManager for Recorder {
     async fn start_unit(&self, _: &str) -> Result<(), SystemdError> {
         Ok(())
     }
-    async fn active_state(&self, _: &str) -> Result<String, SystemdError> {
-        Ok("active".into())
+    async fn active_state(&self, _: &str) -> Result<UnitState, SystemdError> {
+        Ok(UnitState::Active)
     }
     async fn active_since(&self, _: &str) -> Result<Option<DateTime<Utc>>, SystemdError> {
         Ok(None)

@@ -32,19 +32,21 @@ pub enum ConfError {
         path: PathBuf,
     },
     /// The file name does not give a valid site id.
-    #[error("{}: file name does not give a valid site id: {error}", path.display())]
+    #[error("{}: file name does not give a valid site id", path.display())]
     BadName {
         /// The conf file.
         path: PathBuf,
         /// Why the id is invalid.
+        #[source]
         error: SiteError,
     },
     /// The file could not be opened or read.
-    #[error("{}: cannot read: {error}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Io {
         /// The conf file.
         path: PathBuf,
         /// The I/O error.
+        #[source]
         error: std::io::Error,
     },
     /// Not a regular file (a FIFO, device, socket or folder).
@@ -115,11 +117,12 @@ impl ConfError {
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
     /// It cannot be listed.
-    #[error("cannot list conf folder {}: {error}", dir.display())]
+    #[error("cannot list conf folder {}", dir.display())]
     Io {
         /// The conf folder.
         dir: PathBuf,
         /// The I/O error.
+        #[source]
         error: std::io::Error,
     },
     /// Someone other than root may add, remove or replace confs in it.

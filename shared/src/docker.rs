@@ -1,6 +1,5 @@
 //! The Docker engine as the tools see it: a small trait and its bollard implementation.
 
-use crate::decision::{ContainerState, LastLog};
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
     EventsOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
@@ -13,15 +12,70 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// What Docker says about a site's container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Running (not paused), started at this time if Docker gave a readable one.
+    Running {
+        /// `State.StartedAt`.
+        started_at: Option<DateTime<Utc>>,
+    },
+    /// Paused: frozen, not idle in the reaper's sense.
+    Paused,
+    /// Created, exited, dead, restarting or being removed: the raw `State.Status`.
+    NotRunning(String),
+    /// No container of that name.
+    Missing,
+    /// Docker could not be asked: the error's text. The client never answers this; a tool that
+    /// keeps a failed look in its view of a site records it so.
+    Unknown(String),
+}
+
+impl ContainerState {
+    /// The word the report uses: running, paused, stopped, missing or unknown.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ContainerState::Running { .. } => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::NotRunning(_) => "stopped",
+            ContainerState::Missing => "missing",
+            ContainerState::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// The time of the container's newest log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastLog {
+    /// The newest line was written at this time.
+    At(DateTime<Utc>),
+    /// The container never logged.
+    Never,
+    /// The log driver cannot be read (e.g. `none`): idle time unknown.
+    Unreadable(String),
+    /// Docker could not be asked: the error's text (recorded by a tool, as for [`ContainerState`]).
+    Unknown(String),
+}
+
+/// What one inspect request tells about a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// Its state; a missing container is [`ContainerState::Missing`].
+    pub state: ContainerState,
+    /// The file Docker writes its log to, when the log driver is `json-file`.
+    pub log_file: Option<PathBuf>,
+}
+
 /// A Docker request that failed; every variant names the container or socket.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     /// The engine could not be reached or its API version not agreed.
-    #[error("cannot reach the Docker engine at {}: {error}", socket.display())]
+    #[error("cannot reach the Docker engine at {}", socket.display())]
     Connect {
         /// The engine's socket.
         socket: PathBuf,
         /// What bollard said.
+        #[source]
         error: BollardError,
     },
     /// The engine did not answer in time.
@@ -35,13 +89,23 @@ pub enum DockerError {
         after: Duration,
     },
     /// The engine answered with an error.
-    #[error("{what} {container}: {error}")]
+    #[error("{what} {container}")]
     Request {
         /// The container asked about.
         container: String,
         /// The request.
         what: &'static str,
         /// What bollard said.
+        #[source]
+        error: BollardError,
+    },
+    /// A request about the engine itself (events, ping) failed.
+    #[error("{what}")]
+    Engine {
+        /// The request.
+        what: &'static str,
+        /// What bollard said.
+        #[source]
         error: BollardError,
     },
     /// A log line without a readable timestamp.
@@ -56,11 +120,20 @@ pub enum DockerError {
 
 /// What the reaper and watcher need from the container engine.
 pub trait ContainerRuntime: Send + Sync {
-    /// The container's state; a missing container is [`ContainerState::Missing`], not an error.
+    /// The container's state and where its log is; a missing container is
+    /// [`ContainerState::Missing`], not an error.
+    fn inspect(
+        &self,
+        container: &str,
+    ) -> impl Future<Output = Result<Inspection, DockerError>> + Send;
+
+    /// The container's state (see [`ContainerRuntime::inspect`]).
     fn state(
         &self,
         container: &str,
-    ) -> impl Future<Output = Result<ContainerState, DockerError>> + Send;
+    ) -> impl Future<Output = Result<ContainerState, DockerError>> + Send {
+        async move { Ok(self.inspect(container).await?.state) }
+    }
 
     /// The time of the container's newest log line, read without reading the rest of the log.
     fn last_log(
@@ -68,24 +141,9 @@ pub trait ContainerRuntime: Send + Sync {
         container: &str,
     ) -> impl Future<Output = Result<LastLog, DockerError>> + Send;
 
-    /// The container's state and, when it runs, when it last logged: what a site is judged by.
-    /// What could not be read is `Unknown`, never a guess.
-    fn activity(&self, container: &str) -> impl Future<Output = (ContainerState, LastLog)> + Send {
-        async move {
-            let state = self
-                .state(container)
-                .await
-                .unwrap_or_else(|e| ContainerState::Unknown(e.to_string()));
-            let last_log = match state {
-                ContainerState::Running { .. } => self
-                    .last_log(container)
-                    .await
-                    .unwrap_or_else(|e| LastLog::Unknown(e.to_string())),
-                _ => LastLog::Never,
-            };
-            (state, last_log)
-        }
-    }
+    /// Starts the container and returns once it runs; one already running is no error, a
+    /// missing one is.
+    fn start(&self, container: &str) -> impl Future<Output = Result<(), DockerError>> + Send;
 
     /// Container start, die, destroy, pause and unpause events, replayed from `since`
     /// (nanoseconds since the epoch) when given. The stream ends when the connection does.
@@ -151,58 +209,6 @@ impl DockerClient {
         &self.docker
     }
 
-    /// Starts the container and returns once it runs (what `docker start` does, without a CLI
-    /// process in the path of a cold request). One already running is no error; a missing one is.
-    pub async fn start(&self, container: &str) -> Result<(), DockerError> {
-        let what = "start";
-        self.bounded(container, what, async {
-            match self.docker.start_container(container, None).await {
-                Ok(()) => Ok(()),
-                // 304: already running.
-                Err(e) if status_code(&e) == Some(304) => Ok(()),
-                Err(source) => Err(DockerError::Request {
-                    container: container.to_owned(),
-                    what,
-                    error: source,
-                }),
-            }
-        })
-        .await
-    }
-
-    /// The container's state and, when its log driver is `json-file`, the log file's path.
-    async fn inspect(
-        &self,
-        container: &str,
-    ) -> Result<(ContainerState, Option<PathBuf>), DockerError> {
-        let what = "inspect";
-        self.bounded(container, what, async {
-            let info = match self.docker.inspect_container(container, None).await {
-                Ok(info) => info,
-                Err(e) if status_code(&e) == Some(404) => {
-                    return Ok((ContainerState::Missing, None))
-                }
-                Err(source) => {
-                    return Err(DockerError::Request {
-                        container: container.to_owned(),
-                        what,
-                        error: source,
-                    })
-                }
-            };
-            let driver = info
-                .host_config
-                .and_then(|h| h.log_config)
-                .and_then(|l| l.typ);
-            let log_file = match (driver.as_deref(), info.log_path) {
-                (Some("json-file"), Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
-                _ => None,
-            };
-            Ok((state_of(info.state.unwrap_or_default()), log_file))
-        })
-        .await
-    }
-
     async fn bounded<T>(
         &self,
         container: &str,
@@ -253,8 +259,7 @@ impl ContainerRuntime for DockerClient {
             .filter_map(|item| async move {
                 match item {
                     Ok(msg) => container_event(msg).map(Ok),
-                    Err(source) => Some(Err(DockerError::Request {
-                        container: "(events)".to_owned(),
+                    Err(source) => Some(Err(DockerError::Engine {
                         what: "events",
                         error: source,
                     })),
@@ -263,19 +268,34 @@ impl ContainerRuntime for DockerClient {
             .boxed()
     }
 
-    async fn ping(&self) -> Result<(), DockerError> {
-        self.bounded("(engine)", "ping", async {
-            self.docker
-                .ping()
-                .await
-                .map(drop)
-                .map_err(|source| DockerError::Request {
-                    container: "(engine)".to_owned(),
-                    what: "ping",
+    /// What `docker start` does, without a CLI process in the path of a cold request.
+    async fn start(&self, container: &str) -> Result<(), DockerError> {
+        let what = "start";
+        self.bounded(container, what, async {
+            match self.docker.start_container(container, None).await {
+                Ok(()) => Ok(()),
+                // 304: already running.
+                Err(e) if status_code(&e) == Some(304) => Ok(()),
+                Err(source) => Err(DockerError::Request {
+                    container: container.to_owned(),
+                    what,
                     error: source,
-                })
+                }),
+            }
         })
         .await
+    }
+
+    async fn ping(&self) -> Result<(), DockerError> {
+        let engine = |error| DockerError::Engine {
+            what: "ping",
+            error,
+        };
+        tokio::time::timeout(self.timeout, self.docker.ping())
+            .await
+            .map_err(|_| engine(BollardError::RequestTimeoutError))?
+            .map(drop)
+            .map_err(engine)
     }
 
     async fn stop(&self, container: &str, grace: Duration) -> Result<(), DockerError> {
@@ -308,29 +328,39 @@ impl ContainerRuntime for DockerClient {
             })?
     }
 
-    async fn state(&self, container: &str) -> Result<ContainerState, DockerError> {
-        Ok(self.inspect(container).await?.0)
-    }
-
-    /// One inspect request; for a running container with a `json-file` log, its newest entry is
-    /// read from the file Docker writes, and the logs request is made only when the file cannot
-    /// tell.
-    async fn activity(&self, container: &str) -> (ContainerState, LastLog) {
-        let (state, log_file) = match self.inspect(container).await {
-            Ok(inspected) => inspected,
-            Err(e) => return (ContainerState::Unknown(e.to_string()), LastLog::Never),
-        };
-        if !matches!(state, ContainerState::Running { .. }) {
-            return (state, LastLog::Never);
-        }
-        if let Some(t) = log_file.as_deref().and_then(crate::jsonlog::newest_time) {
-            return (state, LastLog::At(t));
-        }
-        let last_log = self
-            .last_log(container)
-            .await
-            .unwrap_or_else(|e| LastLog::Unknown(e.to_string()));
-        (state, last_log)
+    async fn inspect(&self, container: &str) -> Result<Inspection, DockerError> {
+        let what = "inspect";
+        self.bounded(container, what, async {
+            let info = match self.docker.inspect_container(container, None).await {
+                Ok(info) => info,
+                Err(e) if status_code(&e) == Some(404) => {
+                    return Ok(Inspection {
+                        state: ContainerState::Missing,
+                        log_file: None,
+                    })
+                }
+                Err(source) => {
+                    return Err(DockerError::Request {
+                        container: container.to_owned(),
+                        what,
+                        error: source,
+                    })
+                }
+            };
+            let driver = info
+                .host_config
+                .and_then(|h| h.log_config)
+                .and_then(|l| l.typ);
+            let log_file = match (driver.as_deref(), info.log_path) {
+                (Some("json-file"), Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
+                _ => None,
+            };
+            Ok(Inspection {
+                state: state_of(info.state.unwrap_or_default()),
+                log_file,
+            })
+        })
+        .await
     }
 
     async fn last_log(&self, container: &str) -> Result<LastLog, DockerError> {

@@ -64,11 +64,12 @@ impl Default for Layout {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {error}")]
+    #[error("cannot read config {path}")]
     Read {
         /// The config file.
         path: PathBuf,
         /// The I/O error.
+        #[source]
         error: std::io::Error,
     },
     /// The file is not valid TOML for [`Layout`].

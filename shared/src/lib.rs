@@ -1,23 +1,25 @@
-//! Shared library of fpm-ondemand: naming rules, conf parsing, pure decisions and the
-//! Docker and systemd clients that the reaper, watcher and waker all use.
+//! What two or more of the fpm-ondemand tools use: site ids, the host layout, conf parsing,
+//! durations, logging, tables, link-proof socket connects, and the Docker and systemd clients
+//! with typed answers. Each tool's own rules live in its crate.
 
 pub mod conf;
-pub mod decision;
+#[cfg(feature = "docker")]
 pub mod docker;
 pub mod duration;
-pub mod jsonlog;
+pub mod error;
 pub mod layout;
 pub mod logging;
 pub mod site;
 pub mod sockets;
 pub mod systemd;
 pub mod table;
-pub mod watch;
 
 pub use conf::{ConfError, SiteConf};
-pub use decision::{decide, unit_stop, ContainerState, Decision, LastLog, UnitStop, Verdict};
-pub use docker::{ContainerEvent, ContainerRuntime, DockerClient, DockerError};
+#[cfg(feature = "docker")]
+pub use docker::{
+    ContainerEvent, ContainerRuntime, ContainerState, DockerClient, DockerError, LastLog,
+};
+pub use error::Chain;
 pub use layout::Layout;
 pub use site::Site;
-pub use systemd::{ServiceManager, Systemd, SystemdError};
-pub use watch::{diff, Action, SiteView, SocketState, UnitState};
+pub use systemd::{Job, JobResult, ServiceManager, Systemd, SystemdError, UnitState};

@@ -13,11 +13,12 @@ pub enum LogError {
     #[error("log file {0}: needs a file name")]
     NoFileName(std::path::PathBuf),
     /// The folder cannot be created.
-    #[error("cannot create log folder {}: {error}", dir.display())]
+    #[error("cannot create log folder {}", dir.display())]
     Folder {
         /// The folder.
         dir: std::path::PathBuf,
         /// The I/O error.
+        #[source]
         error: std::io::Error,
     },
 }

@@ -10,39 +10,155 @@ use zbus_systemd::zbus;
 /// The D-Bus error systemd answers for a unit it has not loaded.
 const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
 
+/// A job systemd runs on a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// `StartUnit`.
+    Start,
+    /// `StopUnit`.
+    Stop,
+}
+
+impl Job {
+    /// The verb, for messages.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Job::Start => "start",
+            Job::Stop => "stop",
+        }
+    }
+}
+
+/// How a job ended other than `done` (systemd's `JobRemoved` result).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    /// Replaced by a conflicting job (a stop queued during a start, or the reverse).
+    Canceled,
+    /// The unit's own timeout ran out.
+    Timeout,
+    /// The unit failed.
+    Failed,
+    /// A unit it requires failed.
+    Dependency,
+    /// Not needed (e.g. a stop of a unit that is not running in some cases).
+    Skipped,
+    /// A result this tool does not know.
+    Other(String),
+}
+
+impl JobResult {
+    /// Maps systemd's word; `None` for `done`.
+    pub fn from_word(word: &str) -> Option<JobResult> {
+        Some(match word {
+            "done" => return None,
+            "canceled" => JobResult::Canceled,
+            "timeout" => JobResult::Timeout,
+            "failed" => JobResult::Failed,
+            "dependency" => JobResult::Dependency,
+            "skipped" => JobResult::Skipped,
+            other => JobResult::Other(other.to_owned()),
+        })
+    }
+
+    /// systemd's word for it.
+    pub fn word(&self) -> &str {
+        match self {
+            JobResult::Canceled => "canceled",
+            JobResult::Timeout => "timeout",
+            JobResult::Failed => "failed",
+            JobResult::Dependency => "dependency",
+            JobResult::Skipped => "skipped",
+            JobResult::Other(w) => w,
+        }
+    }
+}
+
+/// A unit's `ActiveState`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitState {
+    /// active (or reloading, refreshing).
+    Active,
+    /// inactive.
+    Inactive,
+    /// failed.
+    Failed,
+    /// activating: a start job runs.
+    Activating,
+    /// deactivating: a stop job runs.
+    Deactivating,
+    /// A word this tool does not know (maintenance, ...).
+    Other(String),
+    /// systemd could not be asked: the error's text. The client never answers this; a tool that
+    /// keeps a failed look in its view of a site records it so.
+    Unknown(String),
+}
+
+impl UnitState {
+    /// Maps systemd's `ActiveState` word.
+    pub fn from_word(word: &str) -> UnitState {
+        match word {
+            "active" | "reloading" | "refreshing" => UnitState::Active,
+            "inactive" => UnitState::Inactive,
+            "failed" => UnitState::Failed,
+            "activating" => UnitState::Activating,
+            "deactivating" => UnitState::Deactivating,
+            other => UnitState::Other(other.to_owned()),
+        }
+    }
+
+    /// A job runs on the unit: systemd is acting on it.
+    pub fn is_changing(&self) -> bool {
+        matches!(self, UnitState::Activating | UnitState::Deactivating)
+    }
+
+    /// The word shown to operators.
+    pub fn label(&self) -> &str {
+        match self {
+            UnitState::Active => "active",
+            UnitState::Inactive => "inactive",
+            UnitState::Failed => "failed",
+            UnitState::Activating => "activating",
+            UnitState::Deactivating => "deactivating",
+            UnitState::Other(word) => word,
+            UnitState::Unknown(_) => "unknown",
+        }
+    }
+}
+
 /// A systemd request that failed; every variant names the unit.
 #[derive(Debug, thiserror::Error)]
 pub enum SystemdError {
     /// The system bus or systemd could not be reached.
-    #[error("cannot reach systemd on the system bus: {0}")]
-    Connect(zbus::Error),
+    #[error("cannot reach systemd on the system bus")]
+    Connect(#[source] zbus::Error),
     /// A D-Bus call about a unit failed.
-    #[error("{what} {unit}: {error}")]
+    #[error("{what} {unit}")]
     Call {
         /// The unit.
         unit: String,
         /// The call.
         what: &'static str,
         /// What zbus said.
+        #[source]
         error: zbus::Error,
     },
     /// The job finished with a result other than `done`.
-    #[error("{what} {unit}: job finished with result {result:?}")]
+    #[error("{} {unit}: job finished with result {:?}", job.verb(), result.word())]
     Job {
         /// The unit.
         unit: String,
-        /// The call.
-        what: &'static str,
-        /// systemd's job result: canceled, timeout, failed, dependency, skipped.
-        result: String,
+        /// The job.
+        job: Job,
+        /// How it ended.
+        result: JobResult,
     },
     /// The job did not finish in time.
-    #[error("{what} {unit}: job not finished within {}s", after.as_secs())]
+    #[error("{} {unit}: job not finished within {}s", job.verb(), after.as_secs())]
     Timeout {
         /// The unit.
         unit: String,
-        /// The call.
-        what: &'static str,
+        /// The job.
+        job: Job,
         /// The timeout.
         after: Duration,
     },
@@ -56,9 +172,11 @@ pub trait ServiceManager: Send + Sync {
     /// Starts `unit` and waits until its job has finished.
     fn start_unit(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
 
-    /// The unit's `ActiveState`: active, inactive, failed, activating, deactivating, reloading.
-    fn active_state(&self, unit: &str)
-        -> impl Future<Output = Result<String, SystemdError>> + Send;
+    /// The unit's `ActiveState`.
+    fn active_state(
+        &self,
+        unit: &str,
+    ) -> impl Future<Output = Result<UnitState, SystemdError>> + Send;
 
     /// When the unit last became active (`ActiveEnterTimestamp`), or `None` if it never did.
     fn active_since(
@@ -124,32 +242,29 @@ impl Systemd {
     }
 
     /// Runs a start or stop job and waits for its `JobRemoved` signal.
-    async fn run_job(&self, unit: &str, what: &'static str) -> Result<(), SystemdError> {
-        let call = |source| SystemdError::Call {
-            unit: unit.to_owned(),
-            what,
-            error: source,
-        };
+    async fn run_job(&self, unit: &str, job: Job) -> Result<(), SystemdError> {
+        let call = call_error(unit, job.verb());
         // Listen before the job exists, so its JobRemoved cannot be missed.
         let mut removed = self.manager.receive_job_removed().await.map_err(call)?;
-        let job = match what {
-            "start" => self.manager.start_unit(unit.into(), "replace".into()).await,
-            _ => self.manager.stop_unit(unit.into(), "replace".into()).await,
+        let queued = match job {
+            Job::Start => self.manager.start_unit(unit.into(), "replace".into()).await,
+            Job::Stop => self.manager.stop_unit(unit.into(), "replace".into()).await,
         }
         .map_err(call)?;
-        tracing::debug!(unit, what, job = job.as_str(), "job queued");
+        let id = queued.as_str();
+        tracing::debug!(unit, job = job.verb(), id, "job queued");
         let wait = async {
             while let Some(signal) = removed.next().await {
                 let args = signal.args().map_err(call)?;
-                if args.job().as_str() == job.as_str() {
+                if args.job().as_str() == id {
                     tracing::debug!(
                         unit,
-                        what,
-                        job = job.as_str(),
+                        job = job.verb(),
+                        id,
                         result = args.result(),
                         "job removed"
                     );
-                    return Ok(args.result().to_owned());
+                    return Ok(JobResult::from_word(args.result()));
                 }
             }
             Err(call(zbus::Error::Failure("signal stream ended".into())))
@@ -158,17 +273,16 @@ impl Systemd {
             .await
             .map_err(|_| SystemdError::Timeout {
                 unit: unit.to_owned(),
-                what,
+                job,
                 after: self.job_timeout,
             })??;
-        if result == "done" {
-            Ok(())
-        } else {
-            Err(SystemdError::Job {
+        match result {
+            None => Ok(()),
+            Some(result) => Err(SystemdError::Job {
                 unit: unit.to_owned(),
-                what,
+                job,
                 result,
-            })
+            }),
         }
     }
 }
@@ -228,20 +342,22 @@ impl ServiceManager for Systemd {
     }
 
     async fn stop_unit(&self, unit: &str) -> Result<(), SystemdError> {
-        self.run_job(unit, "stop").await
+        self.run_job(unit, Job::Stop).await
     }
 
     async fn start_unit(&self, unit: &str) -> Result<(), SystemdError> {
-        self.run_job(unit, "start").await
+        self.run_job(unit, Job::Start).await
     }
 
-    async fn active_state(&self, unit: &str) -> Result<String, SystemdError> {
+    async fn active_state(&self, unit: &str) -> Result<UnitState, SystemdError> {
         let call = call_error(unit, "read state of");
-        self.unit(unit, call)
+        let word = self
+            .unit(unit, call)
             .await?
             .active_state()
             .await
-            .map_err(call)
+            .map_err(call)?;
+        Ok(UnitState::from_word(&word))
     }
 
     async fn active_since(
@@ -277,6 +393,19 @@ impl ServiceManager for Systemd {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_and_job_words_map() {
+        assert_eq!(UnitState::from_word("active"), UnitState::Active);
+        assert!(UnitState::from_word("deactivating").is_changing());
+        assert_eq!(
+            UnitState::from_word("maintenance"),
+            UnitState::Other("maintenance".into())
+        );
+        assert_eq!(JobResult::from_word("done"), None);
+        assert_eq!(JobResult::from_word("canceled"), Some(JobResult::Canceled));
+        assert_eq!(JobResult::from_word("odd").unwrap().word(), "odd");
+    }
 
     #[test]
     fn unit_paths_decode_to_names() {

@@ -2,8 +2,9 @@
 //! the site's container planted), ready at once when that socket accepts, otherwise started through
 //! systemd and awaited with inotify (no sleep loop), with one start shared by all.
 
+use fpm_shared::error::Chain;
 use fpm_shared::sockets::{connect_nofollow, ConnectError};
-use fpm_shared::{ServiceManager, SystemdError};
+use fpm_shared::{JobResult, ServiceManager, SystemdError, UnitState};
 use futures::StreamExt;
 use inotify::{Inotify, WatchMask};
 use std::io::ErrorKind;
@@ -128,7 +129,10 @@ impl<S: ServiceManager> Backend<S> {
                 match self.systemd.start_unit(&self.unit).await {
                     // A stop replaced the start (the reaper, an operator): nothing was sent to
                     // php-fpm yet, so start again; the readiness deadline still bounds the wait.
-                    Err(SystemdError::Job { ref result, .. }) if result == "canceled" => {
+                    Err(SystemdError::Job {
+                        result: JobResult::Canceled,
+                        ..
+                    }) => {
                         tracing::info!(
                             site,
                             unit = self.unit,
@@ -160,9 +164,12 @@ impl<S: ServiceManager> Backend<S> {
     /// asked, the answer is no.
     pub async fn going_away(&self, site: &str) -> bool {
         match self.systemd.active_state(&self.unit).await {
-            Ok(word) => matches!(word.as_str(), "deactivating" | "inactive" | "failed"),
+            Ok(state) => matches!(
+                state,
+                UnitState::Deactivating | UnitState::Inactive | UnitState::Failed
+            ),
             Err(e) => {
-                tracing::warn!(site, unit = self.unit, error = %e, "cannot read the unit's state: not replaying");
+                tracing::warn!(site, unit = self.unit, error = %Chain(&e), "cannot read the unit's state: not replaying");
                 false
             }
         }

@@ -6,6 +6,7 @@ pub mod fcgi;
 pub mod proxy;
 
 use backend::{Backend, BackendError};
+use fpm_shared::error::Chain;
 use fpm_shared::ServiceManager;
 use proxy::Outcome;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,9 +116,9 @@ impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
             let site = self.site;
             match e {
                 BackendError::Refused { .. } => {
-                    tracing::warn!(site, error = %e, "closing the connection (nginx answers 502)")
+                    tracing::warn!(site, error = %Chain(&e), "closing the connection (nginx answers 502)")
                 }
-                _ => tracing::error!(site, error = %format!("{e:#}"), "cannot reach php-fpm; closing the held connection"),
+                _ => tracing::error!(site, error = %Chain(&e), "cannot reach php-fpm; closing the held connection"),
             }
             std::io::Error::other(e)
         })

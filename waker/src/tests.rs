@@ -15,8 +15,8 @@ impl ServiceManager for NeverAsked {
     async fn start_unit(&self, unit: &str) -> Result<(), SystemdError> {
         unreachable!("{unit} is running")
     }
-    async fn active_state(&self, _: &str) -> Result<String, SystemdError> {
-        Ok("active".into())
+    async fn active_state(&self, _: &str) -> Result<fpm_shared::UnitState, SystemdError> {
+        Ok(fpm_shared::UnitState::Active)
     }
     async fn active_since(
         &self,

@@ -1,11 +1,12 @@
 //! One site at a time: observe Docker, systemd and the socket folder, then apply the diff.
 
+use crate::diff::{diff, Action, SiteView};
+use crate::socket_folder::{self, SocketError, SocketState};
 use fpm_shared::conf;
-use fpm_shared::sockets;
-use fpm_shared::{
-    diff, Action, ContainerRuntime, ContainerState, Layout, ServiceManager, Site, SiteView,
-    SocketState, UnitState,
-};
+use fpm_shared::docker::{ContainerRuntime, ContainerState};
+use fpm_shared::error::Chain;
+use fpm_shared::{Layout, ServiceManager, Site, SystemdError, UnitState};
+use std::fmt;
 
 /// The external systems and the layout, borrowed for one reconcile.
 pub struct Ctx<'a, R, S> {
@@ -24,13 +25,45 @@ impl<R, S> Clone for Ctx<'_, R, S> {
 }
 impl<R, S> Copy for Ctx<'_, R, S> {}
 
-/// What one action did.
-#[derive(Debug)]
-pub struct Outcome {
-    /// The action.
-    pub action: Action,
-    /// Ok, or the error as text.
-    pub result: Result<(), String>,
+/// Why the watcher looked at a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The daemon started.
+    Startup,
+    /// The Docker events stream was connected again.
+    Reconnect,
+    /// A Docker event about the site's container.
+    Event,
+    /// systemd reported a change of one of the site's units.
+    Systemd,
+    /// The periodic full reconcile.
+    Periodic,
+    /// An operator ran `renew`.
+    Renew,
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Cause::Startup => "startup",
+            Cause::Reconnect => "reconnect",
+            Cause::Event => "event",
+            Cause::Systemd => "systemd",
+            Cause::Periodic => "periodic",
+            Cause::Renew => "renew",
+        })
+    }
+}
+
+/// Why an action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A systemd job or call failed.
+    #[error(transparent)]
+    Systemd(#[from] SystemdError),
+    /// The stale socket was not removed.
+    #[error(transparent)]
+    Socket(#[from] SocketError),
 }
 
 /// The sites that have a conf (whatever its header says): the only ones ever acted on.
@@ -44,8 +77,8 @@ pub fn managed_sites(layout: &Layout) -> Result<Vec<Site>, conf::ListError> {
 impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     async fn unit_state(&self, unit: &str) -> UnitState {
         match self.systemd.active_state(unit).await {
-            Ok(word) => UnitState::from_active_state(&word),
-            Err(e) => UnitState::Unknown(e.to_string()),
+            Ok(state) => state,
+            Err(e) => UnitState::Unknown(Chain(&e).to_string()),
         }
     }
 
@@ -54,48 +87,55 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         let l = self.layout;
         let container = match self.docker.state(&l.container(site)).await {
             Ok(state) => state,
-            Err(e) => ContainerState::Unknown(e.to_string()),
+            Err(e) => ContainerState::Unknown(Chain(&e).to_string()),
         };
         SiteView {
             container,
             fpm_unit: self.unit_state(&l.fpm_unit(site)).await,
             waker_socket: self.unit_state(&l.waker_socket_unit(site)).await,
             waker_service: self.unit_state(&l.waker_service_unit(site)).await,
-            fpm_socket: sockets::probe(&l.fpm_socket_path(site)).await,
+            fpm_socket: socket_folder::probe(&l.fpm_socket_path(site)).await,
         }
     }
 
     /// Carries out one action.
-    pub async fn apply(&self, site: &Site, action: Action) -> Result<(), String> {
+    pub async fn apply(&self, site: &Site, action: Action) -> Result<(), ApplyError> {
         let l = self.layout;
         let sd = self.systemd;
-        let r = match action {
-            Action::StopWakerService => sd.stop_unit(&l.waker_service_unit(site)).await,
-            Action::StopFpmUnit => sd.stop_unit(&l.fpm_unit(site)).await,
+        match action {
+            Action::StopWakerService => sd.stop_unit(&l.waker_service_unit(site)).await?,
+            Action::StopFpmUnit => sd.stop_unit(&l.fpm_unit(site)).await?,
             Action::StartFpmUnit => {
                 let unit = l.fpm_unit(site);
-                let _ = sd.reset_failed(&unit).await;
-                sd.start_unit(&unit).await
+                self.reset_failed(site, &unit).await;
+                sd.start_unit(&unit).await?
             }
             Action::RearmWakerSocket => {
                 // The service's start-limit counter too, or the socket fails again at once.
-                let _ = sd.reset_failed(&l.waker_service_unit(site)).await;
+                self.reset_failed(site, &l.waker_service_unit(site)).await;
                 let unit = l.waker_socket_unit(site);
-                let _ = sd.reset_failed(&unit).await;
-                sd.start_unit(&unit).await
+                self.reset_failed(site, &unit).await;
+                sd.start_unit(&unit).await?
             }
             Action::RemoveStaleSocket => {
-                let r = sockets::remove_stale(&l.socket_dir(site), &l.fpm_socket_path(site)).await;
-                return r.map_err(|e| e.to_string());
+                socket_folder::remove_stale(&l.socket_dir(site), &l.fpm_socket_path(site)).await?
             }
-        };
-        r.map_err(|e| e.to_string())
+        }
+        Ok(())
+    }
+
+    /// Clears a unit's failed state before it is started; a failure is logged, and the start
+    /// that follows says whether it mattered.
+    async fn reset_failed(&self, site: &Site, unit: &str) {
+        if let Err(e) = self.systemd.reset_failed(unit).await {
+            tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot clear the unit's failed state");
+        }
     }
 
     /// Observes a site, applies what its diff asks for and logs each action with its cause.
-    pub async fn reconcile(&self, site: &Site, cause: &str) -> Vec<Outcome> {
+    pub async fn reconcile(&self, site: &Site, cause: Cause) {
         let view = self.observe(site).await;
-        tracing::debug!(site = %site, cause, ?view, "observed");
+        tracing::debug!(site = %site, %cause, ?view, "observed");
         if let (
             ContainerState::NotRunning(_) | ContainerState::Missing,
             SocketState::Unknown(why),
@@ -103,28 +143,27 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         {
             // A stale socket may be left behind, and nothing will be removed: say why.
             let container = self.layout.container(site);
-            tracing::warn!(site = %site, container, cause, "cannot judge php-fpm.sock of a stopped site: {why}");
+            tracing::warn!(site = %site, container, %cause, "cannot judge php-fpm.sock of a stopped site: {why}");
         }
         // The actions are independent of each other: applied together, so that marking the unit
         // inactive does not wait for the waker's stop.
         let applied = diff(&view)
             .into_iter()
             .map(|action| self.apply_logged(site, action, cause));
-        futures::future::join_all(applied).await
+        futures::future::join_all(applied).await;
     }
 
     /// Carries out one action and logs its outcome as soon as it is known.
-    async fn apply_logged(&self, site: &Site, action: Action, cause: &str) -> Outcome {
+    async fn apply_logged(&self, site: &Site, action: Action, cause: Cause) {
         let result = self.apply(site, action).await;
         let container = self.layout.container(site);
         let unit = self.layout.fpm_unit(site);
         let what = action.describe();
         match &result {
-            Ok(()) => tracing::info!(site = %site, unit, container, cause, "{what}: done"),
+            Ok(()) => tracing::info!(site = %site, unit, container, %cause, "{what}: done"),
             Err(e) => {
-                tracing::warn!(site = %site, unit, container, cause, error = %e, "{what}: failed")
+                tracing::warn!(site = %site, unit, container, %cause, error = %Chain(e), "{what}: failed")
             }
         }
-        Outcome { action, result }
     }
 }

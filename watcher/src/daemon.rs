@@ -1,8 +1,10 @@
 //! The daemon: reconcile every site, then follow Docker's events, reconnecting and replaying
 //! when the stream breaks, with a periodic full reconcile that heals anything else.
 
-use crate::actor::{managed_sites, Ctx};
-use fpm_shared::{ContainerRuntime, DockerError, ServiceManager, Site};
+use crate::actor::{managed_sites, Cause, Ctx};
+use fpm_shared::docker::{ContainerEvent, ContainerRuntime, DockerError};
+use fpm_shared::error::Chain;
+use fpm_shared::{ServiceManager, Site};
 use futures::StreamExt;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -43,9 +45,22 @@ pub enum DaemonError {
     SystemdLost,
 }
 
+/// What the events reader passes to the main loop.
 enum Msg {
-    Event { name: String, time_nano: i64 },
-    Ended(Option<DockerError>),
+    /// A container event.
+    Event(ContainerEvent),
+    /// The stream ended: [`StreamEnd::Closed`] or [`StreamEnd::Broke`].
+    Ended(StreamEnd),
+}
+
+/// Why the main loop stopped following one events stream.
+enum StreamEnd {
+    /// Shutdown was asked for.
+    Cancelled,
+    /// The engine closed the stream.
+    Closed,
+    /// The stream or a ping failed.
+    Broke(DockerError),
 }
 
 /// Runs until `token` is cancelled.
@@ -56,64 +71,60 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
     token: &CancellationToken,
 ) -> Result<(), DaemonError> {
     let mut managed: BTreeSet<Site> = BTreeSet::new();
-    let mut since: Option<i64> = Some((settings.now_nanos)());
+    let mut since = (settings.now_nanos)();
     let mut backoff = Duration::from_millis(100);
-    let mut first = true;
-    let mut reconcile = tokio::time::interval(settings.reconcile_every);
-    let mut ping = tokio::time::interval(settings.ping_every);
-    let mut watchdog =
-        tokio::time::interval(settings.watchdog_every.unwrap_or(Duration::from_secs(3600)));
+    let mut cause = Cause::Startup;
+    let mut timers = Timers::new(settings);
     // Drained by its own task at once: an unread zbus stream that fills up stalls the whole
     // D-Bus connection, including the JobRemoved signals our own start/stop jobs wait for.
     let (unit_tx, mut units) = mpsc::unbounded_channel();
     let unit_reader = match ctx.systemd.unit_changes().await {
         Ok(stream) => Some(tokio::spawn(forward(stream, unit_tx))),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot follow systemd's unit changes; failed waker sockets wait for the periodic reconcile");
+            tracing::warn!(error = %Chain(&e), "cannot follow systemd's unit changes; failed waker sockets wait for the periodic reconcile");
             None
         }
     };
     while !token.is_cancelled() {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_events(ctx.docker.events(since), tx));
-        let cause = if first { "startup" } else { "reconnect" };
+        let reader = tokio::spawn(read_events(ctx.docker.events(Some(since)), tx));
         reconcile_all(ctx, &mut managed, cause, token).await?;
-        if first {
+        if cause == Cause::Startup {
             notify.ready();
             tracing::info!(sites = managed.len(), "following Docker events");
-            first = false;
         }
-        reconcile.reset();
+        cause = Cause::Reconnect;
+        timers.reconcile.reset();
         let ended = loop {
             tokio::select! {
-                _ = token.cancelled() => break None,
+                _ = token.cancelled() => break StreamEnd::Cancelled,
                 msg = rx.recv() => match msg {
-                    Some(Msg::Event { name, time_nano }) => {
-                        since = Some(time_nano.max(since.unwrap_or(0)));
+                    Some(Msg::Event(event)) => {
+                        since = event.time_nano.max(since);
                         backoff = Duration::from_millis(100);
-                        on_event(ctx, &mut managed, &name).await?;
+                        on_event(ctx, &mut managed, &event.name).await?;
                     }
-                    Some(Msg::Ended(e)) => break Some(e),
-                    None => break Some(None),
+                    Some(Msg::Ended(end)) => break end,
+                    None => break StreamEnd::Closed,
                 },
                 unit = units.recv(), if unit_reader.is_some() => match unit {
                     Some(unit) => on_unit_change(ctx, &managed, &unit).await,
                     None => return Err(DaemonError::SystemdLost),
                 },
-                _ = reconcile.tick() => reconcile_all(ctx, &mut managed, "periodic", token).await?,
-                _ = ping.tick() => if let Err(e) = ctx.docker.ping().await {
-                    break Some(Some(e));
+                _ = timers.reconcile.tick() => reconcile_all(ctx, &mut managed, Cause::Periodic, token).await?,
+                _ = timers.ping.tick() => if let Err(e) = ctx.docker.ping().await {
+                    break StreamEnd::Broke(e);
                 },
-                _ = watchdog.tick(), if settings.watchdog_every.is_some() => notify.watchdog(),
+                _ = timers.watchdog.tick(), if settings.watchdog_every.is_some() => notify.watchdog(),
             }
         };
         reader.abort();
-        let Some(error) = ended else { break };
-        match error {
-            Some(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "Docker events stream broke")
+        match ended {
+            StreamEnd::Cancelled => break,
+            StreamEnd::Broke(e) => {
+                tracing::warn!(error = %Chain(&e), retry_in = ?backoff, "Docker events stream broke")
             }
-            None => tracing::warn!(retry_in = ?backoff, "Docker events stream ended"),
+            StreamEnd::Closed => tracing::warn!(retry_in = ?backoff, "Docker events stream ended"),
         }
         tokio::select! {
             _ = token.cancelled() => break,
@@ -126,6 +137,25 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The main loop's periodic work.
+struct Timers {
+    reconcile: tokio::time::Interval,
+    ping: tokio::time::Interval,
+    watchdog: tokio::time::Interval,
+}
+
+impl Timers {
+    fn new(settings: &Settings) -> Timers {
+        Timers {
+            reconcile: tokio::time::interval(settings.reconcile_every),
+            ping: tokio::time::interval(settings.ping_every),
+            watchdog: tokio::time::interval(
+                settings.watchdog_every.unwrap_or(Duration::from_secs(3600)),
+            ),
+        }
+    }
 }
 
 /// Forwards every item of `stream` to `tx` until either side ends.
@@ -143,28 +173,23 @@ async fn forward<T>(
 /// Forwards the engine's events to the main loop at once, so that a slow reconcile never leaves
 /// the stream unread (the engine drops events for a reader that lags).
 async fn read_events(
-    mut events: futures::stream::BoxStream<
-        'static,
-        Result<fpm_shared::ContainerEvent, DockerError>,
-    >,
+    mut events: futures::stream::BoxStream<'static, Result<ContainerEvent, DockerError>>,
     tx: mpsc::UnboundedSender<Msg>,
 ) {
-    while let Some(item) = events.next().await {
-        let msg = match item {
-            Ok(ev) => Msg::Event {
-                name: ev.name,
-                time_nano: ev.time_nano,
-            },
-            Err(e) => {
-                let _ = tx.send(Msg::Ended(Some(e)));
-                return;
+    let end = loop {
+        match events.next().await {
+            Some(Ok(event)) => {
+                if tx.send(Msg::Event(event)).is_err() {
+                    // The main loop has moved on: nobody to tell.
+                    return;
+                }
             }
-        };
-        if tx.send(msg).is_err() {
-            return;
+            Some(Err(e)) => break Msg::Ended(StreamEnd::Broke(e)),
+            None => break Msg::Ended(StreamEnd::Closed),
         }
-    }
-    let _ = tx.send(Msg::Ended(None));
+    };
+    // A closed channel means the main loop has moved on; the end no longer matters.
+    tx.send(end).ok();
 }
 
 async fn on_event<R: ContainerRuntime, S: ServiceManager>(
@@ -183,7 +208,7 @@ async fn on_event<R: ContainerRuntime, S: ServiceManager>(
             return Ok(());
         }
     }
-    ctx.reconcile(&site, "event").await;
+    ctx.reconcile(&site, Cause::Event).await;
     Ok(())
 }
 
@@ -201,7 +226,7 @@ async fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
     {
         tracing::debug!(unit, site = %site, "unit changed");
         if managed.contains(&site) {
-            ctx.reconcile(&site, "systemd").await;
+            ctx.reconcile(&site, Cause::Systemd).await;
         }
     }
 }
@@ -209,7 +234,7 @@ async fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
 async fn reconcile_all<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     managed: &mut BTreeSet<Site>,
-    cause: &str,
+    cause: Cause,
     token: &CancellationToken,
 ) -> Result<(), DaemonError> {
     *managed = managed_sites(ctx.layout)?.into_iter().collect();

@@ -13,7 +13,8 @@
 //! Both are bounded by the stop grace. The moved socket is removed once the container is down, or
 //! moved back if it still runs (a failed stop), so the running php-fpm stays reachable.
 
-use fpm_shared::sockets::{self, connect_nofollow, kind_at};
+use crate::socket_folder::{self, SocketError, SocketState};
+use fpm_shared::sockets::{connect_nofollow, kind_at};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,9 +96,12 @@ impl Drainer {
             return Ok(());
         }
         let dir = self.moved.parent().unwrap_or(Path::new("/"));
-        match sockets::remove_stale(dir, &self.moved).await {
+        match socket_folder::remove_stale(dir, &self.moved).await {
             Ok(()) => Ok(()),
-            Err(sockets::SocketError::NotStale { what, .. }) if what == "live" => {
+            Err(SocketError::NotStale {
+                found: SocketState::Live,
+                ..
+            }) => {
                 if kind_at(&self.live)?.is_none() {
                     std::fs::rename(&self.moved, &self.live)?;
                 }

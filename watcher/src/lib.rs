@@ -1,9 +1,19 @@
 //! The watcher: keeps systemd's unit states and the socket folders true to what the site
-//! containers really do, replacing the `systemd-docker` shim.
+//! containers really do, replacing the `systemd-docker` shim; and the container start and stop
+//! that `fpm@SITE.service` runs.
+//!
+//! One module per subcommand: `daemon` (`run`), `status`, `renew`, `start_container`,
+//! `stop_container`. Beside them: `actor` (observe and act on one site), `diff` (the pure
+//! decision), `socket_folder` (what may be removed), `drain` (the drained stop).
 
 pub mod actor;
-pub mod commands;
 pub mod daemon;
+pub mod diff;
 pub mod drain;
+pub mod renew;
+pub mod socket_folder;
+pub mod start_container;
+pub mod status;
+pub mod stop_container;
 
 pub use actor::Ctx;

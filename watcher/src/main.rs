@@ -3,9 +3,9 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fpm_shared::duration::parse_duration;
-use fpm_shared::{DockerClient, Layout, Site, Systemd, UnitStop};
+use fpm_shared::{DockerClient, Layout, Site, Systemd};
 use fpm_watcher::daemon::{self, Notify, Settings};
-use fpm_watcher::{commands, Ctx};
+use fpm_watcher::{renew, start_container, status, stop_container, Ctx};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -98,97 +98,83 @@ async fn run(args: Args) -> anyhow::Result<u8> {
     if let Some(dir) = args.conf_dir {
         layout.conf_dir = dir;
     }
-    let docker = DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?;
-    // On a cold request's path: no D-Bus connection, which starting does not need.
-    if let Some(Command::StartContainer { site }) = &args.command {
-        start_container(&layout, &docker, site).await?;
-        return Ok(0);
-    }
-    let systemd = Systemd::connect(Duration::from_secs(90)).await?;
-    let ctx = Ctx {
-        layout: &layout,
-        docker: &docker,
-        systemd: &systemd,
-    };
-    match args.command.unwrap_or(Command::Run {
-        reconcile_every: Duration::from_secs(300),
-        ping_every: Duration::from_secs(30),
-    }) {
+    let layout = &layout;
+    match args.command.unwrap_or_default() {
         Command::Run {
             reconcile_every,
             ping_every,
         } => {
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
             let settings = Settings {
                 reconcile_every,
                 ping_every,
                 watchdog_every: sd_notify::watchdog_enabled().map(|d| d / 2),
                 now_nanos,
             };
-            let token = CancellationToken::new();
-            tokio::spawn(on_signals(token.clone()));
-            let daemon = daemon::run(ctx, &settings, &SdNotify, &token);
-            tokio::pin!(daemon);
-            tokio::select! {
-                r = &mut daemon => r?,
-                _ = drain_deadline(&token) => tracing::warn!("drain deadline passed; exiting"),
-            }
+            daemon(ctx(layout, &docker, &systemd), &settings).await?;
             Ok(0)
         }
         Command::Status => {
-            let rows = commands::status(ctx).await?;
-            print!("{}", commands::status_table(&rows));
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
+            let rows = status::status(ctx(layout, &docker, &systemd)).await?;
+            print!("{}", status::status_table(&rows));
             Ok(u8::from(rows.iter().any(|r| !r.to_fix.is_empty())))
         }
-        Command::StartContainer { .. } => unreachable!("handled before connecting to systemd"),
-        Command::StopContainer { site, grace } => {
-            let container = layout.container(&site);
-            let unit = layout.fpm_unit(&site);
-            let outcome = commands::stop_container(ctx, &site, grace)
+        Command::Renew { site } => {
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
+            let steps = renew::renew(ctx(layout, &docker, &systemd), &site).await;
+            Ok(renew::print(&steps))
+        }
+        Command::StartContainer { site } => {
+            // On a cold request's path: no D-Bus connection, which starting does not need.
+            let docker = docker(layout).await?;
+            start_container::start_container(layout, &docker, &site)
                 .await
-                .with_context(|| format!("stopping {container}"))?;
-            match outcome {
-                UnitStop::Stop => {
-                    tracing::info!(site = %site, unit, container, "container stopped")
-                }
-                UnitStop::AlreadyDown => {
-                    tracing::info!(site = %site, unit, container, "container already stopped")
-                }
-                UnitStop::StartedLater {
-                    started_at,
-                    unit_active_since,
-                } => tracing::warn!(
-                    site = %site, unit, container, %started_at, %unit_active_since,
-                    "left running: started again after the unit became active, so not this unit's run"
-                ),
-            }
+                .with_context(|| format!("starting {}", layout.container(&site)))?;
             Ok(0)
         }
-        Command::Renew { site } => {
-            let steps = commands::renew(ctx, &site).await;
-            for s in &steps {
-                match &s.result {
-                    Ok(()) => println!("ok      {}", s.what),
-                    Err(e) => println!("FAILED  {}: {e}", s.what),
-                }
-            }
-            Ok(u8::from(steps.iter().any(|s| s.result.is_err())))
+        Command::StopContainer { site, grace } => {
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
+            let ctx = ctx(layout, &docker, &systemd);
+            let outcome = stop_container::stop_container(ctx, &site, grace)
+                .await
+                .with_context(|| format!("stopping {}", layout.container(&site)))?;
+            stop_container::log(layout, &site, &outcome);
+            Ok(0)
         }
     }
 }
 
-/// Starts the site's container and logs it.
-async fn start_container(
-    layout: &Layout,
-    docker: &DockerClient,
-    site: &Site,
-) -> anyhow::Result<()> {
-    let container = layout.container(site);
-    let unit = layout.fpm_unit(site);
-    docker
-        .start(&container)
-        .await
-        .with_context(|| format!("starting {container}"))?;
-    tracing::info!(site = %site, unit, container, "container started");
+async fn docker(layout: &Layout) -> anyhow::Result<DockerClient> {
+    Ok(DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?)
+}
+
+async fn systemd() -> anyhow::Result<Systemd> {
+    Ok(Systemd::connect(Duration::from_secs(90)).await?)
+}
+
+fn ctx<'a>(
+    layout: &'a Layout,
+    docker: &'a DockerClient,
+    systemd: &'a Systemd,
+) -> Ctx<'a, DockerClient, Systemd> {
+    Ctx {
+        layout,
+        docker,
+        systemd,
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT, and at most a drain deadline after.
+async fn daemon(ctx: Ctx<'_, DockerClient, Systemd>, settings: &Settings) -> anyhow::Result<()> {
+    let token = CancellationToken::new();
+    tokio::spawn(on_signals(token.clone()));
+    let daemon = daemon::run(ctx, settings, &SdNotify, &token);
+    tokio::pin!(daemon);
+    tokio::select! {
+        r = &mut daemon => r?,
+        _ = drain_deadline(&token) => tracing::warn!("drain deadline passed; exiting"),
+    }
     Ok(())
 }
 
@@ -214,7 +200,9 @@ async fn on_signals(token: CancellationToken) {
         _ = term.recv() => tracing::info!("SIGTERM: finishing the current site, then exiting"),
         _ = int.recv() => tracing::info!("SIGINT: finishing the current site, then exiting"),
     }
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Stopping]) {
+        tracing::debug!(error = %e, "cannot notify STOPPING=1");
+    }
     token.cancel();
 }
 
@@ -233,6 +221,18 @@ impl Notify for SdNotify {
         }
     }
     fn watchdog(&self) {
-        let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+        if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]) {
+            tracing::warn!(error = %e, "cannot notify WATCHDOG=1");
+        }
+    }
+}
+
+impl Default for Command {
+    /// `run` with its defaults.
+    fn default() -> Self {
+        Command::Run {
+            reconcile_every: Duration::from_secs(300),
+            ping_every: Duration::from_secs(30),
+        }
     }
 }

@@ -153,7 +153,7 @@ fn rejects_fifos_folders_and_bad_names_without_blocking() {
     assert!(e.contains("sub.conf") && e.contains("folder"), "{e}");
 
     let bad = write(dir.path(), "bad name.conf", b"# a: 1m\n");
-    let e = read_conf(&bad).unwrap_err().to_string();
+    let e = crate::error::chain(&read_conf(&bad).unwrap_err());
     assert!(
         e.contains("bad name.conf") && e.contains("\"bad name\""),
         "{e}"

@@ -3,74 +3,9 @@
 //! Level-triggered: it looks at the current state only, never at which event arrived, so a
 //! replayed or duplicated event is harmless.
 
-use crate::decision::ContainerState;
-
-/// A unit's `ActiveState`, as the watcher needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UnitState {
-    /// active (or reloading).
-    Active,
-    /// inactive.
-    Inactive,
-    /// failed.
-    Failed,
-    /// activating or deactivating: a job is running; systemd is acting, so the watcher does not.
-    Changing,
-    /// systemd could not be asked.
-    Unknown(String),
-}
-
-impl UnitState {
-    /// Maps systemd's `ActiveState` word.
-    pub fn from_active_state(word: &str) -> UnitState {
-        match word {
-            "active" | "reloading" | "refreshing" => UnitState::Active,
-            "inactive" => UnitState::Inactive,
-            "failed" => UnitState::Failed,
-            "activating" | "deactivating" => UnitState::Changing,
-            other => UnitState::Unknown(format!("unexpected state {other:?}")),
-        }
-    }
-
-    /// The word shown to operators.
-    pub fn label(&self) -> &str {
-        match self {
-            UnitState::Active => "active",
-            UnitState::Inactive => "inactive",
-            UnitState::Failed => "failed",
-            UnitState::Changing => "changing",
-            UnitState::Unknown(_) => "unknown",
-        }
-    }
-}
-
-/// What is at the php-fpm socket path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SocketState {
-    /// Nothing.
-    Absent,
-    /// A socket that accepts connections.
-    Live,
-    /// A socket file nobody listens on (connection refused).
-    Stale,
-    /// Something that is not a socket (a symlink, a file, a folder): never touched.
-    NotSocket(&'static str),
-    /// Could not be probed.
-    Unknown(String),
-}
-
-impl SocketState {
-    /// The word shown to operators.
-    pub fn label(&self) -> &str {
-        match self {
-            SocketState::Absent => "absent",
-            SocketState::Live => "live",
-            SocketState::Stale => "stale",
-            SocketState::NotSocket(kind) => kind,
-            SocketState::Unknown(_) => "unknown",
-        }
-    }
-}
+use crate::socket_folder::SocketState;
+use fpm_shared::docker::ContainerState;
+use fpm_shared::systemd::UnitState;
 
 /// Everything the watcher observed about one site.
 #[derive(Debug, Clone, PartialEq, Eq)]

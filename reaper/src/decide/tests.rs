@@ -146,33 +146,3 @@ fn human_durations() {
     assert_eq!(human(Duration::from_secs(1503)), "25m3s");
     assert_eq!(human(Duration::from_secs(3900)), "1h5m");
 }
-
-#[test]
-fn a_unit_stop_stops_only_the_run_the_unit_knows() {
-    // Started by the waker: docker start returned, then the unit became active.
-    assert_eq!(unit_stop(&running(600), Some(ago(599))), UnitStop::Stop);
-    // Started again behind the unit's back after it became active: not the unit's run.
-    assert_eq!(
-        unit_stop(&running(1), Some(ago(600))),
-        UnitStop::StartedLater {
-            started_at: ago(1),
-            unit_active_since: ago(600)
-        }
-    );
-    // Unsure when either happened: the stop that was asked for goes ahead.
-    let unknown_start = ContainerState::Running { started_at: None };
-    assert_eq!(unit_stop(&unknown_start, Some(ago(600))), UnitStop::Stop);
-    assert_eq!(unit_stop(&running(1), None), UnitStop::Stop);
-    assert_eq!(
-        unit_stop(&ContainerState::Paused, Some(ago(600))),
-        UnitStop::Stop
-    );
-    let unknown = ContainerState::Unknown("timeout".into());
-    assert_eq!(unit_stop(&unknown, Some(ago(600))), UnitStop::Stop);
-    for down in [
-        ContainerState::Missing,
-        ContainerState::NotRunning("exited".into()),
-    ] {
-        assert_eq!(unit_stop(&down, Some(ago(600))), UnitStop::AlreadyDown);
-    }
-}

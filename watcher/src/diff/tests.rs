@@ -119,14 +119,14 @@ fn nothing_is_done_while_systemd_is_acting_or_when_unsure() {
     // The reaper's stop or the waker's start is under way.
     let stopping = SiteView {
         container: exited(),
-        fpm_unit: UnitState::Changing,
+        fpm_unit: UnitState::Deactivating,
         waker_service: UnitState::Active,
         ..healthy()
     };
     assert_eq!(diff(&stopping), []);
     let starting = SiteView {
         container: running(),
-        fpm_unit: UnitState::Changing,
+        fpm_unit: UnitState::Activating,
         ..asleep()
     };
     assert_eq!(diff(&starting), []);
@@ -165,17 +165,4 @@ fn what_is_not_a_socket_is_never_removed() {
         ..asleep()
     };
     assert_eq!(diff(&view), []);
-}
-
-#[test]
-fn unit_words_map() {
-    assert_eq!(UnitState::from_active_state("active"), UnitState::Active);
-    assert_eq!(
-        UnitState::from_active_state("deactivating"),
-        UnitState::Changing
-    );
-    assert!(matches!(
-        UnitState::from_active_state("weird"),
-        UnitState::Unknown(_)
-    ));
 }

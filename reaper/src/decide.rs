@@ -1,51 +1,8 @@
 //! The reaper's decision, "stop or keep", as a pure function of what Docker reported and the time.
 
 use chrono::{DateTime, Utc};
+use fpm_shared::docker::{ContainerState, LastLog};
 use std::time::Duration;
-
-/// What Docker says about a site's container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContainerState {
-    /// Running (not paused), started at this time if Docker gave a readable one.
-    Running {
-        /// `State.StartedAt`.
-        started_at: Option<DateTime<Utc>>,
-    },
-    /// Paused: frozen, not idle in the reaper's sense.
-    Paused,
-    /// Created, exited, dead, restarting or being removed: the raw `State.Status`.
-    NotRunning(String),
-    /// No container of that name.
-    Missing,
-    /// Docker could not be asked; the error.
-    Unknown(String),
-}
-
-impl ContainerState {
-    /// The word the report uses: running, paused, stopped, missing or unknown.
-    pub fn label(&self) -> &'static str {
-        match self {
-            ContainerState::Running { .. } => "running",
-            ContainerState::Paused => "paused",
-            ContainerState::NotRunning(_) => "stopped",
-            ContainerState::Missing => "missing",
-            ContainerState::Unknown(_) => "unknown",
-        }
-    }
-}
-
-/// The time of the container's newest log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LastLog {
-    /// The newest line was written at this time.
-    At(DateTime<Utc>),
-    /// The container never logged.
-    Never,
-    /// The log driver cannot be read (e.g. `none`): idle time unknown.
-    Unreadable(String),
-    /// Docker could not be asked; the error.
-    Unknown(String),
-}
 
 /// What to do with a site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -153,43 +110,6 @@ pub fn decide(
         reason,
         last_activity: Some(last_activity),
         idle: Some(idle),
-    }
-}
-
-/// What stopping `fpm@SITE.service` does with its container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UnitStop {
-    /// Stop it: the run the unit knows about (or its start time cannot be told).
-    Stop,
-    /// Nothing to stop.
-    AlreadyDown,
-    /// The container was started again after the unit last became active, by someone else
-    /// (e.g. `docker stop` then `docker start`, faster than the watcher could mark the unit
-    /// inactive): that run is not this unit's to stop. The watcher marks the unit active again.
-    StartedLater {
-        /// When the container started.
-        started_at: DateTime<Utc>,
-        /// When the unit last became active.
-        unit_active_since: DateTime<Utc>,
-    },
-}
-
-/// Decides [`UnitStop`] from the container's state and when the unit last became active.
-/// A unit started by a request becomes active after its `docker start` returns, so its own run
-/// always started earlier.
-pub fn unit_stop(state: &ContainerState, unit_active_since: Option<DateTime<Utc>>) -> UnitStop {
-    match (state, unit_active_since) {
-        (ContainerState::NotRunning(_) | ContainerState::Missing, _) => UnitStop::AlreadyDown,
-        (
-            ContainerState::Running {
-                started_at: Some(started_at),
-            },
-            Some(unit_active_since),
-        ) if *started_at > unit_active_since => UnitStop::StartedLater {
-            started_at: *started_at,
-            unit_active_since,
-        },
-        _ => UnitStop::Stop,
     }
 }
 

@@ -1,0 +1,165 @@
+//! `fpm-watcher stop-container SITE`, the `ExecStop` of `fpm@SITE.service`: drains the site, then
+//! stops its container, unless that run is not the unit's (the stop-or-leave rule, [`unit_stop`]).
+
+use crate::actor::Ctx;
+use crate::drain::{Drain, Drainer};
+use chrono::{DateTime, Utc};
+use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerError};
+use fpm_shared::error::Chain;
+use fpm_shared::{ServiceManager, Site};
+use std::time::Duration;
+
+/// What stopping `fpm@SITE.service` does with its container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitStop {
+    /// Stop it: the run the unit knows about (or its start time cannot be told).
+    Stop,
+    /// Nothing to stop.
+    AlreadyDown,
+    /// The container was started again after the unit last became active, by someone else
+    /// (e.g. `docker stop` then `docker start`, faster than the watcher could mark the unit
+    /// inactive): that run is not this unit's to stop. The watcher marks the unit active again.
+    StartedLater {
+        /// When the container started.
+        started_at: DateTime<Utc>,
+        /// When the unit last became active.
+        unit_active_since: DateTime<Utc>,
+    },
+}
+
+/// Decides [`UnitStop`] from the container's state and when the unit last became active.
+/// A unit started by a request becomes active after its `docker start` returns, so its own run
+/// always started earlier.
+pub fn unit_stop(state: &ContainerState, unit_active_since: Option<DateTime<Utc>>) -> UnitStop {
+    match (state, unit_active_since) {
+        (ContainerState::NotRunning(_) | ContainerState::Missing, _) => UnitStop::AlreadyDown,
+        (
+            ContainerState::Running {
+                started_at: Some(started_at),
+            },
+            Some(unit_active_since),
+        ) if *started_at > unit_active_since => UnitStop::StartedLater {
+            started_at: *started_at,
+            unit_active_since,
+        },
+        _ => UnitStop::Stop,
+    }
+}
+
+/// `fpm@SITE.service`'s `ExecStop`: stops the site's container, unless it was started again
+/// after the unit last became active (someone else's run, see [`unit_stop`]). Returns what it
+/// found; a Docker error means the container may still run.
+pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
+    ctx: Ctx<'_, R, S>,
+    site: &Site,
+    grace: Duration,
+) -> Result<UnitStop, DockerError> {
+    let container = ctx.layout.container(site);
+    let unit = ctx.layout.fpm_unit(site);
+    let since = ctx.systemd.active_since(&unit).await.unwrap_or_else(|e| {
+        tracing::warn!(site = %site, unit, error = %Chain(&e), "activation time unknown: stopping as asked");
+        None
+    });
+    let state = ctx.docker.state(&container).await?;
+    let verdict = unit_stop(&state, since);
+    if verdict == UnitStop::Stop {
+        let drainer = Drainer::new(&ctx.layout.socket_dir(site), &ctx.layout.fpm_socket);
+        let left = drain_logged(&drainer, site, &unit, grace).await;
+        let stopped = ctx.docker.stop(&container, left).await;
+        if let Err(e) = drainer.finish().await {
+            tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot tidy the drained php-fpm socket");
+        }
+        stopped?;
+    }
+    Ok(verdict)
+}
+
+/// Drains the site (see [`crate::drain`]), logs how it went, and returns what is left of the
+/// grace for php-fpm's own stop (at least a second).
+async fn drain_logged(drainer: &Drainer, site: &Site, unit: &str, grace: Duration) -> Duration {
+    let begun = std::time::Instant::now();
+    match drainer.drain(grace).await {
+        Ok(Drain::Drained { took }) => tracing::info!(
+            site = %site, unit, took_ms = took.as_millis() as u64,
+            "drained: php-fpm has taken every queued request; new ones wait for the next start"
+        ),
+        Ok(Drain::Idle) => tracing::debug!(site = %site, unit, "nothing to drain"),
+        Ok(Drain::NotSocket(found)) => tracing::warn!(
+            site = %site, unit, found, "php-fpm.sock is not a socket: not drained"
+        ),
+        Ok(Drain::GraceRanOut) => tracing::warn!(
+            site = %site, unit, grace_s = grace.as_secs(),
+            "grace ran out while draining: requests still queued in php-fpm will get no answer"
+        ),
+        Err(e) => {
+            tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot drain: stopping as asked")
+        }
+    }
+    grace
+        .saturating_sub(begun.elapsed())
+        .max(Duration::from_secs(1))
+}
+
+/// Logs what the stop found, with the site, unit and container.
+pub fn log(ctx_layout: &fpm_shared::Layout, site: &Site, outcome: &UnitStop) {
+    let container = ctx_layout.container(site);
+    let unit = ctx_layout.fpm_unit(site);
+    match outcome {
+        UnitStop::Stop => tracing::info!(site = %site, unit, container, "container stopped"),
+        UnitStop::AlreadyDown => {
+            tracing::info!(site = %site, unit, container, "container already stopped")
+        }
+        UnitStop::StartedLater {
+            started_at,
+            unit_active_since,
+        } => tracing::warn!(
+            site = %site, unit, container, %started_at, %unit_active_since,
+            "left running: started again after the unit became active, so not this unit's run"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ago(secs: i64) -> DateTime<Utc> {
+        "2026-11-25T12:00:00Z".parse::<DateTime<Utc>>().unwrap() - chrono::Duration::seconds(secs)
+    }
+
+    fn running(started_secs_ago: i64) -> ContainerState {
+        ContainerState::Running {
+            started_at: Some(ago(started_secs_ago)),
+        }
+    }
+
+    #[test]
+    fn a_unit_stop_stops_only_the_run_the_unit_knows() {
+        // Started by the waker: docker start returned, then the unit became active.
+        assert_eq!(unit_stop(&running(600), Some(ago(599))), UnitStop::Stop);
+        // Started again behind the unit's back after it became active: not the unit's run.
+        assert_eq!(
+            unit_stop(&running(1), Some(ago(600))),
+            UnitStop::StartedLater {
+                started_at: ago(1),
+                unit_active_since: ago(600)
+            }
+        );
+        // Unsure when either happened: the stop that was asked for goes ahead.
+        let unknown_start = ContainerState::Running { started_at: None };
+        assert_eq!(unit_stop(&unknown_start, Some(ago(600))), UnitStop::Stop);
+        assert_eq!(unit_stop(&running(1), None), UnitStop::Stop);
+        assert_eq!(
+            unit_stop(&ContainerState::Paused, Some(ago(600))),
+            UnitStop::Stop
+        );
+        let unknown = ContainerState::Unknown("timeout".into());
+        assert_eq!(unit_stop(&unknown, Some(ago(600))), UnitStop::Stop);
+        for down in [
+            ContainerState::Missing,
+            ContainerState::NotRunning("exited".into()),
+        ] {
+            assert_eq!(unit_stop(&down, Some(ago(600))), UnitStop::AlreadyDown);
+        }
+    }
+}
