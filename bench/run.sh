@@ -7,6 +7,8 @@
 # Benchmarks report; they never fail the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tests/images.env
+source tests/images.env
 
 sizes=${BENCH_SIZES:-10 100 1000}
 runs=${BENCH_RUNS:-5}
@@ -50,10 +52,10 @@ site_container() {  # N: conf and container of site benchN; odd N running, even 
   local name; name=$(printf 'bench%04d' "$1")
   echo "# Amount of time to pause the container after: 20m" > "$work/all/$name.conf"
   if [ $(($1 % 2)) = 1 ]; then
-    docker run -d --init --network none --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 \
+    docker run -d --init --network none --label "$label" --name "$name.fpm" "$BUSYBOX_IMAGE" \
       sh -c 'echo up; exec sleep infinity' >/dev/null
   else
-    docker create --network none --label "$label" --name "$name.fpm" fpm-ondemand-test/busybox:1 sleep infinity >/dev/null
+    docker create --network none --label "$label" --name "$name.fpm" "$BUSYBOX_IMAGE" sleep infinity >/dev/null
   fi
 }
 export -f site_container; export work label
@@ -90,7 +92,7 @@ done
 
 echo "    one container logging 500 MB inside its window"
 docker rm -f -v bench0001.fpm >/dev/null
-docker run -d --init --label "$label" --name bench0001.fpm fpm-ondemand-test/busybox:1 \
+docker run -d --init --label "$label" --name bench0001.fpm "$BUSYBOX_IMAGE" \
   sh -c 'l=$(printf %01023d 0); yes "$l" | head -c 524288000; echo LAST; exec sleep infinity' >/dev/null
 until [ "$(docker logs --tail 1 bench0001.fpm 2>&1)" = LAST ]; do sleep 1; done
 d="$work/big"; mkdir -p "$d"; ln -sf "$work/all/bench0001.conf" "$d/"

@@ -9,9 +9,10 @@
 # Idempotent: an image that exists is kept; the debootstrap folder is cached between runs.
 set -euo pipefail
 
-busybox_image=fpm-ondemand-test/busybox:1
-host_image=fpm-ondemand-test/host:3
-wordpress_image=fpm-ondemand-test/wordpress:1
+cd "$(dirname "$0")/.."
+# shellcheck source=tests/images.env
+source tests/images.env
+busybox_image=$BUSYBOX_IMAGE host_image=$HOST_IMAGE wordpress_image=$WORDPRESS_IMAGE
 cache=${FPM_TEST_CACHE:-/var/cache/fpm-ondemand-test}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 

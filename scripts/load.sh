@@ -27,7 +27,7 @@ if [ "${1:-}" = --down ]; then down; exit 0; fi
 
 bash scripts/setup.sh >/dev/null
 echo "==> building release binaries"
-cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+build_release
 down
 trap down EXIT
 in_host() { docker exec "$host" "$@"; }
@@ -44,15 +44,15 @@ done
 idle_site() {
   echo "# Amount of time to pause the container after: 30s" > "$root/on-demand/$1.conf"
   mkdir -p "$root/sockets/$1"
-  docker create --init --network none --label "$label" --name "$1.fpm" fpm-ondemand-test/busybox:1 \
+  docker create --init --network none --label "$label" --name "$1.fpm" "$BUSYBOX_IMAGE" \
     sh -c 'echo up; exec sleep 86400' >/dev/null
 }
-export -f idle_site; export root label
+export -f idle_site; export root label BUSYBOX_IMAGE
 printf '%s\n' "${idle_sites[@]}" | xargs -P 8 -n 1 bash -c 'idle_site "$0"'
 
 echo "==> booting the systemd host"
 boot_site_host "$host" "$label" "$root" \
-  -v "$PWD/scripts/load.lua:/opt/load.lua:ro"
+  --mount "$PWD/scripts/load.lua:/opt/load.lua:ro"
 in_host systemctl start nginx.service fpm-watcher.service
 sockets=() units=()
 for s in "${busy_sites[@]}" "${idle_sites[@]}"; do sockets+=("fpm-waker@$s.socket"); done

@@ -25,7 +25,7 @@ if [ "${1:-}" = --down ]; then down; exit 0; fi
 
 bash scripts/setup.sh
 echo "==> building fpm-reaper, fpm-watcher, fpm-waker (release)"
-cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+build_release
 down >/dev/null
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

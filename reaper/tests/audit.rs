@@ -3,6 +3,7 @@
 mod common;
 
 use common::{audit, entry, time};
+use fpm_tests::names;
 use fpm_tests::{docker, header, require_docker, unique, wait_until, ConfDir, Containers};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ fn audit_judges_every_container_case() {
     require_docker();
     let p = unique("audit");
     let site = |tag: &str| format!("{p}-{tag}");
-    let fpm = |tag: &str| format!("{p}-{tag}.fpm");
+    let fpm = |tag: &str| names::container(&format!("{p}-{tag}"));
     let confs = ConfDir::new();
     let mut c = Containers::default();
 
@@ -158,7 +159,7 @@ fn a_huge_log_is_judged_by_its_newest_line() {
     let p = unique("biglog");
     let confs = ConfDir::new();
     let mut c = Containers::default();
-    let name = format!("{p}.fpm");
+    let name = names::container(&p);
     // 256 MiB of 1 KiB lines, then one last line, then silence.
     let script =
         "l=$(printf %01023d 0); yes \"$l\" | head -c 268435456; echo LAST; exec sleep 3600";

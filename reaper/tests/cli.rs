@@ -3,6 +3,7 @@
 mod common;
 
 use common::{audit, entry, reaper};
+use fpm_tests::names;
 use fpm_tests::{header, require_docker, unique, ConfDir, Containers};
 use std::fs::File;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -191,7 +192,7 @@ fn site_filter_limits_the_run_and_reports_unknown_sites() {
     let p = unique("filter");
     let confs = ConfDir::new();
     let mut c = Containers::default();
-    c.run(&format!("{p}-a.fpm"), &[], "exec sleep 3600");
+    c.run(&names::container(&format!("{p}-a")), &[], "exec sleep 3600");
     confs.add(&format!("{p}-a"), &header("1h"));
     confs.add(&format!("{p}-b"), &header("nonsense"));
     let a = format!("{p}-a");

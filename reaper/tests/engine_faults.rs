@@ -8,6 +8,7 @@ mod common;
 
 use common::{audit, entry, run_within};
 use fpm_tests::cut::CuttingProxy;
+use fpm_tests::names;
 use fpm_tests::{
     crash_engine, dockerd_pid, freeze_engine, header, require_docker, require_live_restore,
     start_engine, unique, ConfDir, Containers, DOCKER_SOCKET,
@@ -67,7 +68,7 @@ const QUIET: &str = "echo up; exec sleep 3600";
 /// window; returns the site id.
 fn site(confs: &ConfDir, c: &mut Containers, prefix: &str, args: &[&str], script: &str) -> String {
     let p = unique(prefix);
-    c.run(&format!("{p}.fpm"), args, script);
+    c.run(&names::container(&p), args, script);
     confs.add(&p, &header("1s"));
     p
 }
@@ -165,7 +166,7 @@ fn an_engine_crash_during_a_run_stops_nothing_and_the_containers_live_on() {
         run.stderr
     );
     assert_eq!(
-        fpm_tests::host::container_status(&format!("{p}.fpm")),
+        fpm_tests::host::container_status(&names::container(&p)),
         "running",
         "the container outlived the engine (live-restore) and was not stopped"
     );

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{run_within, Run};
+use fpm_tests::names;
 use fpm_tests::{header, require_docker, unique, ConfDir, Containers};
 use serde_json::Value;
 use std::ffi::OsStr;
@@ -63,9 +64,17 @@ fn odd_conf_entries_are_reported_one_by_one_and_never_block() {
     let d = confs.path();
     let mut c = Containers::default();
     // Two ordinary idle sites: one with a conf file, one through a symlink (the sites-enabled habit).
-    c.run(&format!("{p}-plain.fpm"), &[], "echo up; exec sleep 3600");
+    c.run(
+        &names::container(&format!("{p}-plain")),
+        &[],
+        "echo up; exec sleep 3600",
+    );
     let plain = confs.add(&format!("{p}-plain"), &header("1s"));
-    c.run(&format!("{p}-linked.fpm"), &[], "echo up; exec sleep 3600");
+    c.run(
+        &names::container(&format!("{p}-linked")),
+        &[],
+        "echo up; exec sleep 3600",
+    );
     let available = tempfile::tempdir().unwrap();
     let real = available.path().join("linked.conf");
     std::fs::write(&real, header("1s")).unwrap();
@@ -167,7 +176,7 @@ fn two_confs_for_one_site_leave_it_alone() {
     let p = unique("dup");
     let confs = ConfDir::new();
     let mut c = Containers::default();
-    c.run(&format!("{p}.fpm"), &[], "echo up; exec sleep 3600");
+    c.run(&names::container(&p), &[], "echo up; exec sleep 3600");
     // With a glob that takes every file, `SITE` and `SITE.conf` both name the site.
     let bare = confs.path().join(&p);
     std::fs::write(&bare, header("1s")).unwrap();

@@ -11,7 +11,21 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/fpm-ondemand/config.toml";
 /// The placeholder a name template replaces with the site id.
 pub const SITE_PLACEHOLDER: &str = "{site}";
 
-/// Paths and name templates of a host. Every field has the default of the host layout.
+/// Keys the config may not set, and why: the shipped units, tmpfiles.d, polkit rule and nginx
+/// snippets name these paths and units literally, so a changed value would silently break the host.
+/// Each is tested to match those files (`tests/tests/layout.rs`).
+pub const FIXED_KEYS: [&str; 7] = [
+    "fpm_unit",
+    "waker_socket_unit",
+    "waker_service_unit",
+    "socket_dir",
+    "waker_socket",
+    "fpm_socket",
+    "reaper_lock",
+];
+
+/// Paths and name templates of a host. Every field has the default of the host layout; only the
+/// fields that nothing shipped depends on can be set in the config (see [`FIXED_KEYS`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Layout {
@@ -19,25 +33,33 @@ pub struct Layout {
     pub conf_dir: PathBuf,
     /// Glob, relative to `conf_dir`, that selects conf files; the site id is the file name minus its extension.
     pub conf_glob: String,
-    /// Container name template.
+    /// Container name template (`fpm@.service` asks the watcher, which reads it here).
     pub container: String,
-    /// The unit that starts and stops the site's container.
+    /// The unit that starts and stops the site's container (`deploy/systemd/fpm@.service`).
+    #[serde(skip)]
     pub fpm_unit: String,
-    /// The waker's socket unit.
+    /// The waker's socket unit (`deploy/systemd/fpm-waker@.socket`).
+    #[serde(skip)]
     pub waker_socket_unit: String,
-    /// The waker's service unit.
+    /// The waker's service unit (`deploy/systemd/fpm-waker@.service`).
+    #[serde(skip)]
     pub waker_service_unit: String,
-    /// The site's socket folder template.
+    /// The site's socket folder template (the socket unit, tmpfiles.d, nginx).
+    #[serde(skip)]
     pub socket_dir: String,
     /// File name of the waker socket inside the socket folder (owned by systemd).
+    #[serde(skip)]
     pub waker_socket: String,
-    /// File name of php-fpm's socket inside the socket folder (created by php-fpm).
+    /// File name of php-fpm's socket inside the socket folder (created by php-fpm; nginx's upstream).
+    #[serde(skip)]
     pub fpm_socket: String,
     /// The Docker engine's socket.
     pub docker_socket: PathBuf,
     /// Seconds one Docker request may take before it counts as failed.
     pub docker_timeout_secs: u64,
-    /// Lock file that keeps two acting reapers apart; its folder is the reaper's alone (0700).
+    /// Lock file that keeps two acting reapers apart; its folder is the reaper's alone (0700),
+    /// made by the reaper unit's `RuntimeDirectory=`.
+    #[serde(skip)]
     pub reaper_lock: PathBuf,
 }
 
@@ -80,6 +102,14 @@ pub enum ConfigError {
         /// What the TOML parser said, with line and column.
         message: String,
     },
+    /// A key the shipped units depend on (see [`FIXED_KEYS`]).
+    #[error("invalid config {path}: {key} cannot be changed: the shipped units, tmpfiles.d, polkit rule and nginx snippets use its default; remove the line")]
+    Fixed {
+        /// The config file.
+        path: PathBuf,
+        /// The key.
+        key: &'static str,
+    },
     /// A name template does not hold `{site}` exactly once, or a file name is not a plain name.
     #[error("invalid config {path}: {key} = {value:?}: {why}")]
     Value {
@@ -113,10 +143,18 @@ impl Layout {
 
     /// Parses and checks a layout from TOML text read from `path`.
     pub fn from_toml(text: &str, path: &Path) -> Result<Layout, ConfigError> {
-        let layout: Layout = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_err = |e: toml::de::Error| ConfigError::Parse {
             path: path.to_owned(),
             message: e.to_string().trim_end().to_owned(),
-        })?;
+        };
+        let table: toml::Table = toml::from_str(text).map_err(parse_err)?;
+        if let Some(key) = FIXED_KEYS.iter().find(|k| table.contains_key(**k)) {
+            return Err(ConfigError::Fixed {
+                path: path.to_owned(),
+                key,
+            });
+        }
+        let layout: Layout = table.try_into().map_err(parse_err)?;
         layout.check(path)?;
         Ok(layout)
     }
@@ -130,30 +168,11 @@ impl Layout {
                 why,
             })
         };
-        for (key, value) in [
-            ("container", &self.container),
-            ("fpm_unit", &self.fpm_unit),
-            ("waker_socket_unit", &self.waker_socket_unit),
-            ("waker_service_unit", &self.waker_service_unit),
-            ("socket_dir", &self.socket_dir),
-        ] {
-            if value.matches(SITE_PLACEHOLDER).count() != 1 {
-                return bad(key, value, "must contain {site} exactly once");
-            }
-        }
-        for (key, value) in [
-            ("waker_socket", &self.waker_socket),
-            ("fpm_socket", &self.fpm_socket),
-        ] {
-            if value.is_empty() || value.contains('/') || value == "." || value == ".." {
-                return bad(key, value, "must be a plain file name");
-            }
-        }
-        if self.waker_socket == self.fpm_socket {
+        if self.container.matches(SITE_PLACEHOLDER).count() != 1 {
             return bad(
-                "fpm_socket",
-                &self.fpm_socket,
-                "must differ from waker_socket",
+                "container",
+                &self.container,
+                "must contain {site} exactly once",
             );
         }
         if self.conf_glob.contains('/') || glob::Pattern::new(&self.conf_glob).is_err() {
@@ -298,17 +317,22 @@ mod tests {
 
     #[test]
     fn bad_config_names_file_key_and_value() {
-        let err = Layout::from_toml("fpm_unit = \"fpm.service\"", Path::new("/etc/c.toml"))
+        let err = Layout::from_toml("container = \"php\"", Path::new("/etc/c.toml"))
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("/etc/c.toml")
-                && err.contains("fpm_unit")
-                && err.contains("\"fpm.service\""),
+            err.contains("/etc/c.toml") && err.contains("container") && err.contains("\"php\""),
             "{err}"
         );
-        let err = Layout::from_toml("fpm_socket = \"../x\"", Path::new("c.toml")).unwrap_err();
-        assert!(err.to_string().contains("plain file name"), "{err}");
+        for key in FIXED_KEYS {
+            let err = Layout::from_toml(&format!("{key} = \"x\""), Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(key) && err.contains("cannot be changed"),
+                "{err}"
+            );
+        }
         let err = Layout::from_toml("nonsense = 1", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
         let err = Layout::from_toml("conf_dir = ", Path::new("c.toml")).unwrap_err();

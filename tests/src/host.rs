@@ -1,39 +1,96 @@
 //! A real systemd host: systemd as PID 1 in a container of the host image, sharing the outer
 //! Docker engine through its socket. Removed when dropped.
 
-use crate::{docker, docker_raw, wait_until};
+use crate::{docker, docker_raw, images, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-/// The debootstrap image with systemd, dbus, nginx and php-fpm (`scripts/build-test-images.sh`).
-pub const HOST_IMAGE: &str = "fpm-ondemand-test/host:3";
-
 /// A running systemd host container.
 pub struct SystemdHost {
     name: String,
+    /// Files written for this host (its config): kept as long as it runs.
+    _files: Option<tempfile::TempDir>,
 }
 
-/// A bind mount into the host: `(outer path, inner path, read-only)`.
-pub type Mount<'a> = (&'a Path, &'a str, bool);
+/// The one way a systemd test host is made, by the tests and (through `fpm-test-host`) by the
+/// scripts: systemd as PID 1 in [`images::host`] with the Docker socket, the project's files
+/// ([`project_files`]) and whatever is added here, then installed ([`INSTALL_STEPS`]).
+pub struct HostBuilder {
+    name: String,
+    label: String,
+    mounts: Vec<(PathBuf, String, bool)>,
+    config: Option<String>,
+}
 
-impl SystemdHost {
-    /// Boots systemd in a new container with the Docker socket, the project's files
-    /// ([`project_files`]) and `mounts`, waits until it runs, and installs the project
-    /// ([`INSTALL_STEPS`]).
-    pub fn boot(name: &str, mounts: &[Mount]) -> SystemdHost {
-        let out = docker_raw(&["image", "inspect", "--format", "{{.Id}}", HOST_IMAGE]);
-        assert!(
-            out.status.success(),
-            "host image {HOST_IMAGE} is missing; run scripts/build-test-images.sh (scripts/test.sh does)"
-        );
+impl HostBuilder {
+    /// A host named `name`, labelled [`crate::TEST_LABEL`].
+    pub fn new(name: &str) -> HostBuilder {
+        HostBuilder {
+            name: name.to_owned(),
+            label: crate::TEST_LABEL.to_owned(),
+            mounts: Vec::new(),
+            config: None,
+        }
+    }
+
+    /// Labels the host's container `label` (`key=value`) instead.
+    pub fn label(mut self, label: &str) -> HostBuilder {
+        self.label = label.to_owned();
+        self
+    }
+
+    /// Mounts `outer` at `inner`.
+    pub fn mount(mut self, outer: &Path, inner: &str, read_only: bool) -> HostBuilder {
+        self.mounts
+            .push((outer.to_owned(), inner.to_owned(), read_only));
+        self
+    }
+
+    /// Installs the binaries `names` from the folder `dir` in `/usr/local/bin` (where the units
+    /// run them); each must be built.
+    pub fn binaries(mut self, dir: &Path, names: &[&str]) -> HostBuilder {
+        for b in names {
+            let path = dir.join(b);
+            assert!(
+                path.exists(),
+                "{} is not built; run `cargo build --workspace` (scripts/test.sh does)",
+                path.display()
+            );
+            self = self.mount(&path, &format!("/usr/local/bin/{b}"), true);
+        }
+        self
+    }
+
+    /// Mounts the conf folder `dir` at the same path and writes a config naming it, with `extra`
+    /// TOML lines.
+    pub fn confs(mut self, dir: &Path, extra: &str) -> HostBuilder {
+        let inner = dir.to_str().expect("UTF-8 conf folder").to_owned();
+        self.config = Some(format!("conf_dir = {inner:?}\n{extra}"));
+        self.mount(dir, &inner, false)
+    }
+
+    /// Mounts `dir` where the sites' socket folders live (the parent of `Layout`'s socket folder).
+    pub fn sockets(self, dir: &Path) -> HostBuilder {
+        let layout = fpm_shared::Layout::default();
+        let any = fpm_shared::Site::new("x").expect("site id");
+        let root = layout
+            .socket_dir(&any)
+            .parent()
+            .expect("socket root")
+            .to_owned();
+        self.mount(dir, root.to_str().expect("UTF-8"), false)
+    }
+
+    /// The `docker run` arguments.
+    fn run_args(&self, config: Option<&Path>) -> Vec<String> {
         let mut args: Vec<String> = [
             "run",
             "-d",
             "--name",
-            name,
+            &self.name,
             "--label",
-            crate::TEST_LABEL,
+            &self.label,
             "--cap-add=ALL",
             "--cap-drop=SYS_RESOURCE",
             "--security-opt",
@@ -56,9 +113,15 @@ impl SystemdHost {
         ]
         .map(str::to_owned)
         .to_vec();
-        let project = project_files();
-        let project = project.iter().map(|(o, i)| (o.as_path(), i.as_str(), true));
-        for (outer, inner, ro) in project.chain(mounts.iter().copied()) {
+        let project = project_files().into_iter().map(|(o, i)| (o, i, true));
+        let config = config.map(|c| {
+            (
+                c.to_owned(),
+                "/etc/fpm-ondemand/config.toml".to_owned(),
+                true,
+            )
+        });
+        for (outer, inner, ro) in project.chain(self.mounts.iter().cloned()).chain(config) {
             let outer = outer
                 .canonicalize()
                 .unwrap_or_else(|e| panic!("{}: {e}", outer.display()));
@@ -69,11 +132,29 @@ impl SystemdHost {
                 if ro { ":ro" } else { "" }
             ));
         }
-        args.extend([HOST_IMAGE.to_owned(), "/lib/systemd/systemd".to_owned()]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        docker(&args);
+        args.extend([images::host().to_owned(), "/lib/systemd/systemd".to_owned()]);
+        args
+    }
+
+    /// Boots systemd, waits until it runs, and installs the project.
+    pub fn boot(self) -> SystemdHost {
+        let out = docker_raw(&["image", "inspect", "--format", "{{.Id}}", images::host()]);
+        assert!(
+            out.status.success(),
+            "host image {} is missing; run scripts/build-test-images.sh (scripts/test.sh does)",
+            images::host()
+        );
+        let files = self.config.as_ref().map(|text| {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            std::fs::write(dir.path().join("config.toml"), text).expect("config");
+            dir
+        });
+        let config = files.as_ref().map(|d| d.path().join("config.toml"));
+        let args = self.run_args(config.as_deref());
+        docker(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let host = SystemdHost {
-            name: name.to_owned(),
+            name: self.name,
+            _files: files,
         };
         wait_until(
             Duration::from_secs(60),
@@ -90,6 +171,24 @@ impl SystemdHost {
             host.ok(step);
         }
         host
+    }
+}
+
+impl SystemdHost {
+    /// The container's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Leaves the host running when this is dropped (for the scripts' sandboxes); its config
+    /// file stays too.
+    pub fn keep(mut self) -> String {
+        if let Some(files) = self._files.take() {
+            let _ = files.keep();
+        }
+        let name = std::mem::take(&mut self.name);
+        std::mem::forget(self);
+        name
     }
 
     /// Runs a command inside the host.
@@ -121,6 +220,7 @@ impl SystemdHost {
 
 impl Drop for SystemdHost {
     fn drop(&mut self) {
+        // Best effort: a host left behind carries the test label, which scripts/test.sh sweeps.
         let _ = docker_raw(&["rm", "-f", "-v", &self.name]);
     }
 }

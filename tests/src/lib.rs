@@ -5,15 +5,14 @@
 
 pub mod cut;
 pub mod host;
+pub mod images;
+pub mod names;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-/// The small busybox image `scripts/build-test-images.sh` builds without a registry.
-pub const TEST_IMAGE: &str = "fpm-ondemand-test/busybox:1";
 
 /// Label put on every container a test creates, so leftovers can be found and removed.
 pub const TEST_LABEL: &str = "fpm-ondemand.test=1";
@@ -52,10 +51,11 @@ pub fn require_docker() {
          run scripts/test.sh, which installs and starts it",
         String::from_utf8_lossy(&out.stderr).trim()
     );
-    let out = docker_raw(&["image", "inspect", "--format", "{{.Id}}", TEST_IMAGE]);
+    let out = docker_raw(&["image", "inspect", "--format", "{{.Id}}", images::busybox()]);
     assert!(
         out.status.success(),
-        "test image {TEST_IMAGE} is missing; run scripts/build-test-images.sh (scripts/test.sh does)"
+        "test image {} is missing; run scripts/build-test-images.sh (scripts/test.sh does)",
+        images::busybox()
     );
 }
 
@@ -76,12 +76,12 @@ pub struct Containers {
 }
 
 impl Containers {
-    /// Runs `docker run -d --name NAME [extra...] TEST_IMAGE sh -c SCRIPT` and remembers the name.
+    /// Runs `docker run -d --name NAME [extra...] BUSYBOX sh -c SCRIPT` and remembers the name.
     pub fn run(&mut self, name: &str, extra: &[&str], script: &str) -> String {
         self.names.push(name.to_owned());
         let mut args = vec!["run", "-d", "--name", name, "--label", TEST_LABEL];
         args.extend_from_slice(extra);
-        args.extend_from_slice(&[TEST_IMAGE, "sh", "-c", script]);
+        args.extend_from_slice(&[images::busybox(), "sh", "-c", script]);
         docker(&args)
     }
 
@@ -94,7 +94,15 @@ impl Containers {
     pub fn create(&mut self, name: &str, script: &str) -> String {
         self.names.push(name.to_owned());
         docker(&[
-            "create", "--name", name, "--label", TEST_LABEL, TEST_IMAGE, "sh", "-c", script,
+            "create",
+            "--name",
+            name,
+            "--label",
+            TEST_LABEL,
+            images::busybox(),
+            "sh",
+            "-c",
+            script,
         ])
     }
 }

@@ -1,14 +1,12 @@
 //! The whole request path for end-to-end tests: a systemd host running nginx with the project's
 //! units and binaries, and php-fpm site containers (Debian's php-fpm) on the real Docker engine.
 
-use crate::host::{repo_root, Mount, SystemdHost, HOST_IMAGE};
+use crate::host::{repo_root, HostBuilder, SystemdHost};
+use crate::images;
 use crate::{docker, header, unique, ConfDir, Containers};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-
-/// Debian's WordPress and MariaDB on the host image's root (`scripts/build-test-images.sh`).
-pub const WORDPRESS_IMAGE: &str = "fpm-ondemand-test/wordpress:1";
 
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
@@ -39,8 +37,8 @@ pub struct Stack {
 }
 
 /// The folder of the workspace's built binaries.
-fn bin_dir(any_bin: &Path) -> PathBuf {
-    any_bin.parent().expect("binary folder").to_owned()
+fn bin_dir(any_bin: &Path) -> &Path {
+    any_bin.parent().expect("binary folder")
 }
 
 impl Stack {
@@ -93,40 +91,22 @@ impl Stack {
             std::env::var("WAKER_LOG").unwrap_or_else(|_| "info".into())
         );
         std::fs::write(f.join("waker-test.conf"), dropin).unwrap();
-        let dir = confs.path().to_str().unwrap().to_owned();
-        std::fs::write(f.join("config.toml"), format!("conf_dir = {dir:?}\n")).unwrap();
         let sockets = tempfile::tempdir().unwrap();
-
-        let bins: Vec<(PathBuf, String)> = BINARIES
-            .iter()
-            .map(|b| {
-                let path = bin_dir(any_bin).join(b);
-                assert!(
-                    path.exists(),
-                    "{} is not built; run `cargo build --workspace` (scripts/test.sh does)",
-                    path.display()
-                );
-                (path, format!("/usr/local/bin/{b}"))
-            })
-            .collect();
-        let (nginx_conf, dropin, config) = (
-            f.join("nginx.conf"),
-            f.join("waker-test.conf"),
-            f.join("config.toml"),
-        );
-        let mut mounts: Vec<Mount> = vec![
-            (confs.path(), &dir, false),
-            (&config, "/etc/fpm-ondemand/config.toml", true),
-            (sockets.path(), "/run/docker-apps", false),
-            (&nginx_conf, "/etc/nginx/sites-enabled/default", true),
-            (
-                &dropin,
+        let host = HostBuilder::new(&format!("{prefix}-host"))
+            .confs(confs.path(), "")
+            .sockets(sockets.path())
+            .binaries(bin_dir(any_bin), &BINARIES)
+            .mount(
+                &f.join("nginx.conf"),
+                "/etc/nginx/sites-enabled/default",
+                true,
+            )
+            .mount(
+                &f.join("waker-test.conf"),
                 "/etc/systemd/system/fpm-waker@.service.d/test.conf",
                 true,
-            ),
-        ];
-        mounts.extend(bins.iter().map(|(o, i)| (o.as_path(), i.as_str(), true)));
-        let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
+            )
+            .boot();
         host.ok(&["systemctl", "start", "nginx.service"]);
 
         let mut stack = Stack {
@@ -138,8 +118,8 @@ impl Stack {
             containers: Containers::default(),
         };
         for s in sites {
-            stack.create_site_container(s, HOST_IMAGE, &[("www", "/var/www:ro")]);
-            let socket = stack.unit("fpm-waker@", s, "socket");
+            stack.create_site_container(s, images::host(), &[("www", "/var/www:ro")]);
+            let socket = stack.waker_socket(s);
             stack.host.ok(&["systemctl", "start", &socket]);
         }
         stack
@@ -192,14 +172,24 @@ impl Stack {
         format!("{}-{tag}", self.prefix)
     }
 
-    /// A unit of the site: `fpm@`, `fpm-waker@` and the suffix, e.g. `unit("fpm@", "a", "service")`.
-    pub fn unit(&self, template: &str, tag: &str, suffix: &str) -> String {
-        format!("{template}{}.{suffix}", self.site(tag))
+    /// The site's `fpm@SITE.service`.
+    pub fn fpm_unit(&self, tag: &str) -> String {
+        crate::names::fpm_unit(&self.site(tag))
+    }
+
+    /// The site's `fpm-waker@SITE.service`.
+    pub fn waker_service(&self, tag: &str) -> String {
+        crate::names::waker_service(&self.site(tag))
+    }
+
+    /// The site's `fpm-waker@SITE.socket`.
+    pub fn waker_socket(&self, tag: &str) -> String {
+        crate::names::waker_socket(&self.site(tag))
     }
 
     /// The site's container name.
     pub fn container(&self, tag: &str) -> String {
-        format!("{}.fpm", self.site(tag))
+        crate::names::container(&self.site(tag))
     }
 
     /// The journal of these units in the host, as text (with precise timestamps).
@@ -283,7 +273,7 @@ impl Stack {
             "--label",
             crate::TEST_LABEL,
             "--init",
-            crate::TEST_IMAGE,
+            images::busybox(),
             "sleep",
             "3600",
         ]);

@@ -1,7 +1,7 @@
 //! Every unit we ship is sandboxed: `systemd-analyze security` in a real systemd host rates each
 //! at most at its budget. The figures are printed (`cargo test -- --nocapture` shows them).
 
-use fpm_tests::host::SystemdHost;
+use fpm_tests::host::HostBuilder;
 use fpm_tests::{require_docker, unique};
 
 /// Each unit and the highest exposure it may have (0 = locked down, 10 = unsafe).
@@ -31,7 +31,7 @@ fn exposure(report: &str) -> Option<f64> {
 #[test]
 fn every_unit_is_sandboxed_within_its_budget() {
     require_docker();
-    let host = SystemdHost::boot(&format!("{}-host", unique("harden")), &[]);
+    let host = HostBuilder::new(&format!("{}-host", unique("harden"))).boot();
     let mut over = Vec::new();
     for (unit, budget) in BUDGETS {
         let out = host.exec(&["systemd-analyze", "security", "--no-pager", unit]);

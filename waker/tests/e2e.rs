@@ -23,10 +23,7 @@ fn a_first_request_to_a_stopped_site_is_answered_by_php() {
         (200, format!("hello from {}", s.site("a")).as_str())
     );
     assert_eq!(container_status(&container), "running");
-    assert_eq!(
-        s.host.active_state(&s.unit("fpm@", "a", "service")),
-        "active"
-    );
+    assert_eq!(s.host.active_state(&s.fpm_unit("a")), "active");
     let (code, _) = s.get("a", "test");
     assert_eq!(code, 200, "a warm request");
 }
@@ -72,7 +69,7 @@ fn a_burst_of_50_first_requests_all_succeed_with_one_start() {
 fn the_reaper_stops_an_idle_site_and_the_next_request_starts_it_again() {
     require_docker();
     let s = Stack::boot("reap", &["a"], "1s", bin());
-    let (unit, container) = (s.unit("fpm@", "a", "service"), s.container("a"));
+    let (unit, container) = (s.fpm_unit("a"), s.container("a"));
     assert_eq!(s.get("a", "test").0, 200);
     std::thread::sleep(Duration::from_millis(1500));
     let report = s.host.ok(&["fpm-reaper", "--format", "json"]);
@@ -89,10 +86,10 @@ fn a_site_stopped_out_of_band_recovers_through_the_watcher() {
     require_docker();
     let s = Stack::boot("oob", &["a"], "20m", bin());
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
-    let unit = s.unit("fpm@", "a", "service");
+    let unit = s.fpm_unit("a");
     assert_eq!(s.get("a", "test").0, 200);
     // The watcher saw the waker start while the site was still down: it must leave it alone.
-    let waker = s.unit("fpm-waker@", "a", "service");
+    let waker = s.waker_service("a");
     assert_eq!(
         s.host.active_state(&waker),
         "active",
@@ -136,13 +133,10 @@ fn requests_racing_repeated_reaper_stops_all_get_200() {
     let codes: Vec<&str> = codes.lines().collect();
     assert_eq!(codes.len(), 64, "{codes:?}");
     if !codes.iter().all(|c| *c == "200") {
-        let journal = s.journal(&[
-            &s.unit("fpm-waker@", "a", "service"),
-            &s.unit("fpm@", "a", "service"),
-        ]);
+        let journal = s.journal(&[&s.waker_service("a"), &s.fpm_unit("a")]);
         panic!("every request gets a 200: {codes:?}\n{journal}");
     }
-    let since_boot = s.journal(&[&s.unit("fpm@", "a", "service")]);
+    let since_boot = s.journal(&[&s.fpm_unit("a")]);
     let stops = since_boot.matches("Deactivated successfully").count();
     assert!(
         stops >= 3,
@@ -154,7 +148,7 @@ fn requests_racing_repeated_reaper_stops_all_get_200() {
 fn the_upstream_variant_skips_the_waker_when_warm_and_falls_back_when_asleep() {
     require_docker();
     let s = Stack::boot("upstream", &["a"], "20m", bin());
-    let waker = s.unit("fpm-waker@", "a", "service");
+    let waker = s.waker_service("a");
     let (code, body) = s.get("a", "fast");
     assert_eq!(code, 200, "a cold request falls back to the waker: {body}");
     wait_until(Duration::from_secs(10), "the idle waker to exit", || {
@@ -174,10 +168,7 @@ fn the_upstream_variant_skips_the_waker_when_warm_and_falls_back_when_asleep() {
 fn the_waker_exits_when_idle_and_systemd_listens_again() {
     require_docker();
     let s = Stack::boot("idle", &["a"], "20m", bin());
-    let (waker, socket) = (
-        s.unit("fpm-waker@", "a", "service"),
-        s.unit("fpm-waker@", "a", "socket"),
-    );
+    let (waker, socket) = (s.waker_service("a"), s.waker_socket("a"));
     assert_eq!(s.get("a", "test").0, 200);
     assert_eq!(s.host.active_state(&waker), "active");
     wait_until(Duration::from_secs(10), "the idle waker to exit", || {
@@ -206,7 +197,7 @@ fn a_site_that_cannot_start_gets_a_quick_502() {
         "no hang: {:?}",
         started.elapsed()
     );
-    let journal = s.journal(&[&s.unit("fpm-waker@", "a", "service")]);
+    let journal = s.journal(&[&s.waker_service("a")]);
     assert!(
         journal.contains("cannot reach php-fpm") && journal.contains("fpm@"),
         "{journal}"
@@ -244,7 +235,7 @@ fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
         took >= Duration::from_secs(4) && took < Duration::from_secs(15),
         "502 after the 5 s start timeout, not {took:?}"
     );
-    let journal = s.journal(&[&s.unit("fpm-waker@", "a", "service")]);
+    let journal = s.journal(&[&s.waker_service("a")]);
     assert!(
         journal.contains("did not accept a connection within 5s"),
         "the log says why:\n{journal}"
@@ -255,7 +246,7 @@ fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
 fn starts_queued_behind_running_stops_do_not_hit_a_start_limit() {
     require_docker();
     let s = Stack::boot("limit", &["a"], "20m", bin());
-    let unit = s.unit("fpm@", "a", "service");
+    let unit = s.fpm_unit("a");
     // A start requested while the reaper's stop still runs, over and over: as requests racing
     // repeated reaper stops do. systemd's default start limit fails this within a few rounds.
     s.host.ok(&["systemctl", "start", &unit]);

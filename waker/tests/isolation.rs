@@ -25,13 +25,12 @@ fn plant(s: &Stack, tag: &str, name: &str, what: &str) {
 }
 
 fn waker_journal(s: &Stack, tag: &str) -> String {
-    s.journal(&[&s.unit("fpm-waker@", tag, "service")])
+    s.journal(&[&s.waker_service(tag)])
 }
 
 /// Restarts the site's php-fpm: at start it replaces whatever sits at its socket path.
 fn restart_site(s: &Stack, tag: &str) {
-    s.host
-        .ok(&["systemctl", "restart", &s.unit("fpm@", tag, "service")]);
+    s.host.ok(&["systemctl", "restart", &s.fpm_unit(tag)]);
     wait_until(Duration::from_secs(10), "php-fpm to listen again", || {
         s.in_site(tag, "test -S /run/php-sock/php-fpm.sock")
             .status
@@ -157,7 +156,7 @@ fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
     require_docker();
     let s = Stack::boot("tixuser", &["a"], "20m", bin());
     assert_eq!(s.get("a", "test").0, 200);
-    let waker = s.unit("fpm-waker@", "a", "service");
+    let waker = s.waker_service("a");
     let pid = s
         .host
         .ok(&["systemctl", "show", "-p", "MainPID", "--value", &waker]);
@@ -200,7 +199,7 @@ fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
             "replace",
         ])
     };
-    let fpm = s.unit("fpm@", "a", "service");
+    let fpm = s.fpm_unit("a");
     for (method, unit) in [
         ("StopUnit", fpm.as_str()),
         ("RestartUnit", fpm.as_str()),
@@ -230,7 +229,7 @@ fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
 fn a_php_fpm_that_never_answers_does_not_keep_the_waker_alive() {
     require_docker();
     let s = Stack::boot("tixhang", &["a"], "20m", bin());
-    let waker = s.unit("fpm-waker@", "a", "service");
+    let waker = s.waker_service("a");
     // nginx gives up after 2 s (the visitor left); php would run for 10 minutes.
     let (code, _) = s.fetch("a", "test", "/count.php?id=hang&ms=600000", &["-m", "2"]);
     assert_eq!(code, 0, "curl gave up");

@@ -22,12 +22,12 @@ fn no_post_runs_twice_under_stops_and_killed_workers() {
            sleep 0.7; systemctl stop {} && n=$((n+1)); \
          done; echo \"$n stops $k kills\" > /tmp/disturbed",
         s.container("a"),
-        s.unit("fpm@", "a", "service")
+        s.fpm_unit("a")
     );
     let (answers, disturbed) = s.count_load("a", "test", (13, 300, "0.$((RANDOM % 5))"), &disturb);
     assert_eq!(answers.len(), 13 * LOAD_PER_ROUND, "every request answered");
     let ran = s.count_runs();
-    let journal = s.journal(&[&s.unit("fpm-waker@", "a", "service")]);
+    let journal = s.journal(&[&s.waker_service("a")]);
     let refused_posts = journal
         .lines()
         .filter(|l| l.contains("not sent again") && l.contains("method=\"POST\""))

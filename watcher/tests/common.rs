@@ -1,7 +1,8 @@
 //! A systemd host with the watcher, its units and a conf folder, for the watcher's tests.
 #![allow(dead_code)] // each test file uses a different part
 
-use fpm_tests::host::SystemdHost;
+use fpm_tests::host::{HostBuilder, SystemdHost};
+use fpm_tests::names;
 use fpm_tests::{header, unique, ConfDir};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -31,19 +32,18 @@ impl Watched {
         for s in sites {
             confs.add(&format!("{prefix}-{s}"), &header("1h"));
         }
-        let dir = confs.path().to_str().unwrap().to_owned();
-        let config = confs.path().join("fpm-ondemand.toml");
-        std::fs::write(&config, format!("conf_dir = {dir:?}\n{config_lines}")).unwrap();
         let sockets = tempfile::tempdir().unwrap();
-        let watcher = PathBuf::from(env!("CARGO_BIN_EXE_fpm-watcher"));
-        let mut mounts: Vec<(&Path, &str, bool)> = vec![
-            (confs.path(), &dir, false),
-            (&config, "/etc/fpm-ondemand/config.toml", true),
-            (sockets.path(), "/run/docker-apps", false),
-            (&watcher, "/usr/local/bin/fpm-watcher", true),
-        ];
-        mounts.extend_from_slice(extra);
-        let host = SystemdHost::boot(&format!("{prefix}-host"), &mounts);
+        let watcher = Path::new(env!("CARGO_BIN_EXE_fpm-watcher"));
+        let host = extra
+            .iter()
+            .fold(
+                HostBuilder::new(&format!("{prefix}-host"))
+                    .confs(confs.path(), config_lines)
+                    .sockets(sockets.path())
+                    .binaries(watcher.parent().unwrap(), &["fpm-watcher"]),
+                |b, (o, i, ro)| b.mount(o, i, *ro),
+            )
+            .boot();
         Watched {
             prefix,
             confs,
@@ -57,11 +57,11 @@ impl Watched {
     }
 
     pub fn container(&self, tag: &str) -> String {
-        format!("{}-{tag}.fpm", self.prefix)
+        names::container(&self.site(tag))
     }
 
     pub fn unit(&self, tag: &str) -> String {
-        format!("fpm@{}-{tag}.service", self.prefix)
+        names::fpm_unit(&self.site(tag))
     }
 
     /// Runs the site's container (a sleeping process) and starts its unit: a site in use.

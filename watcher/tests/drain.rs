@@ -18,7 +18,7 @@ fn systemctl_stops(s: &Stack) -> String {
         "n=0; while [ ! -e /tmp/stop-disturbing ]; do \
            sleep 1; systemctl stop {} && n=$((n+1)); \
          done; echo \"$n stops\" > /tmp/disturbed",
-        s.unit("fpm@", "a", "service")
+        s.fpm_unit("a")
     )
 }
 
@@ -37,8 +37,8 @@ fn reaper_stops(s: &Stack) -> String {
 /// Checks what a visitor and the site's data would show, and returns the number of stops.
 fn check(s: &Stack, what: &str, answers: &[Answer], disturbed: &str, rounds: usize) -> usize {
     let ran = s.count_runs();
-    let waker = s.journal(&[&s.unit("fpm-waker@", "a", "service")]);
-    let fpm = s.journal(&[&s.unit("fpm@", "a", "service")]);
+    let waker = s.journal(&[&s.waker_service("a")]);
+    let fpm = s.journal(&[&s.fpm_unit("a")]);
     let failed: Vec<&Answer> = answers.iter().filter(|a| a.code != 200).collect();
     let twice: Vec<(&String, &usize)> = ran.iter().filter(|(_, n)| **n != 1).collect();
     let summary = format!(

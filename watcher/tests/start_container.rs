@@ -2,6 +2,7 @@
 //! needs no D-Bus, so it runs here on the host without systemd.
 
 use fpm_tests::host::container_status;
+use fpm_tests::names;
 use fpm_tests::{require_docker, unique, Containers, DOCKER_SOCKET};
 use std::process::{Command, Output};
 
@@ -23,7 +24,7 @@ fn start_container(site: &str) -> Output {
 fn a_stopped_site_is_started_and_a_running_one_left_running() {
     require_docker();
     let site = unique("start");
-    let container = format!("{site}.fpm");
+    let container = names::container(&site);
     let mut c = Containers::default();
     c.create(&container, "exec sleep 3600");
     let never = fpm_tests::docker(&["inspect", "--format", "{{.State.StartedAt}}", &container]);
@@ -66,5 +67,5 @@ fn a_missing_container_fails_naming_it() {
         1,
         "the engine's reason is said once, not once per layer of the error: {stderr}"
     );
-    assert_eq!(container_status(&format!("{site}.fpm")), "missing");
+    assert_eq!(container_status(&names::container(&site)), "missing");
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::Watched;
 use fpm_tests::host::container_status;
+use fpm_tests::names;
 use fpm_tests::{docker, require_docker, wait_until, Containers};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ fn out_of_band_changes_are_mirrored_within_a_second() {
     c.run(&w.container("exits"), &["--init"], "sleep 8; exit 3");
     c.create(&w.container("start"), "exec sleep 3600");
     // A container that looks like a site but has no conf: never touched.
-    let other = format!("{}-other.fpm", w.prefix);
+    let other = names::container(&format!("{}-other", w.prefix));
     c.run(&other, &["--init"], "exec sleep 3600");
     for tag in ["stop", "kill", "exits"] {
         w.host.ok(&["systemctl", "start", &w.unit(tag)]);
@@ -61,7 +62,7 @@ fn out_of_band_changes_are_mirrored_within_a_second() {
     std::thread::sleep(SECOND);
     assert_eq!(
         w.host
-            .active_state(&format!("fpm@{}-other.service", w.prefix)),
+            .active_state(&names::fpm_unit(&format!("{}-other", w.prefix))),
         "inactive"
     );
     assert_eq!(
@@ -131,13 +132,12 @@ fn status_names_inconsistencies_and_renew_repairs_a_site() {
     );
     assert!(
         out.contains("remove stale")
-            && out.contains(&format!("start fpm-waker@{}.socket", w.site("a"))),
+            && out.contains(&format!("start {}", names::waker_socket(&w.site("a")))),
         "{out}"
     );
     assert!(!stale.exists(), "stale socket removed");
     assert_eq!(
-        w.host
-            .active_state(&format!("fpm-waker@{}.socket", w.site("a"))),
+        w.host.active_state(&names::waker_socket(&w.site("a"))),
         "active"
     );
     assert!(
@@ -188,22 +188,19 @@ fn a_stopped_or_failed_waker_socket_is_rearmed_within_a_second() {
     require_docker();
     let w = Watched::boot("rearm", &["gone", "broken"]);
     for tag in ["gone", "broken"] {
-        w.host.ok(&[
-            "systemctl",
-            "start",
-            &format!("fpm-waker@{}.socket", w.site(tag)),
-        ]);
+        w.host
+            .ok(&["systemctl", "start", &names::waker_socket(&w.site(tag))]);
     }
     w.start_watcher();
 
     // Vanished: someone stopped the socket unit.
-    let gone = format!("fpm-waker@{}.socket", w.site("gone"));
+    let gone = names::waker_socket(&w.site("gone"));
     w.host.ok(&["systemctl", "stop", &gone]);
     w.expect_state(&gone, "active", SECOND);
 
     // Failed: the waker cannot start (no binary in this host), so systemd re-triggers it until
     // the start limit fails the socket; nothing listens any more until the watcher re-arms it.
-    let broken = format!("fpm-waker@{}.socket", w.site("broken"));
+    let broken = names::waker_socket(&w.site("broken"));
     let sock = w.socket_dir("broken").join("vhost-waker.sock");
     drop(std::os::unix::net::UnixStream::connect(&sock).expect("systemd listens"));
     w.expect_journal(

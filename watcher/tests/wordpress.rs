@@ -3,7 +3,8 @@
 //! is stopped about once a second. Every publish is answered with its post id, and every post is
 //! stored exactly once.
 
-use fpm_tests::stack::{Stack, WORDPRESS_IMAGE};
+use fpm_tests::images;
+use fpm_tests::stack::Stack;
 use fpm_tests::{docker, docker_raw, require_docker, wait_until, Containers, TEST_LABEL};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -48,7 +49,7 @@ fn start_db(s: &Stack, containers: &mut Containers) -> String {
         TEST_LABEL,
         "-v",
         &format!("{}:/run/mysqld", run.display()),
-        WORDPRESS_IMAGE,
+        images::wordpress(),
         "mariadbd",
         "--user=mysql",
         "--skip-networking",
@@ -142,7 +143,7 @@ fn wordpress_publishes_each_post_exactly_once_across_stops_in_both_variants() {
     }
     s.create_site_container(
         "a",
-        WORDPRESS_IMAGE,
+        images::wordpress(),
         &[("mysqld", "/run/mysqld"), ("wpconf", "/etc/wordpress:ro")],
     );
     let (code, body) = s.fetch(
@@ -160,7 +161,7 @@ fn wordpress_publishes_each_post_exactly_once_across_stops_in_both_variants() {
     assert_eq!(code, 200, "WordPress installs: {body}");
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
 
-    let unit = s.unit("fpm@", "a", "service");
+    let unit = s.fpm_unit("a");
     let stopper = format!(
         "n=0; while [ ! -e /tmp/stop-stopping ]; do sleep 1; systemctl stop {unit} && n=$((n+1)); done; \
          echo $n > /tmp/stops"
@@ -199,7 +200,7 @@ fn wordpress_publishes_each_post_exactly_once_across_stops_in_both_variants() {
                 "{vhost}: {} publishes without a post id, e.g. {title}: {}\n{bad:?}\n{}",
                 bad.len(),
                 String::from_utf8_lossy(&said.stdout),
-                s.journal(&[&unit, &s.unit("fpm-waker@", "a", "service")])
+                s.journal(&[&unit, &s.waker_service("a")])
             );
         }
         assert!(

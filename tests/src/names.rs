@@ -1,0 +1,28 @@
+//! The names of a site's container and units, as `Layout` makes them: tests never spell them.
+
+use fpm_shared::{Layout, Site};
+
+fn with<T>(site: &str, f: impl FnOnce(&Layout, &Site) -> T) -> T {
+    let site = Site::new(site).unwrap_or_else(|e| panic!("test site id {site:?}: {e}"));
+    f(&Layout::default(), &site)
+}
+
+/// The site's container, e.g. `blog.fpm`.
+pub fn container(site: &str) -> String {
+    with(site, Layout::container)
+}
+
+/// `fpm@SITE.service`.
+pub fn fpm_unit(site: &str) -> String {
+    with(site, Layout::fpm_unit)
+}
+
+/// `fpm-waker@SITE.socket`.
+pub fn waker_socket(site: &str) -> String {
+    with(site, Layout::waker_socket_unit)
+}
+
+/// `fpm-waker@SITE.service`.
+pub fn waker_service(site: &str) -> String {
+    with(site, Layout::waker_service_unit)
+}

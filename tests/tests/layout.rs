@@ -1,0 +1,143 @@
+//! The paths and unit names the tools take from `Layout` are the ones the shipped files use:
+//! the units, tmpfiles.d, the polkit rule and the nginx snippets. The config cannot change them
+//! (`FIXED_KEYS`), so this is what keeps the two from drifting apart.
+
+use fpm_shared::layout::FIXED_KEYS;
+use fpm_shared::{Layout, Site};
+use fpm_tests::host::repo_root;
+use std::path::Path;
+
+fn read(file: &str) -> String {
+    std::fs::read_to_string(repo_root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// `/var/run` is a link to `/run` on every systemd host; the files use either.
+fn run_path(p: &Path) -> String {
+    let s = p.to_str().unwrap();
+    s.strip_prefix("/var").unwrap_or(s).to_owned()
+}
+
+/// The default layout and a site whose id is a marker: site ids cannot hold the `%i` or
+/// `$fpm_site` the files use, so names are made with the marker and [`filled`] swaps it.
+fn names() -> (Layout, Site) {
+    (Layout::default(), Site::new("SITEMARK").unwrap())
+}
+
+fn filled(text: String, id: &str) -> String {
+    text.replace("SITEMARK", id)
+}
+
+#[test]
+fn unit_files_are_named_as_the_layout_names_units() {
+    let (l, s) = names();
+    for (unit, dir) in [
+        (l.fpm_unit(&s), "deploy/systemd"),
+        (l.waker_socket_unit(&s), "deploy/systemd"),
+        (l.waker_service_unit(&s), "deploy/systemd"),
+    ] {
+        let file = filled(unit, "");
+        assert!(
+            repo_root().join(dir).join(&file).exists(),
+            "{dir}/{file} is the unit Layout names"
+        );
+    }
+}
+
+#[test]
+fn the_socket_unit_listens_where_the_layout_puts_the_waker_socket() {
+    let (l, s) = names();
+    let want = filled(run_path(&l.waker_socket_path(&s)), "%i");
+    let unit = read("deploy/systemd/fpm-waker@.socket");
+    assert!(
+        unit.lines()
+            .any(|line| line == format!("ListenStream={want}")),
+        "fpm-waker@.socket must listen on {want}:\n{unit}"
+    );
+}
+
+#[test]
+fn socket_folders_are_made_mounted_and_writable_where_the_layout_puts_them() {
+    let (l, s) = names();
+    let root = run_path(l.socket_dir(&s).parent().unwrap());
+    let tmpfiles = read("deploy/tmpfiles.d/fpm-ondemand.conf");
+    assert!(
+        tmpfiles.contains(&format!("d {root} ")) && tmpfiles.contains(&format!("z {root}/* ")),
+        "tmpfiles.d must make {root} and its folders:\n{tmpfiles}"
+    );
+    let folders = read("deploy/systemd/fpm-socket-folders.service");
+    assert!(
+        folders.contains(&format!("nosymfollow {root}")),
+        "fpm-socket-folders.service must mount {root}:\n{folders}"
+    );
+    let watcher = read("deploy/systemd/fpm-watcher.service");
+    assert!(
+        watcher.contains(&format!("ReadWritePaths=-{root}")),
+        "the watcher removes stale sockets in {root}:\n{watcher}"
+    );
+}
+
+#[test]
+fn nginx_reaches_the_sockets_the_layout_names() {
+    let (l, s) = names();
+    let snippet = read("deploy/nginx/fpm-waker.conf");
+    let waker = filled(l.waker_socket_path(&s).display().to_string(), "$fpm_site");
+    assert!(
+        snippet.contains(&format!("fastcgi_pass unix:{waker};")),
+        "fpm-waker.conf must pass to {waker}:\n{snippet}"
+    );
+    let upstream = read("deploy/nginx/fpm-upstream.conf.template");
+    for path in [l.fpm_socket_path(&s), l.waker_socket_path(&s)] {
+        let path = filled(path.display().to_string(), "SITE");
+        assert!(
+            upstream.contains(&format!("server unix:{path}")),
+            "fpm-upstream.conf.template must name {path}:\n{upstream}"
+        );
+    }
+}
+
+#[test]
+fn the_polkit_rule_lets_the_waker_start_exactly_the_layouts_fpm_unit() {
+    let (l, s) = names();
+    let (prefix, suffix) = l
+        .fpm_unit(&s)
+        .split_once("SITEMARK")
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap();
+    let rule = read("deploy/polkit/50-fpm-waker.rules");
+    let escaped = suffix.replace('.', "\\.");
+    assert!(
+        rule.contains(&format!("/^{prefix}[A-Za-z0-9]")) && rule.contains(&format!("*{escaped}$/")),
+        "the polkit rule must match {prefix}SITE{suffix}:\n{rule}"
+    );
+}
+
+#[test]
+fn the_reaper_unit_makes_the_lock_folder() {
+    let l = Layout::default();
+    let folder = l.reaper_lock.parent().unwrap();
+    assert_eq!(
+        folder.parent(),
+        Some(Path::new("/run")),
+        "RuntimeDirectory= makes folders in /run"
+    );
+    let name = folder.file_name().unwrap().to_str().unwrap();
+    let unit = read("cron/fpm-reaper.service");
+    assert!(
+        unit.lines()
+            .any(|line| line == format!("RuntimeDirectory={name}")),
+        "fpm-reaper.service must make /run/{name}:\n{unit}"
+    );
+}
+
+#[test]
+fn a_config_cannot_move_what_the_shipped_files_name() {
+    for key in FIXED_KEYS {
+        let err = Layout::from_toml(
+            &format!("{key} = \"/elsewhere/{{site}}\"\n"),
+            Path::new("/etc/fpm-ondemand/config.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(key) && err.contains("config.toml"), "{err}");
+    }
+}
