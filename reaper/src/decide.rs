@@ -82,6 +82,16 @@ pub fn decide(
             return Decision::plain(Verdict::Error, format!("cannot read logs: {e}"))
         }
     };
+    judge_idle(window, last_activity, what, now)
+}
+
+/// The verdict once the last activity (and what it was) is known.
+fn judge_idle(
+    window: Duration,
+    last_activity: DateTime<Utc>,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Decision {
     let Ok(idle) = (now - last_activity).to_std() else {
         return Decision {
             verdict: Verdict::Keep,

@@ -139,7 +139,7 @@ impl Report {
         }
         let mut out = fpm_shared::table::aligned(&rows);
         let count = |v| self.sites.iter().filter(|s| s.decision == v).count();
-        let _ = writeln!(
+        writeln!(
             out,
             "{} sites: {} stop, {} keep, {} skip, {} error",
             self.sites.len(),
@@ -147,7 +147,8 @@ impl Report {
             count(Verdict::Keep),
             count(Verdict::Skip),
             count(Verdict::Error)
-        );
+        )
+        .expect("writing to a String");
         out
     }
 }

@@ -21,7 +21,7 @@ pub fn aligned(rows: &[Vec<String>]) -> String {
             if c + 1 == row.len() {
                 out.push_str(cell);
             } else {
-                let _ = write!(out, "{cell:<w$}  ", w = widths[c]);
+                write!(out, "{cell:<w$}  ", w = widths[c]).expect("writing to a String");
             }
         }
         out.push('\n');

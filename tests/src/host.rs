@@ -184,7 +184,7 @@ impl SystemdHost {
     /// file stays too.
     pub fn keep(mut self) -> String {
         if let Some(files) = self._files.take() {
-            let _ = files.keep();
+            files.keep();
         }
         let name = std::mem::take(&mut self.name);
         std::mem::forget(self);

@@ -5,7 +5,7 @@ use crate::host::{repo_root, HostBuilder, SystemdHost};
 use crate::images;
 use crate::{docker, header, unique, ConfDir, Containers};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
@@ -59,38 +59,13 @@ impl Stack {
         let prefix = unique(tag);
         let files = tempfile::tempdir().unwrap();
         let f = files.path();
-        let fixture = |name: &str| repo_root().join("tests/fixtures").join(name);
-        std::fs::copy(fixture("php-site.conf"), f.join("pool.conf")).unwrap();
-        std::fs::create_dir(f.join("www")).unwrap();
-        for script in ["index.php", "count.php"] {
-            std::fs::copy(fixture(script), f.join("www").join(script)).unwrap();
-        }
-        // Written by the sites' php (www-data): what count.php records.
-        std::fs::create_dir(f.join("data")).unwrap();
-        std::fs::set_permissions(
-            f.join("data"),
-            std::os::unix::fs::PermissionsExt::from_mode(0o777),
-        )
-        .unwrap();
-        let mut nginx = std::fs::read_to_string(fixture("nginx-vhosts.conf")).unwrap();
-        let template =
-            std::fs::read_to_string(repo_root().join("deploy/nginx/fpm-upstream.conf.template"))
-                .unwrap();
-        let vhost = std::fs::read_to_string(fixture("nginx-fast-vhost.conf.template")).unwrap();
+        write_site_files(f);
         let confs = ConfDir::new();
-        for s in sites {
-            let site = format!("{prefix}-{s}");
-            confs.add(&site, &header(window));
-            nginx.push_str(&template.replace("SITE", &site));
-            nginx.push_str(&vhost.replace("SITE", &site));
+        let ids: Vec<String> = sites.iter().map(|s| format!("{prefix}-{s}")).collect();
+        for site in &ids {
+            confs.add(site, &header(window));
         }
-        std::fs::write(f.join("nginx.conf"), nginx).unwrap();
-        let dropin = format!(
-            "[Service]\nExecStart=\nExecStart=/usr/local/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} --start-timeout {start_timeout} %i\n\
-             Environment=RUST_LOG={}\n",
-            std::env::var("WAKER_LOG").unwrap_or_else(|_| "info".into())
-        );
-        std::fs::write(f.join("waker-test.conf"), dropin).unwrap();
+        write_host_files(f, &ids, start_timeout);
         let sockets = tempfile::tempdir().unwrap();
         let host = HostBuilder::new(&format!("{prefix}-host"))
             .confs(confs.path(), "")
@@ -369,4 +344,44 @@ pub struct Answer {
     pub method: String,
     /// The status nginx answered.
     pub code: u16,
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// What the sites' php-fpm containers mount: the pool, the scripts, and a data folder the
+/// sites' php (www-data) writes what count.php records to.
+fn write_site_files(f: &Path) {
+    std::fs::copy(fixture("php-site.conf"), f.join("pool.conf")).unwrap();
+    std::fs::create_dir(f.join("www")).unwrap();
+    for script in ["index.php", "count.php"] {
+        std::fs::copy(fixture(script), f.join("www").join(script)).unwrap();
+    }
+    std::fs::create_dir(f.join("data")).unwrap();
+    std::fs::set_permissions(
+        f.join("data"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+}
+
+/// What the host mounts: nginx's vhosts for `sites` and the waker's test drop-in.
+fn write_host_files(f: &Path, sites: &[String], start_timeout: &str) {
+    let mut nginx = std::fs::read_to_string(fixture("nginx-vhosts.conf")).unwrap();
+    let template =
+        std::fs::read_to_string(repo_root().join("deploy/nginx/fpm-upstream.conf.template"))
+            .unwrap();
+    let vhost = std::fs::read_to_string(fixture("nginx-fast-vhost.conf.template")).unwrap();
+    for site in sites {
+        nginx.push_str(&template.replace("SITE", site));
+        nginx.push_str(&vhost.replace("SITE", site));
+    }
+    std::fs::write(f.join("nginx.conf"), nginx).unwrap();
+    let dropin = format!(
+        "[Service]\nExecStart=\nExecStart=/usr/local/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} --start-timeout {start_timeout} %i\n\
+         Environment=RUST_LOG={}\n",
+        std::env::var("WAKER_LOG").unwrap_or_else(|_| "info".into())
+    );
+    std::fs::write(f.join("waker-test.conf"), dropin).unwrap();
 }

@@ -60,7 +60,8 @@ pub async fn run<S: ServiceManager + 'static>(
                     let unanswered = unanswered.clone();
                     tokio::spawn(async move {
                         serve(&site, client, &backend, &unanswered).await;
-                        let _ = done.send(());
+                        // Only fails once the accept loop has ended, when the count no longer matters.
+                        done.send(()).ok();
                     });
                 }
                 Err(e) => {

@@ -70,73 +70,148 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
     notify: &impl Notify,
     token: &CancellationToken,
 ) -> Result<(), DaemonError> {
-    let mut managed: BTreeSet<Site> = BTreeSet::new();
-    let mut since = (settings.now_nanos)();
-    let mut backoff = Duration::from_millis(100);
-    let mut cause = Cause::Startup;
-    let mut timers = Timers::new(settings);
-    // Drained by its own task at once: an unread zbus stream that fills up stalls the whole
-    // D-Bus connection, including the JobRemoved signals our own start/stop jobs wait for.
-    let (unit_tx, mut units) = mpsc::unbounded_channel();
-    let unit_reader = match ctx.systemd.unit_changes().await {
-        Ok(stream) => Some(tokio::spawn(forward(stream, unit_tx))),
-        Err(e) => {
-            tracing::warn!(error = %Chain(&e), "cannot follow systemd's unit changes; failed waker sockets wait for the periodic reconcile");
-            None
-        }
+    let (units, unit_reader) = follow_units(ctx).await;
+    let mut state = State {
+        managed: BTreeSet::new(),
+        since: (settings.now_nanos)(),
+        backoff: Duration::from_millis(100),
+        timers: Timers::new(settings),
+        units,
     };
-    while !token.is_cancelled() {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_events(ctx.docker.events(Some(since)), tx));
-        reconcile_all(ctx, &mut managed, cause, token).await?;
-        if cause == Cause::Startup {
-            notify.ready();
-            tracing::info!(sites = managed.len(), "following Docker events");
-        }
-        cause = Cause::Reconnect;
-        timers.reconcile.reset();
-        let ended = loop {
-            tokio::select! {
-                _ = token.cancelled() => break StreamEnd::Cancelled,
-                msg = rx.recv() => match msg {
-                    Some(Msg::Event(event)) => {
-                        since = event.time_nano.max(since);
-                        backoff = Duration::from_millis(100);
-                        on_event(ctx, &mut managed, &event.name).await?;
-                    }
-                    Some(Msg::Ended(end)) => break end,
-                    None => break StreamEnd::Closed,
-                },
-                unit = units.recv(), if unit_reader.is_some() => match unit {
-                    Some(unit) => on_unit_change(ctx, &managed, &unit).await,
-                    None => return Err(DaemonError::SystemdLost),
-                },
-                _ = timers.reconcile.tick() => reconcile_all(ctx, &mut managed, Cause::Periodic, token).await?,
-                _ = timers.ping.tick() => if let Err(e) = ctx.docker.ping().await {
-                    break StreamEnd::Broke(e);
-                },
-                _ = timers.watchdog.tick(), if settings.watchdog_every.is_some() => notify.watchdog(),
-            }
-        };
-        reader.abort();
-        match ended {
-            StreamEnd::Cancelled => break,
-            StreamEnd::Broke(e) => {
-                tracing::warn!(error = %Chain(&e), retry_in = ?backoff, "Docker events stream broke")
-            }
-            StreamEnd::Closed => tracing::warn!(retry_in = ?backoff, "Docker events stream ended"),
-        }
-        tokio::select! {
-            _ = token.cancelled() => break,
-            _ = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
+    let daemon = Daemon {
+        ctx,
+        settings,
+        notify,
+        token,
+    };
+    let result = daemon.run(&mut state).await;
     if let Some(task) = unit_reader {
         task.abort();
     }
     tracing::info!("stopped");
-    Ok(())
+    result
+}
+
+/// What the daemon works with, borrowed for its whole run.
+struct Daemon<'a, R, S, N> {
+    ctx: Ctx<'a, R, S>,
+    settings: &'a Settings,
+    notify: &'a N,
+    token: &'a CancellationToken,
+}
+
+/// What the daemon keeps between events.
+struct State {
+    /// The sites with a conf, as of the last look.
+    managed: BTreeSet<Site>,
+    /// The newest event's time: a new subscription replays from there.
+    since: i64,
+    /// The pause before the next reconnect.
+    backoff: Duration,
+    timers: Timers,
+    /// Names of units whose state changed; `None` when systemd's changes cannot be followed.
+    units: Option<mpsc::UnboundedReceiver<String>>,
+}
+
+impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
+    /// Subscribes, reconciles everything, follows the stream; again after a pause when it ends.
+    async fn run(&self, st: &mut State) -> Result<(), DaemonError> {
+        let mut cause = Cause::Startup;
+        while !self.token.is_cancelled() {
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let events = self.ctx.docker.events(Some(st.since));
+            let reader = tokio::spawn(read_events(events, tx));
+            let ended = self.follow(st, &mut rx, cause).await;
+            reader.abort();
+            cause = Cause::Reconnect;
+            match ended? {
+                StreamEnd::Cancelled => break,
+                StreamEnd::Broke(e) => {
+                    tracing::warn!(error = %Chain(&e), retry_in = ?st.backoff, "Docker events stream broke")
+                }
+                StreamEnd::Closed => {
+                    tracing::warn!(retry_in = ?st.backoff, "Docker events stream ended")
+                }
+            }
+            tokio::select! {
+                _ = self.token.cancelled() => break,
+                _ = tokio::time::sleep(st.backoff) => {}
+            }
+            st.backoff = (st.backoff * 2).min(Duration::from_secs(5));
+        }
+        Ok(())
+    }
+
+    /// Reconciles every site, then acts on events, unit changes and timers until the stream ends.
+    async fn follow(
+        &self,
+        st: &mut State,
+        rx: &mut mpsc::UnboundedReceiver<Msg>,
+        cause: Cause,
+    ) -> Result<StreamEnd, DaemonError> {
+        let ctx = self.ctx;
+        reconcile_all(ctx, &mut st.managed, cause, self.token).await?;
+        if cause == Cause::Startup {
+            self.notify.ready();
+            tracing::info!(sites = st.managed.len(), "following Docker events");
+        }
+        st.timers.reconcile.reset();
+        loop {
+            tokio::select! {
+                _ = self.token.cancelled() => return Ok(StreamEnd::Cancelled),
+                msg = rx.recv() => match msg {
+                    Some(Msg::Event(event)) => {
+                        st.since = event.time_nano.max(st.since);
+                        st.backoff = Duration::from_millis(100);
+                        on_event(ctx, &mut st.managed, &event.name).await?;
+                    }
+                    Some(Msg::Ended(end)) => return Ok(end),
+                    None => return Ok(StreamEnd::Closed),
+                },
+                unit = next_unit(&mut st.units) => match unit {
+                    Some(unit) => on_unit_change(ctx, &st.managed, &unit).await,
+                    None => return Err(DaemonError::SystemdLost),
+                },
+                _ = st.timers.reconcile.tick() => {
+                    reconcile_all(ctx, &mut st.managed, Cause::Periodic, self.token).await?
+                }
+                _ = st.timers.ping.tick() => if let Err(e) = ctx.docker.ping().await {
+                    return Ok(StreamEnd::Broke(e));
+                },
+                _ = st.timers.watchdog.tick(), if self.settings.watchdog_every.is_some() => {
+                    self.notify.watchdog()
+                }
+            }
+        }
+    }
+}
+
+/// Follows systemd's unit changes from a task of its own: an unread zbus stream that fills up
+/// stalls the whole D-Bus connection, including the JobRemoved signals our own jobs wait for.
+async fn follow_units<R, S: ServiceManager>(
+    ctx: Ctx<'_, R, S>,
+) -> (
+    Option<mpsc::UnboundedReceiver<String>>,
+    Option<tokio::task::JoinHandle<()>>,
+) {
+    match ctx.systemd.unit_changes().await {
+        Ok(stream) => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (Some(rx), Some(tokio::spawn(forward(stream, tx))))
+        }
+        Err(e) => {
+            tracing::warn!(error = %Chain(&e), "cannot follow systemd's unit changes; failed waker sockets wait for the periodic reconcile");
+            (None, None)
+        }
+    }
+}
+
+/// The next changed unit; `None` once the stream has ended. Never resolves when there is none.
+async fn next_unit(units: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match units {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The main loop's periodic work.

@@ -84,8 +84,10 @@ impl Drainer {
             return true; // php-fpm already closed it: taken
         }
         let mut answer = [0u8; 256];
-        // An answer, an orderly close or a reset: a worker has had it.
-        let _ = probe.read(&mut answer).await;
+        // An answer, an orderly close or a reset: a worker has had it either way.
+        if let Err(e) = probe.read(&mut answer).await {
+            tracing::debug!(error = %e, "drain probe reset: a worker took it");
+        }
         true
     }
 
