@@ -184,7 +184,9 @@ impl SystemdHost {
     /// file stays too.
     pub fn keep(mut self) -> String {
         if let Some(files) = self._files.take() {
-            files.keep();
+            // The config must outlive this process: the host reads it as long as it runs.
+            let kept = files.keep();
+            eprintln!("fpm-test-host: config kept in {}", kept.display());
         }
         let name = std::mem::take(&mut self.name);
         std::mem::forget(self);
