@@ -15,6 +15,12 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "==> the waker links no Docker client (it never talks to Docker)"
+if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
+  echo "fpm-waker depends on bollard: keep fpm-shared's docker feature off for it" >&2
+  cargo tree -p fpm-waker -e normal -i bollard >&2
+  exit 1
+fi
 echo "==> cargo test"
 cargo test --workspace
 # Restart or freeze the Docker engine, so they run alone, after everything else.

@@ -14,14 +14,13 @@ pub const SITE_PLACEHOLDER: &str = "{site}";
 /// Keys the config may not set, and why: the shipped units, tmpfiles.d, polkit rule and nginx
 /// snippets name these paths and units literally, so a changed value would silently break the host.
 /// Each is tested to match those files (`tests/tests/layout.rs`).
-pub const FIXED_KEYS: [&str; 7] = [
+pub const FIXED_KEYS: [&str; 6] = [
     "fpm_unit",
     "waker_socket_unit",
     "waker_service_unit",
     "socket_dir",
     "waker_socket",
     "fpm_socket",
-    "reaper_lock",
 ];
 
 /// Paths and name templates of a host. Every field has the default of the host layout; only the
@@ -57,9 +56,9 @@ pub struct Layout {
     pub docker_socket: PathBuf,
     /// Seconds one Docker request may take before it counts as failed.
     pub docker_timeout_secs: u64,
-    /// Lock file that keeps two acting reapers apart; its folder is the reaper's alone (0700),
-    /// made by the reaper unit's `RuntimeDirectory=`.
-    #[serde(skip)]
+    /// Lock file that keeps two acting reapers apart; its folder is the reaper's alone (0700).
+    /// The default's folder is made by the reaper unit's `RuntimeDirectory=`; elsewhere, the
+    /// unit's sandbox must let the reaper write there (it fails loudly otherwise).
     pub reaper_lock: PathBuf,
 }
 
