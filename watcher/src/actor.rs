@@ -6,7 +6,6 @@ use fpm_shared::conf;
 use fpm_shared::docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::Chain;
 use fpm_shared::{Layout, ServiceManager, Site, SystemdError, UnitState};
-use std::fmt;
 
 /// The external systems and the layout, borrowed for one reconcile.
 pub struct Ctx<'a, R, S> {
@@ -42,16 +41,17 @@ pub enum Cause {
     Renew,
 }
 
-impl fmt::Display for Cause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Cause {
+    /// The word logged as `cause="..."`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Cause::Startup => "startup",
             Cause::Reconnect => "reconnect",
             Cause::Event => "event",
             Cause::Systemd => "systemd",
             Cause::Periodic => "periodic",
             Cause::Renew => "renew",
-        })
+        }
     }
 }
 
@@ -135,7 +135,7 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     /// Observes a site, applies what its diff asks for and logs each action with its cause.
     pub async fn reconcile(&self, site: &Site, cause: Cause) {
         let view = self.observe(site).await;
-        tracing::debug!(site = %site, %cause, ?view, "observed");
+        tracing::debug!(site = %site, cause = cause.as_str(), ?view, "observed");
         if let (
             ContainerState::NotRunning(_) | ContainerState::Missing,
             SocketState::Unknown(why),
@@ -143,7 +143,7 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         {
             // A stale socket may be left behind, and nothing will be removed: say why.
             let container = self.layout.container(site);
-            tracing::warn!(site = %site, container, %cause, "cannot judge php-fpm.sock of a stopped site: {why}");
+            tracing::warn!(site = %site, container, cause = cause.as_str(), "cannot judge php-fpm.sock of a stopped site: {why}");
         }
         // The actions are independent of each other: applied together, so that marking the unit
         // inactive does not wait for the waker's stop.
@@ -160,9 +160,11 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         let unit = self.layout.fpm_unit(site);
         let what = action.describe();
         match &result {
-            Ok(()) => tracing::info!(site = %site, unit, container, %cause, "{what}: done"),
+            Ok(()) => {
+                tracing::info!(site = %site, unit, container, cause = cause.as_str(), "{what}: done")
+            }
             Err(e) => {
-                tracing::warn!(site = %site, unit, container, %cause, error = %Chain(e), "{what}: failed")
+                tracing::warn!(site = %site, unit, container, cause = cause.as_str(), error = %Chain(e), "{what}: failed")
             }
         }
     }

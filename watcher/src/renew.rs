@@ -31,8 +31,10 @@ pub async fn renew<R: ContainerRuntime, S: ServiceManager>(
     let cause = Cause::Renew;
     let mut step = |what: String, result: Result<(), ApplyError>| {
         match &result {
-            Ok(()) => tracing::info!(site = %site, %cause, "{what}: done"),
-            Err(e) => tracing::warn!(site = %site, %cause, error = %Chain(e), "{what}: failed"),
+            Ok(()) => tracing::info!(site = %site, cause = cause.as_str(), "{what}: done"),
+            Err(e) => {
+                tracing::warn!(site = %site, cause = cause.as_str(), error = %Chain(e), "{what}: failed")
+            }
         }
         steps.push(Step { what, result });
     };

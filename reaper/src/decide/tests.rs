@@ -1,3 +1,5 @@
+//! The stop-or-keep decision against a fixed clock.
+
 use super::*;
 use chrono::TimeZone;
 

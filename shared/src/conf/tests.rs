@@ -1,3 +1,5 @@
+//! Conf parsing: headers, names, file kinds, owners and duplicates.
+
 use super::*;
 use std::io::Write;
 

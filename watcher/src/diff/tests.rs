@@ -1,3 +1,5 @@
+//! The watcher's diff over plain views: what is changed, and what is never touched.
+
 use super::*;
 use Action::*;
 
