@@ -58,7 +58,7 @@ site_container() {  # N: conf and container of site benchN; odd N running, even 
     docker create --network none --label "$label" --name "$name.fpm" "$BUSYBOX_IMAGE" sleep infinity >/dev/null
   fi
 }
-export -f site_container; export work label
+export -f site_container; export work label BUSYBOX_IMAGE
 seq 1 "$max" | xargs -P 8 -n 1 bash -c 'site_container "$0"'
 row "## 1. Reaper scan (dry run), against the shell reaper"
 row ""
