@@ -103,7 +103,7 @@ fn a_refused_or_timed_out_stop_is_reported_left_consistent_and_retried() {
         ),
     ];
     for (site, text) in dropins {
-        let d = format!("/etc/systemd/system/fpm@{site}.service.d");
+        let d = format!("/etc/systemd/system/{}.d", names::fpm_unit(site));
         host.ok(&["mkdir", "-p", &d]);
         host.ok(&["sh", "-c", &format!("printf '{text}' > {d}/fault.conf")]);
     }
@@ -145,7 +145,10 @@ fn a_refused_or_timed_out_stop_is_reported_left_consistent_and_retried() {
     }
 
     // The faults go away: the next run stops both.
-    host.ok(&["sh", "-c", "rm -r /etc/systemd/system/fpm@*.service.d"]);
+    for site in [&refused, &slow] {
+        let d = format!("/etc/systemd/system/{}.d", names::fpm_unit(site));
+        host.ok(&["rm", "-r", &d]);
+    }
     host.ok(&["systemctl", "daemon-reload"]);
     let (code, report) = run();
     assert_eq!(code, Some(0), "{report:#}");
