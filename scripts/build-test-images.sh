@@ -12,9 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=tests/images.env
 source tests/images.env
-busybox_image=$BUSYBOX_IMAGE host_image=$HOST_IMAGE wordpress_image=$WORDPRESS_IMAGE
+busybox_image=$BUSYBOX_IMAGE host_image=$HOST_IMAGE host13_image=$HOST_IMAGE_DEBIAN13
+wordpress_image=$WORDPRESS_IMAGE
 cache=${FPM_TEST_CACHE:-/var/cache/fpm-ondemand-test}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# shellcheck source=scripts/debian-lib.sh
+source scripts/debian-lib.sh
+mirror=$(apt_mirror)
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -33,37 +36,50 @@ build_busybox() {
   rm -rf "$root"
 }
 
+# host_root SUITE PHP: a debootstrap of Debian SUITE (bookworm, trixie) with systemd, dbus, polkitd,
+# nginx, phpPHP-fpm and wrk, cached in $cache/SUITE.
 host_root() {
-  local root=$cache/bookworm
-  if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm8.2" ] \
+  local suite=$1 php=$2 root=$cache/$1
+  if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm$php" ] \
     || [ ! -x "$root/usr/bin/wrk" ] || [ ! -x "$root/usr/lib/polkit-1/polkitd" ]; then
     rm -rf "$root"
     mkdir -p "$cache"
-    echo "debootstrap bookworm into $root (about a minute)"
+    echo "debootstrap $suite into $root (a minute or two)"
     debootstrap --variant=minbase \
-      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php8.2-fpm,libfcgi-bin,curl,procps,iproute2,wrk \
-      bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-      || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php$php-fpm,libfcgi-bin,curl,procps,iproute2,wrk \
+      "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 \
+      || { tail -20 "$cache/debootstrap-$suite.log" >&2; exit 1; }
   fi
 }
 
-build_host() {
-  local root=$cache/bookworm
-  host_root
-  # The docker CLI, as on a real host (Debian's needs only libc), and nothing started by default.
+# import_host ROOT PHP IMAGE: the docker CLI (as on a real host; Debian's needs only libc),
+# `php-fpm` naming the release's php-fpm, nothing started by default; imported as IMAGE.
+import_host() {
+  local root=$1 php=$2 image=$3
   install -m 0755 /usr/bin/docker "$root/usr/bin/docker"
+  ln -sf "/usr/sbin/php-fpm$php" "$root/usr/local/sbin/php-fpm"
   rm -f "$root/etc/systemd/system/multi-user.target.wants/nginx.service" \
-        "$root/etc/systemd/system/multi-user.target.wants/php8.2-fpm.service"
+        "$root/etc/systemd/system/multi-user.target.wants/php$php-fpm.service"
   # (docker import takes no STOPSIGNAL: the tests run it with --stop-signal SIGRTMIN+3)
   tar -C "$root" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' \
-    -c 'ENV container=docker' - "$host_image" >/dev/null
+    -c 'ENV container=docker' - "$image" >/dev/null
+}
+
+build_host() {
+  host_root bookworm 8.2
+  import_host "$cache/bookworm" 8.2 "$host_image"
+}
+
+build_host13() {
+  host_root trixie 8.4
+  import_host "$cache/trixie" 8.4 "$host13_image"
 }
 
 build_wordpress() {
   local root=$cache/wordpress
   if [ ! -e "$root/usr/share/wordpress/xmlrpc.php" ] || [ ! -x "$root/usr/sbin/mariadbd" ] \
     || [ ! -e "$root/etc/php/8.2/mods-available/xml.ini" ]; then
-    host_root
+    host_root bookworm 8.2
     rm -rf "$root"
     cp -a "$cache/bookworm" "$root"
     echo "installing wordpress and mariadb-server into $root (apt in a chroot, about a minute)"
@@ -82,10 +98,14 @@ build_wordpress() {
     # nginx's test vhosts send SCRIPT_FILENAME under /var/www.
     rm -rf "$root/var/www" && ln -s /usr/share/wordpress "$root/var/www"
   fi
+  ln -sf /usr/sbin/php-fpm8.2 "$root/usr/local/sbin/php-fpm"
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$wordpress_image" >/dev/null
 }
 
-for pair in "busybox:$busybox_image" "host:$host_image" "wordpress:$wordpress_image"; do
+# The Debian 13 host only when asked for (FPM_TEST_HOST=debian13, or --debian13).
+wanted=("busybox:$busybox_image" "host:$host_image" "wordpress:$wordpress_image")
+if [ "${FPM_TEST_HOST:-}" = debian13 ] || [ "${1:-}" = --debian13 ]; then wanted+=("host13:$host13_image"); fi
+for pair in "${wanted[@]}"; do
   kind=${pair%%:*} image=${pair#*:}
   if have "$image"; then echo "image $image present"; else "build_$kind"; echo "built $image"; fi
 done

@@ -26,7 +26,7 @@ php_site() {
   mkdir -p "$root/sockets/$site"
   docker create --name "$site.fpm" --label "$label" --hostname "$site" --stop-signal SIGQUIT \
     -v "$root/sockets/$site:/run/php-sock" -v "$root/php-site.conf:/etc/php-site.conf:ro" \
-    -v "$root/www:/var/www:ro" "$HOST_IMAGE" php-fpm8.2 -F -y /etc/php-site.conf >/dev/null
+    -v "$root/www:/var/www:ro" "$HOST_IMAGE" php-fpm -F -y /etc/php-site.conf >/dev/null
 }
 
 # prepare_root ROOT: the folder a site host and its php-fpm containers share: the conf folder,

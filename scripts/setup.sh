@@ -29,12 +29,8 @@ if docker version >/dev/null 2>&1 && [ "$(docker info --format '{{.LiveRestoreEn
   for _ in $(seq 1 60); do pidof dockerd >/dev/null || break; sleep 0.5; done
 fi
 
-if ! docker version >/dev/null 2>&1; then
-  echo "==> starting dockerd (log: /var/log/dockerd.log)"
-  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
-  for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
-  docker version >/dev/null 2>&1 || { echo "dockerd did not answer within 30 s:" >&2; tail -20 /var/log/dockerd.log >&2; exit 1; }
-fi
+# The engine in use (this machine's unless a test pass switched: scripts/engine.sh).
+bash scripts/engine.sh start
 
 echo "==> images"
 bash scripts/build-test-images.sh

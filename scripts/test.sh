@@ -2,24 +2,62 @@
 # The project's test command. On a fresh Debian machine (as root) it installs and starts what the
 # tests need (scripts/setup.sh: Docker engine, test images), then checks formatting and lints and
 # runs every test against the real daemons.
+#   bash scripts/test.sh                     the default: this machine's Docker (Debian 12: 20.10) and a
+#                                            Debian 12 systemd test host, every test
+#   bash scripts/test.sh --engine debian13   every test against Debian 13's Docker 26, unpacked beside the
+#                                            system's (scripts/engine.sh); this machine's engine is back after
+#   bash scripts/test.sh --host debian13     the end-to-end tests (waker/tests/e2e.rs) on a Debian 13
+#                                            systemd host (systemd 257, nginx 1.26, php-fpm 8.4)
+#   bash scripts/test.sh --matrix            what CI runs: the default, then --engine debian13, then
+#                                            --engine debian13 --host debian13
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+engine=debian12 host=debian12
+while [ $# -gt 0 ]; do
+  case $1 in
+    --engine) engine=$2; shift 2 ;;
+    --host) host=$2; shift 2 ;;
+    --matrix)
+      bash "$0"
+      bash "$0" --engine debian13
+      exec bash "$0" --engine debian13 --host debian13 ;;
+    *) echo "usage: $0 [--engine debian12|debian13] [--host debian12|debian13] | --matrix" >&2; exit 2 ;;
+  esac
+done
+case $engine/$host in debian12/debian12|debian13/debian12|debian12/debian13|debian13/debian13) ;;
+  *) echo "$0: --engine and --host take debian12 or debian13" >&2; exit 2 ;; esac
+export FPM_TEST_HOST=$host
+
 bash scripts/setup.sh
+if [ "$engine" != debian12 ]; then
+  trap 'bash scripts/engine.sh use debian12' EXIT
+  bash scripts/engine.sh use "$engine"
+  bash scripts/build-test-images.sh
+fi
+[ "$host" = debian12 ] || bash scripts/build-test-images.sh --debian13
+echo "==> engine: Docker $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), test host: $host"
 
 # Leftovers of an interrupted earlier run.
 old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
 [ -z "$old" ] || docker rm -f -v $old >/dev/null
 
-echo "==> cargo fmt --check"
-cargo fmt --all -- --check
-echo "==> cargo clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "==> the waker links no Docker client (it never talks to Docker)"
-if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
-  echo "fpm-waker depends on bollard: keep fpm-shared's docker feature off for it" >&2
-  cargo tree -p fpm-waker -e normal -i bollard >&2
-  exit 1
+if [ "$host" != debian12 ]; then
+  echo "==> cargo test: the end-to-end tests on a $host systemd host"
+  cargo test -p fpm-waker --test e2e
+  exit 0
+fi
+if [ "$engine" = debian12 ]; then
+  echo "==> cargo fmt --check"
+  cargo fmt --all -- --check
+  echo "==> cargo clippy"
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+  echo "==> the waker links no Docker client (it never talks to Docker)"
+  if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
+    echo "fpm-waker depends on bollard: keep fpm-shared's docker feature off for it" >&2
+    cargo tree -p fpm-waker -e normal -i bollard >&2
+    exit 1
+  fi
 fi
 echo "==> cargo test"
 cargo test --workspace

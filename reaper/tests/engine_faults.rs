@@ -176,3 +176,32 @@ fn an_engine_crash_during_a_run_stops_nothing_and_the_containers_live_on() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(entry(&sites, &p)["decision"], "stop");
 }
+
+#[test]
+fn an_engine_older_than_supported_is_refused_with_both_versions() {
+    require_docker();
+    let confs = ConfDir::new();
+    let mut c = Containers::default();
+    site(&confs, &mut c, "oldapi", &[], QUIET);
+    let proxy = CuttingProxy::older_api(Path::new(DOCKER_SOCKET));
+    let config = confs.path().join("config.toml");
+    let socket = proxy.path().display().to_string();
+    std::fs::write(&config, format!("docker_socket = \"{socket}\"\n")).unwrap();
+    let dir = confs.path().to_str().unwrap();
+    let args = ["--config", config.to_str().unwrap(), "--conf-dir", dir];
+    let run = run_within(dry_run(&args), Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty(), "nothing judged: {}", run.stdout);
+    assert!(
+        run.stderr.contains(&socket)
+            && run.stderr.contains("speaks API 1.2")
+            && run.stderr.contains("oldest this supports, 1.41"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        proxy.cut_count(),
+        1,
+        "the version answer was the one changed"
+    );
+}

@@ -66,6 +66,10 @@ pub struct Inspection {
     pub log_file: Option<PathBuf>,
 }
 
+/// The oldest engine API the tools speak: Docker Engine 20.10's (API 1.41), the oldest engine the
+/// tests run against. Newer engines are spoken to in their own version, up to bollard's newest.
+pub const MIN_API: (usize, usize) = (1, 41);
+
 /// A Docker request that failed; every variant names the container or socket.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
@@ -77,6 +81,14 @@ pub enum DockerError {
         /// What bollard said.
         #[source]
         error: BollardError,
+    },
+    /// The engine is older than [`MIN_API`].
+    #[error("the Docker engine at {} speaks API {api}, older than the oldest this supports, {}.{} (Docker Engine 20.10)", socket.display(), MIN_API.0, MIN_API.1)]
+    TooOld {
+        /// The engine's socket.
+        socket: PathBuf,
+        /// The newest API version it speaks.
+        api: String,
     },
     /// The engine did not answer in time.
     #[error("{what} {container}: no answer from Docker within {}s", after.as_secs())]
@@ -184,8 +196,8 @@ pub struct DockerClient {
 }
 
 impl DockerClient {
-    /// Connects to the engine's unix socket and agrees on an API version both sides speak,
-    /// so that Engine 20.10 (API 1.41) and newer engines work.
+    /// Connects to the engine's unix socket and agrees on an API version both sides speak: the
+    /// engine's own, up to bollard's newest. An engine older than [`MIN_API`] is refused.
     pub async fn connect(socket: &Path, timeout: Duration) -> Result<DockerClient, DockerError> {
         let connect_err = |source| DockerError::Connect {
             socket: socket.to_owned(),
@@ -201,7 +213,20 @@ impl DockerClient {
             .await
             .map_err(|_| connect_err(BollardError::RequestTimeoutError))?
             .map_err(connect_err)?;
+        let v = docker.client_version();
+        if (v.major_version, v.minor_version) < MIN_API {
+            return Err(DockerError::TooOld {
+                socket: socket.to_owned(),
+                api: format!("{}.{}", v.major_version, v.minor_version),
+            });
+        }
         Ok(DockerClient { docker, timeout })
+    }
+
+    /// The API version agreed with the engine, e.g. `1.41`.
+    pub fn api_version(&self) -> String {
+        let v = self.docker.client_version();
+        format!("{}.{}", v.major_version, v.minor_version)
     }
 
     /// The underlying bollard client, for requests this trait does not cover.

@@ -1,6 +1,6 @@
 //! A fault in front of the real Docker engine: a unix-socket proxy that passes every request
 //! through but cuts chosen responses off right after their headers, as an engine that crashes or
-//! restarts in the middle of an answer does.
+//! restarts in the middle of an answer does; or answers as an engine older than we support.
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -8,6 +8,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
+
+/// What the proxy does to the answer of a marked request.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// Cut it off after its headers.
+    Cut,
+    /// Replace these bytes of it with as many others (so its length stays right).
+    Replace(&'static [u8], &'static [u8]),
+}
 
 /// The proxy; it listens until the test process ends.
 pub struct CuttingProxy {
@@ -20,6 +29,17 @@ impl CuttingProxy {
     /// Listens on a new socket and forwards to `engine`; a response to a request whose request
     /// line contains `cut_when` is cut after its headers (the connection closed).
     pub fn start(engine: &Path, cut_when: &'static str) -> CuttingProxy {
+        CuttingProxy::with(engine, cut_when, Fault::Cut)
+    }
+
+    /// Listens on a new socket and forwards to `engine`, whose `/version` answer says it speaks
+    /// API 1.2x where it speaks 1.4x (1.41 becomes 1.21): an engine older than any we support.
+    pub fn older_api(engine: &Path) -> CuttingProxy {
+        let fault = Fault::Replace(b"\"ApiVersion\":\"1.4", b"\"ApiVersion\":\"1.2");
+        CuttingProxy::with(engine, "/version", fault)
+    }
+
+    fn with(engine: &Path, cut_when: &'static str, fault: Fault) -> CuttingProxy {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("docker.sock");
         let listener = UnixListener::bind(&path).unwrap();
@@ -30,7 +50,7 @@ impl CuttingProxy {
             for client in listener.incoming().flatten() {
                 let upstream = UnixStream::connect(&engine).expect("the Docker engine's socket");
                 let counter = counter.clone();
-                thread::spawn(move || relay(client, upstream, cut_when, &counter));
+                thread::spawn(move || relay(client, upstream, cut_when, fault, &counter));
             }
         });
         CuttingProxy {
@@ -45,7 +65,7 @@ impl CuttingProxy {
         &self.path
     }
 
-    /// How many responses were cut so far.
+    /// How many responses were cut (or changed) so far.
     pub fn cut_count(&self) -> usize {
         self.cut.load(Ordering::SeqCst)
     }
@@ -53,7 +73,13 @@ impl CuttingProxy {
 
 /// Pumps one connection both ways. The client sends one request at a time and waits for its
 /// answer (HTTP/1.1 without pipelining), so a marked request's answer is the next bytes back.
-fn relay(client: UnixStream, upstream: UnixStream, cut_when: &str, counter: &AtomicUsize) {
+fn relay(
+    client: UnixStream,
+    upstream: UnixStream,
+    cut_when: &str,
+    fault: Fault,
+    counter: &AtomicUsize,
+) {
     let marked = Arc::new(AtomicBool::new(false));
     let (mut from_client, mut to_upstream) =
         (client.try_clone().unwrap(), upstream.try_clone().unwrap());
@@ -78,6 +104,21 @@ fn relay(client: UnixStream, upstream: UnixStream, cut_when: &str, counter: &Ato
     while let Ok(n @ 1..) = from_upstream.read(&mut buf) {
         if !marked.load(Ordering::SeqCst) {
             if to_client.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            continue;
+        }
+        if let Fault::Replace(from, to) = fault {
+            let mut chunk = buf[..n].to_vec();
+            let mut replaced = false;
+            while let Some(at) = chunk.windows(from.len()).position(|w| w == from) {
+                chunk[at..at + to.len()].copy_from_slice(to);
+                replaced = true;
+            }
+            if replaced {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            if to_client.write_all(&chunk).is_err() {
                 break;
             }
             continue;

@@ -91,8 +91,6 @@ impl HostBuilder {
             &self.name,
             "--label",
             &self.label,
-            "--cap-add=ALL",
-            "--cap-drop=SYS_RESOURCE",
             "--security-opt",
             "seccomp=unconfined",
             "--cgroupns=host",
@@ -113,6 +111,7 @@ impl HostBuilder {
         ]
         .map(str::to_owned)
         .to_vec();
+        args.extend(all_capabilities().iter().map(|s| s.to_string()));
         let project = project_files().into_iter().map(|(o, i)| (o, i, true));
         let config = config.map(|c| {
             (
@@ -235,6 +234,38 @@ pub fn container_status(name: &str) -> String {
     } else {
         "missing".to_owned()
     }
+}
+
+/// The flags that give the host every capability this engine can grant. systemd as PID 1 wants
+/// them all, but these machines lack CAP_SYS_RESOURCE: Docker 20.10 then refuses `--cap-add=ALL`
+/// unless it is dropped, and Docker 26 refuses dropping a capability it cannot grant. So the
+/// engine is asked once, with a throwaway container, which of the two it takes.
+pub fn all_capabilities() -> &'static [&'static str] {
+    static FLAGS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    FLAGS.get_or_init(|| {
+        let candidates: [&'static [&'static str]; 2] = [
+            &["--cap-add=ALL"],
+            &["--cap-add=ALL", "--cap-drop=SYS_RESOURCE"],
+        ];
+        let mut refusals = Vec::new();
+        for flags in candidates {
+            let mut args = vec!["run", "--rm", "--network", "none"];
+            args.extend_from_slice(flags);
+            args.extend_from_slice(&[images::busybox(), "true"]);
+            let out = docker_raw(&args);
+            if out.status.success() {
+                return flags;
+            }
+            refusals.push(format!(
+                "{flags:?}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        panic!(
+            "the engine grants no full capability set:\n{}",
+            refusals.join("\n")
+        )
+    })
 }
 
 /// Every file the project installs on a host, as (repository file, path in the host): the units

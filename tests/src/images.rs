@@ -1,4 +1,5 @@
-//! The test images' tags, read from `tests/images.env`, which the scripts source too.
+//! The test images' tags, read from `tests/images.env`, which the scripts source too; and which
+//! Debian the systemd test host runs (`FPM_TEST_HOST`: `debian12`, the default, or `debian13`).
 
 use std::sync::LazyLock;
 
@@ -22,12 +23,27 @@ pub fn busybox() -> &'static str {
     tag("BUSYBOX_IMAGE")
 }
 
-/// The debootstrap image with systemd, dbus, nginx, php-fpm and polkitd: the host and php-fpm sites.
-pub fn host() -> &'static str {
-    tag("HOST_IMAGE")
+/// The Debian release of the systemd test host, from `FPM_TEST_HOST` (default `debian12`).
+pub fn host_release() -> &'static str {
+    static RELEASE: LazyLock<&'static str> =
+        LazyLock::new(|| match std::env::var("FPM_TEST_HOST").as_deref() {
+            Err(_) | Ok("") | Ok("debian12") => "debian12",
+            Ok("debian13") => "debian13",
+            Ok(other) => panic!("FPM_TEST_HOST={other:?}: use debian12 or debian13"),
+        });
+    *RELEASE
 }
 
-/// The host image's root plus Debian's WordPress and MariaDB.
+/// The debootstrap image with systemd, dbus, nginx, php-fpm and polkitd, of [`host_release`]:
+/// the systemd host, and the php-fpm sites (`php-fpm` runs the release's php-fpm).
+pub fn host() -> &'static str {
+    match host_release() {
+        "debian13" => tag("HOST_IMAGE_DEBIAN13"),
+        _ => tag("HOST_IMAGE"),
+    }
+}
+
+/// Debian 12's root plus its WordPress and MariaDB.
 pub fn wordpress() -> &'static str {
     tag("WORDPRESS_IMAGE")
 }

@@ -181,7 +181,7 @@ pub fn header(window: &str) -> String {
     format!("# Amount of time to pause the container after: {window}")
 }
 
-/// Stops the Docker engine, runs `while_down`, starts it again as `scripts/setup.sh` does, and
+/// Stops the Docker engine, runs `while_down`, starts it again ([`start_engine`]), and
 /// waits until it answers. Containers survive only with live-restore, which setup.sh turns on.
 /// Every other test is disturbed meanwhile: only call it from a test run on its own.
 pub fn restart_engine(while_down: impl FnOnce()) {
@@ -206,16 +206,16 @@ pub fn crash_engine(pid: &str) {
     });
 }
 
-/// Starts the Docker engine as `scripts/setup.sh` does and waits until it answers.
+/// Starts the engine in use (`scripts/engine.sh start`: the system's, or Debian 13's) and waits
+/// until it answers.
 pub fn start_engine() {
-    let status = Command::new("sh")
-        .args([
-            "-c",
-            "setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &",
-        ])
+    let script = host::repo_root().join("scripts/engine.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg("start")
         .status()
         .unwrap();
-    assert!(status.success());
+    assert!(status.success(), "{} start failed", script.display());
     wait_until(Duration::from_secs(30), "dockerd to answer again", || {
         docker_raw(&["version"]).status.success()
     });

@@ -138,7 +138,7 @@ impl Stack {
         for v in &volumes {
             args.extend_from_slice(&["-v", v]);
         }
-        args.extend_from_slice(&[image, "php-fpm8.2", "-F", "-y", "/etc/php-site.conf"]);
+        args.extend_from_slice(&[image, "php-fpm", "-F", "-y", "/etc/php-site.conf"]);
         docker(&args);
     }
 
