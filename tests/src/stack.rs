@@ -263,20 +263,31 @@ impl Stack {
     /// [`LOAD_PER_ROUND`] concurrent requests (POST, GET, POST, ...; ids `ROUND-N`; more than
     /// the pool's 4 workers, so some wait in php-fpm's backlog) to `count.php?ms=MS` through the
     /// `vhost` kind, `gap` seconds apart (a bash expression), while `disturb` (a shell loop in the
-    /// host that runs until `/tmp/stop-disturbing` exists and then writes a summary to
-    /// `/tmp/disturbed`) runs beside it. Returns each request's answer and the disturber's summary.
+    /// host that runs until `/tmp/stop-disturbing` exists, writes its running count of stops to
+    /// `/tmp/stops` after each, and then a summary to `/tmp/disturbed`) runs beside it. The load
+    /// goes on past `rounds` (up to four times as many) until the disturber has stopped the site
+    /// `min_stops` times: how long a stop takes depends on the engine and the machine's load, and a
+    /// load that ends first would prove less than the test says. Returns each request's answer
+    /// (whole rounds, so a multiple of [`LOAD_PER_ROUND`]) and the disturber's summary.
     pub fn count_load(
         &self,
         tag: &str,
         vhost: &str,
         (rounds, ms, gap): (usize, u32, &str),
-        disturb: &str,
+        (disturb, min_stops): (&str, usize),
     ) -> (Vec<Answer>, String) {
         let site = self.site(tag);
-        self.host
-            .ok(&["rm", "-f", "/tmp/stop-disturbing", "/tmp/disturbed"]);
+        self.host.ok(&[
+            "rm",
+            "-f",
+            "/tmp/stop-disturbing",
+            "/tmp/disturbed",
+            "/tmp/stops",
+        ]);
+        let most = rounds * 4;
         let client = format!(
-            "for i in $(seq 1 {rounds}); do \
+            "i=0; while [ $i -lt {rounds} ] || {{ [ $i -lt {most} ] && [ \"$(cat /tmp/stops 2>/dev/null || echo 0)\" -lt {min_stops} ]; }}; do \
+               i=$((i+1)); \
                for j in $(seq 1 {LOAD_PER_ROUND}); do \
                  if [ $((j % 2)) = 1 ]; then m=POST; data=\"-d id=$i-$j\"; q=''; else m=GET; data=''; q=\"&id=$i-$j\"; fi; \
                  curl -s -m 60 -o /dev/null -w \"$i-$j $m %{{http_code}}\\n\" $data \

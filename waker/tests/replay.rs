@@ -19,13 +19,18 @@ fn no_post_runs_twice_under_stops_and_killed_workers() {
     let disturb = format!(
         "n=0; k=0; while [ ! -e /tmp/stop-disturbing ]; do \
            sleep 0.7; docker exec {} pkill -KILL -f 'php-fpm: pool' && k=$((k+1)); \
-           sleep 0.7; systemctl stop {} && n=$((n+1)); \
+           sleep 0.7; systemctl stop {} && n=$((n+1)) && echo $n > /tmp/stops; \
          done; echo \"$n stops $k kills\" > /tmp/disturbed",
         s.container("a"),
         s.fpm_unit("a")
     );
-    let (answers, disturbed) = s.count_load("a", "test", (13, 300, "0.$((RANDOM % 5))"), &disturb);
-    assert_eq!(answers.len(), 13 * LOAD_PER_ROUND, "every request answered");
+    let (answers, disturbed) =
+        s.count_load("a", "test", (13, 300, "0.$((RANDOM % 5))"), (&disturb, 3));
+    assert!(
+        answers.len() >= 13 * LOAD_PER_ROUND && answers.len().is_multiple_of(LOAD_PER_ROUND),
+        "every request answered: {} answers",
+        answers.len()
+    );
     let ran = s.count_runs();
     let journal = s.journal(&[&s.waker_service("a")]);
     let refused_posts = journal

@@ -16,7 +16,7 @@ fn bin() -> &'static Path {
 fn systemctl_stops(s: &Stack) -> String {
     format!(
         "n=0; while [ ! -e /tmp/stop-disturbing ]; do \
-           sleep 1; systemctl stop {} && n=$((n+1)); \
+           sleep 1; systemctl stop {} && n=$((n+1)) && echo $n > /tmp/stops; \
          done; echo \"$n stops\" > /tmp/disturbed",
         s.fpm_unit("a")
     )
@@ -27,7 +27,7 @@ fn systemctl_stops(s: &Stack) -> String {
 fn reaper_stops(s: &Stack) -> String {
     format!(
         "n=0; while [ ! -e /tmp/stop-disturbing ]; do \
-           fpm-reaper --format json --site {} | grep -q '\"action\": \"stopped\"' && n=$((n+1)); \
+           fpm-reaper --format json --site {} | grep -q '\"action\": \"stopped\"' && n=$((n+1)) && echo $n > /tmp/stops; \
            sleep 0.3; \
          done; echo \"$n stops\" > /tmp/disturbed",
         s.site("a")
@@ -49,7 +49,10 @@ fn check(s: &Stack, what: &str, answers: &[Answer], disturbed: &str, rounds: usi
         fpm.matches("drained: php-fpm has taken every queued request").count()
     );
     println!("{summary}");
-    assert_eq!(answers.len(), rounds * LOAD_PER_ROUND, "{summary}");
+    assert!(
+        answers.len() >= rounds * LOAD_PER_ROUND && answers.len().is_multiple_of(LOAD_PER_ROUND),
+        "{summary}: whole rounds, at least {rounds}"
+    );
     assert!(failed.is_empty(), "{summary}: {failed:?}\n{waker}\n{fpm}");
     assert_eq!(ran.len(), answers.len(), "{summary}: every request ran");
     assert!(twice.is_empty(), "{summary}: {twice:?}");
@@ -78,7 +81,7 @@ fn storm(vhost: &str, through_reaper: bool) {
     } else {
         (40, "0.$((RANDOM % 5))", systemctl_stops(&s), 15)
     };
-    let (answers, disturbed) = s.count_load("a", vhost, (rounds, 300, gap), &disturb);
+    let (answers, disturbed) = s.count_load("a", vhost, (rounds, 300, gap), (&disturb, at_least));
     let how = if through_reaper {
         "reaper"
     } else {
