@@ -214,13 +214,14 @@ impl DockerClient {
             .map_err(|_| connect_err(BollardError::RequestTimeoutError))?
             .map_err(connect_err)?;
         let v = docker.client_version();
+        let client = DockerClient { docker, timeout };
         if (v.major_version, v.minor_version) < MIN_API {
             return Err(DockerError::TooOld {
                 socket: socket.to_owned(),
-                api: format!("{}.{}", v.major_version, v.minor_version),
+                api: client.api_version(),
             });
         }
-        Ok(DockerClient { docker, timeout })
+        Ok(client)
     }
 
     /// The API version agreed with the engine, e.g. `1.41`.

@@ -106,11 +106,6 @@ impl UnitState {
         }
     }
 
-    /// A job runs on the unit: systemd is acting on it.
-    pub fn is_changing(&self) -> bool {
-        matches!(self, UnitState::Activating | UnitState::Deactivating)
-    }
-
     /// The word shown to operators.
     pub fn label(&self) -> &str {
         match self {
@@ -397,7 +392,10 @@ mod tests {
     #[test]
     fn unit_and_job_words_map() {
         assert_eq!(UnitState::from_word("active"), UnitState::Active);
-        assert!(UnitState::from_word("deactivating").is_changing());
+        assert_eq!(
+            UnitState::from_word("deactivating"),
+            UnitState::Deactivating
+        );
         assert_eq!(
             UnitState::from_word("maintenance"),
             UnitState::Other("maintenance".into())

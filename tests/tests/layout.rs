@@ -23,6 +23,15 @@ fn names() -> (Layout, Site) {
     (Layout::default(), Site::new("SITEMARK").unwrap())
 }
 
+/// Fails unless the repository file `file` has a line that is exactly `want`.
+fn assert_line(file: &str, want: &str) {
+    let text = read(file);
+    assert!(
+        text.lines().any(|line| line == want),
+        "{file} must have the line {want}:\n{text}"
+    );
+}
+
 fn filled(text: String, id: &str) -> String {
     text.replace("SITEMARK", id)
 }
@@ -47,11 +56,9 @@ fn unit_files_are_named_as_the_layout_names_units() {
 fn the_socket_unit_listens_where_the_layout_puts_the_waker_socket() {
     let (l, s) = names();
     let want = filled(run_path(&l.waker_socket_path(&s)), "%i");
-    let unit = read("deploy/systemd/fpm-waker@.socket");
-    assert!(
-        unit.lines()
-            .any(|line| line == format!("ListenStream={want}")),
-        "fpm-waker@.socket must listen on {want}:\n{unit}"
+    assert_line(
+        "deploy/systemd/fpm-waker@.socket",
+        &format!("ListenStream={want}"),
     );
 }
 
@@ -121,11 +128,9 @@ fn the_reaper_unit_makes_the_lock_folder() {
         "RuntimeDirectory= makes folders in /run"
     );
     let name = folder.file_name().unwrap().to_str().unwrap();
-    let unit = read("cron/fpm-reaper.service");
-    assert!(
-        unit.lines()
-            .any(|line| line == format!("RuntimeDirectory={name}")),
-        "fpm-reaper.service must make /run/{name}:\n{unit}"
+    assert_line(
+        "cron/fpm-reaper.service",
+        &format!("RuntimeDirectory={name}"),
     );
 }
 

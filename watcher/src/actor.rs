@@ -4,7 +4,7 @@ use crate::diff::{diff, Action, SiteView};
 use crate::socket_folder::{self, SocketError, SocketState};
 use fpm_shared::conf;
 use fpm_shared::docker::{ContainerRuntime, ContainerState};
-use fpm_shared::error::Chain;
+use fpm_shared::error::{chain, Chain};
 use fpm_shared::{Layout, ServiceManager, Site, SystemdError, UnitState};
 
 /// The external systems and the layout, borrowed for one reconcile.
@@ -78,7 +78,7 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     async fn unit_state(&self, unit: &str) -> UnitState {
         match self.systemd.active_state(unit).await {
             Ok(state) => state,
-            Err(e) => UnitState::Unknown(Chain(&e).to_string()),
+            Err(e) => UnitState::Unknown(chain(&e)),
         }
     }
 
@@ -87,7 +87,7 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         let l = self.layout;
         let container = match self.docker.state(&l.container(site)).await {
             Ok(state) => state,
-            Err(e) => ContainerState::Unknown(Chain(&e).to_string()),
+            Err(e) => ContainerState::Unknown(chain(&e)),
         };
         SiteView {
             container,

@@ -136,10 +136,9 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         Command::StopContainer { site, grace } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
             let ctx = ctx(layout, &docker, &systemd);
-            let outcome = stop_container::stop_container(ctx, &site, grace)
+            stop_container::stop_container(ctx, &site, grace)
                 .await
                 .with_context(|| format!("stopping {}", layout.container(&site)))?;
-            stop_container::log(layout, &site, &outcome);
             Ok(0)
         }
     }

@@ -1,7 +1,7 @@
 //! The socket folder's rules, as the watcher applies them: what is at php-fpm's socket path, and
 //! removing it only when it is provably stale, in a folder nobody else may write.
 
-use fpm_shared::error::Chain;
+use fpm_shared::error::chain;
 use fpm_shared::sockets::{connect_nofollow, ConnectError};
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
@@ -82,7 +82,7 @@ pub enum SocketError {
 pub async fn probe(path: &Path) -> SocketState {
     match check_folder(path.parent().unwrap_or(Path::new("/"))) {
         Ok(()) => probe_socket(path).await,
-        Err(e) => SocketState::Unknown(Chain(&e).to_string()),
+        Err(e) => SocketState::Unknown(chain(&e)),
     }
 }
 

@@ -47,8 +47,8 @@ pub fn unit_stop(state: &ContainerState, unit_active_since: Option<DateTime<Utc>
 }
 
 /// `fpm@SITE.service`'s `ExecStop`: stops the site's container, unless it was started again
-/// after the unit last became active (someone else's run, see [`unit_stop`]). Returns what it
-/// found; a Docker error means the container may still run.
+/// after the unit last became active (someone else's run, see [`unit_stop`]), and logs what it
+/// found, which it returns; a Docker error means the container may still run.
 pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     site: &Site,
@@ -71,6 +71,7 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
         }
         stopped?;
     }
+    log(site, &unit, &container, &verdict);
     Ok(verdict)
 }
 
@@ -101,9 +102,7 @@ async fn drain_logged(drainer: &Drainer, site: &Site, unit: &str, grace: Duratio
 }
 
 /// Logs what the stop found, with the site, unit and container.
-pub fn log(ctx_layout: &fpm_shared::Layout, site: &Site, outcome: &UnitStop) {
-    let container = ctx_layout.container(site);
-    let unit = ctx_layout.fpm_unit(site);
+fn log(site: &Site, unit: &str, container: &str, outcome: &UnitStop) {
     match outcome {
         UnitStop::Stop => tracing::info!(site = %site, unit, container, "container stopped"),
         UnitStop::AlreadyDown => {
