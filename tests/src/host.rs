@@ -174,11 +174,6 @@ impl HostBuilder {
 }
 
 impl SystemdHost {
-    /// The container's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Leaves the host running when this is dropped (for the scripts' sandboxes); its config
     /// file stays too.
     pub fn keep(mut self) -> String {
