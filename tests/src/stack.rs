@@ -19,6 +19,9 @@ pub const TEST_START_TIMEOUT: &str = "30s";
 /// A short start timeout, for the tests of what happens when it runs out.
 pub const SHORT_START_TIMEOUT: &str = "5s";
 
+/// How a site's container runs php-fpm: in the foreground, with the stack's pool.
+const PHP_FPM: &[&str] = &["php-fpm", "-F", "-y", "/etc/php-site.conf"];
+
 const BINARIES: [&str; 3] = ["fpm-waker", "fpm-watcher", "fpm-reaper"];
 
 /// A booted stack; sites are `{prefix}-{tag}`.
@@ -105,6 +108,32 @@ impl Stack {
     /// stack's files (`(name, where[:ro])`, created if missing). A container of that name is
     /// removed first.
     pub fn create_site_container(&mut self, tag: &str, image: &str, extra: &[(&str, &str)]) {
+        self.create_container(tag, image, extra, &[], PHP_FPM);
+    }
+
+    /// Like [`Stack::create_site_container`] with the test host's image, but php-fpm starts
+    /// `delay_s` seconds after its container does (a slow image, or a busy host): the container
+    /// runs, its socket is not there yet. A stop in that time ends the container at once.
+    pub fn create_slow_site_container(&mut self, tag: &str, delay_s: u32) {
+        let script = format!("sleep {delay_s}; exec {}", PHP_FPM.join(" "));
+        let www = [("www", "/var/www:ro")];
+        self.create_container(
+            tag,
+            images::host(),
+            &www,
+            &["--init"],
+            &["sh", "-c", &script],
+        );
+    }
+
+    fn create_container(
+        &mut self,
+        tag: &str,
+        image: &str,
+        extra: &[(&str, &str)],
+        options: &[&str],
+        command: &[&str],
+    ) {
         let site = self.site(tag);
         let sock_dir = self.sockets.path().join(&site);
         std::fs::create_dir_all(&sock_dir).unwrap();
@@ -138,7 +167,9 @@ impl Stack {
         for v in &volumes {
             args.extend_from_slice(&["-v", v]);
         }
-        args.extend_from_slice(&[image, "php-fpm", "-F", "-y", "/etc/php-site.conf"]);
+        args.extend_from_slice(options);
+        args.push(image);
+        args.extend_from_slice(command);
         docker(&args);
     }
 
@@ -259,6 +290,18 @@ impl Stack {
         self.files.path()
     }
 
+    /// A disturber for [`Stack::count_load`]: the acting reaper every 0.3 s on the site of
+    /// `tag` (with a window of about a second, it stops the site in the load's gaps).
+    pub fn reaper_stops(&self, tag: &str) -> String {
+        format!(
+            "n=0; while [ ! -e /tmp/stop-disturbing ]; do \
+               fpm-reaper --format json --site {} | grep -q '\"action\": \"stopped\"' && n=$((n+1)) && echo $n > /tmp/stops; \
+               sleep 0.3; \
+             done; echo \"$n stops\" > /tmp/disturbed",
+            self.site(tag)
+        )
+    }
+
     /// A load on the counting script while the host is disturbed: `rounds` rounds of
     /// [`LOAD_PER_ROUND`] concurrent requests (POST, GET, POST, ...; ids `ROUND-N`; more than
     /// the pool's 4 workers, so some wait in php-fpm's backlog) to `count.php?ms=MS` through the
@@ -283,6 +326,7 @@ impl Stack {
             "/tmp/stop-disturbing",
             "/tmp/disturbed",
             "/tmp/stops",
+            "/tmp/stops-in-rounds",
         ]);
         let most = rounds * 4;
         let client = format!(
@@ -292,7 +336,7 @@ impl Stack {
                  if [ $((j % 2)) = 1 ]; then m=POST; data=\"-d id=$i-$j\"; q=''; else m=GET; data=''; q=\"&id=$i-$j\"; fi; \
                  curl -s -m 60 -o /dev/null -w \"$i-$j $m %{{http_code}}\\n\" $data \
                    -H 'Host: {site}.{vhost}' \"http://127.0.0.1:8080/count.php?ms={ms}$q\" & \
-               done; wait; sleep {gap}; \
+               done; wait; [ $i -eq {rounds} ] && cat /tmp/stops > /tmp/stops-in-rounds 2>/dev/null; sleep {gap}; \
              done"
         );
         let started = self.host.exec(&[
@@ -311,6 +355,12 @@ impl Stack {
                 .status
                 .success()
         });
+        let in_rounds = self.host.exec(&["cat", "/tmp/stops-in-rounds"]);
+        println!(
+            "{site}: {} stops in the first {rounds} rounds, {} rounds run",
+            String::from_utf8_lossy(&in_rounds.stdout).trim(),
+            String::from_utf8_lossy(&out.stdout).lines().count() / LOAD_PER_ROUND
+        );
         let answers = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| {

@@ -14,6 +14,10 @@ use tokio::net::UnixStream;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// How often a started unit is looked at while php-fpm's socket is awaited, to start it again
+/// if a stop came first.
+const DOWN_POLL: Duration = Duration::from_millis(200);
+
 /// Why the backend could not be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -124,32 +128,21 @@ impl<S: ServiceManager> Backend<S> {
         );
         let deadline = begun + self.start_timeout;
         let ready = self.await_socket(deadline);
-        let start = async {
-            loop {
-                match self.systemd.start_unit(&self.unit).await {
-                    // A stop replaced the start (the reaper, an operator): nothing was sent to
-                    // php-fpm yet, so start again; the readiness deadline still bounds the wait.
-                    Err(SystemdError::Job {
-                        result: JobResult::Canceled,
-                        ..
-                    }) => {
-                        tracing::info!(
-                            site,
-                            unit = self.unit,
-                            "start canceled by a stop: starting again"
-                        );
-                    }
-                    r => {
-                        break r.map_err(|error| BackendError::Start {
-                            unit: self.unit.clone(),
-                            error,
-                        })
-                    }
-                }
+        tokio::pin!(ready);
+        // A stop may come between the start and php-fpm accepting (the reaper, an operator, a
+        // stop while php-fpm starts: its drain moves the socket away). Then start again; the
+        // readiness deadline bounds the whole wait.
+        let stream = loop {
+            tokio::select! {
+                stream = &mut ready => break stream?,
+                down = self.start_until_down(site) => down?,
             }
+            tracing::info!(
+                site,
+                unit = self.unit,
+                "stopped before php-fpm accepted: starting again"
+            );
         };
-        // Both must succeed; a failed start answers at once instead of after the timeout.
-        let ((), stream) = tokio::try_join!(start, ready)?;
         tracing::info!(
             site,
             unit = self.unit,
@@ -157,6 +150,41 @@ impl<S: ServiceManager> Backend<S> {
             "php-fpm accepts"
         );
         Ok(stream)
+    }
+
+    /// Starts the unit, then returns once it is down again (polled: this only runs while a
+    /// start is awaited). A failed start answers at once instead of after the timeout.
+    async fn start_until_down(&self, site: &str) -> Result<(), BackendError> {
+        loop {
+            match self.systemd.start_unit(&self.unit).await {
+                // A stop replaced the start: nothing was sent to php-fpm yet, so start again.
+                Err(SystemdError::Job {
+                    result: JobResult::Canceled,
+                    ..
+                }) => {
+                    tracing::info!(
+                        site,
+                        unit = self.unit,
+                        "start canceled by a stop: starting again"
+                    );
+                }
+                Ok(()) => break,
+                Err(error) => {
+                    return Err(BackendError::Start {
+                        unit: self.unit.clone(),
+                        error,
+                    })
+                }
+            }
+        }
+        loop {
+            tokio::time::sleep(DOWN_POLL).await;
+            if let Ok(UnitState::Inactive | UnitState::Failed) =
+                self.systemd.active_state(&self.unit).await
+            {
+                return Ok(());
+            }
+        }
     }
 
     /// Whether php-fpm is going away: its unit is being stopped or is down. A request php-fpm
@@ -229,3 +257,6 @@ impl<S: ServiceManager> Backend<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

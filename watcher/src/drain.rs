@@ -10,6 +10,12 @@
 //!    before it has been taken by a worker. Requests a worker holds then finish under php-fpm's
 //!    graceful stop (SIGQUIT, with `process_control_timeout` covering them).
 //!
+//! A stop that begins while php-fpm is starting (its container runs, its socket is not there
+//! yet) first waits, within a bound the caller sets, for the socket to appear: a waker holding
+//! requests connects the moment it does, and those requests must be drained like any other
+//! (found by the WordPress test: a stop 20 ms after the container started found no socket,
+//! drained nothing, and php-fpm's stop then reset two POSTs the waker had just queued).
+//!
 //! Both are bounded by the stop grace. The moved socket is removed once the container is down, or
 //! moved back if it still runs (a failed stop), so the running php-fpm stays reachable.
 
@@ -22,6 +28,10 @@ use tokio::time::Instant;
 
 /// A FastCGI record header: version 1, `FCGI_GET_VALUES` (9), request id 0, no content.
 const GET_VALUES: [u8; 8] = [1, 9, 0, 0, 0, 0, 0, 0];
+
+/// How often a starting php-fpm's socket is looked for: a waker that finds it first is drained
+/// like any other connection, so this only bounds how long the stop waits after it appears.
+const SOCKET_POLL: Duration = Duration::from_millis(10);
 
 /// How a drain ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +66,11 @@ impl Drainer {
     }
 
     /// Moves the socket aside and waits, at most `grace`, until php-fpm has taken every
-    /// connection that was queued before.
-    pub async fn drain(&self, grace: Duration) -> std::io::Result<Drain> {
+    /// connection that was queued before. A socket that is not there yet is waited for up to
+    /// `starting` (php-fpm may still be starting), within the grace.
+    pub async fn drain(&self, grace: Duration, starting: Duration) -> std::io::Result<Drain> {
         let begun = Instant::now();
-        match kind_at(&self.live)? {
+        match self.appeared(starting.min(grace)).await? {
             None => return Ok(Drain::Idle),
             Some(kind) if kind != "a socket" => return Ok(Drain::NotSocket(kind)),
             Some(_) => {}
@@ -71,6 +82,18 @@ impl Drainer {
             Ok(true) => Ok(Drain::Drained {
                 took: begun.elapsed(),
             }),
+        }
+    }
+
+    /// What is at the socket's path, waiting up to `wait` for something to appear there.
+    async fn appeared(&self, wait: Duration) -> std::io::Result<Option<&'static str>> {
+        let until = Instant::now() + wait;
+        loop {
+            let found = kind_at(&self.live)?;
+            if found.is_some() || Instant::now() >= until {
+                return Ok(found);
+            }
+            tokio::time::sleep(SOCKET_POLL).await;
         }
     }
 

@@ -136,7 +136,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         Command::StopContainer { site, grace } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
             let ctx = ctx(layout, &docker, &systemd);
-            stop_container::stop_container(ctx, &site, grace)
+            stop_container::stop_container(ctx, &site, grace, chrono::Utc::now())
                 .await
                 .with_context(|| format!("stopping {}", layout.container(&site)))?;
             Ok(0)

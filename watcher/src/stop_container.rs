@@ -9,6 +9,11 @@ use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site};
 use std::time::Duration;
 
+/// How long after its container started php-fpm may still be creating its socket: the waker's
+/// default `--start-timeout`, for which it waits for that socket and connects the moment it
+/// appears. A stop within it waits for the socket, so that what the waker queues is drained.
+pub const PHP_FPM_STARTS_WITHIN: Duration = Duration::from_secs(30);
+
 /// What stopping `fpm@SITE.service` does with its container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnitStop {
@@ -46,6 +51,21 @@ pub fn unit_stop(state: &ContainerState, unit_active_since: Option<DateTime<Utc>
     }
 }
 
+/// How long a stop at `now` waits for php-fpm's socket to appear, from the container's state:
+/// what is left of [`PHP_FPM_STARTS_WITHIN`] since it started; nothing when that is unknown.
+pub fn socket_wait(state: &ContainerState, now: DateTime<Utc>) -> Duration {
+    match state {
+        ContainerState::Running {
+            started_at: Some(started_at),
+        } => {
+            let ends =
+                *started_at + chrono::Duration::from_std(PHP_FPM_STARTS_WITHIN).unwrap_or_default();
+            (ends - now).to_std().unwrap_or_default()
+        }
+        _ => Duration::ZERO,
+    }
+}
+
 /// `fpm@SITE.service`'s `ExecStop`: stops the site's container, unless it was started again
 /// after the unit last became active (someone else's run, see [`unit_stop`]), and logs what it
 /// found, which it returns; a Docker error means the container may still run.
@@ -53,6 +73,7 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     site: &Site,
     grace: Duration,
+    now: DateTime<Utc>,
 ) -> Result<UnitStop, DockerError> {
     let container = ctx.layout.container(site);
     let unit = ctx.layout.fpm_unit(site);
@@ -64,7 +85,8 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
     let verdict = unit_stop(&state, since);
     if verdict == UnitStop::Stop {
         let drainer = Drainer::new(&ctx.layout.socket_dir(site), &ctx.layout.fpm_socket);
-        let left = drain_logged(&drainer, site, &unit, grace).await;
+        let starting = socket_wait(&state, now);
+        let left = drain_logged(&drainer, site, &unit, grace, starting).await;
         let stopped = ctx.docker.stop(&container, left).await;
         if let Err(e) = drainer.finish().await {
             tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot tidy the drained php-fpm socket");
@@ -77,14 +99,26 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
 
 /// Drains the site (see [`crate::drain`]), logs how it went, and returns what is left of the
 /// grace for php-fpm's own stop (at least a second).
-async fn drain_logged(drainer: &Drainer, site: &Site, unit: &str, grace: Duration) -> Duration {
+async fn drain_logged(
+    drainer: &Drainer,
+    site: &Site,
+    unit: &str,
+    grace: Duration,
+    starting: Duration,
+) -> Duration {
     let begun = std::time::Instant::now();
-    match drainer.drain(grace).await {
+    match drainer.drain(grace, starting).await {
         Ok(Drain::Drained { took }) => tracing::info!(
             site = %site, unit, took_ms = took.as_millis() as u64,
             "drained: php-fpm has taken every queued request; new ones wait for the next start"
         ),
-        Ok(Drain::Idle) => tracing::debug!(site = %site, unit, "nothing to drain"),
+        Ok(Drain::Idle) if starting.is_zero() => {
+            tracing::debug!(site = %site, unit, "nothing to drain")
+        }
+        Ok(Drain::Idle) => tracing::info!(
+            site = %site, unit, waited_ms = begun.elapsed().as_millis() as u64,
+            "nothing to drain: php-fpm did not listen while the stop waited for it"
+        ),
         Ok(Drain::NotSocket(found)) => tracing::warn!(
             site = %site, unit, found, "php-fpm.sock is not a socket: not drained"
         ),
@@ -130,6 +164,20 @@ mod tests {
         ContainerState::Running {
             started_at: Some(ago(started_secs_ago)),
         }
+    }
+
+    #[test]
+    fn a_stop_waits_for_the_socket_only_while_php_fpm_may_be_starting() {
+        let now = ago(0);
+        assert_eq!(socket_wait(&running(0), now), PHP_FPM_STARTS_WITHIN);
+        assert_eq!(socket_wait(&running(10), now), Duration::from_secs(20));
+        assert_eq!(socket_wait(&running(30), now), Duration::ZERO);
+        assert_eq!(socket_wait(&running(600), now), Duration::ZERO);
+        // The engine's clock a little ahead of ours: still the whole wait, and a bit more.
+        assert_eq!(socket_wait(&running(-2), now), Duration::from_secs(32));
+        let unknown_start = ContainerState::Running { started_at: None };
+        assert_eq!(socket_wait(&unknown_start, now), Duration::ZERO);
+        assert_eq!(socket_wait(&ContainerState::Paused, now), Duration::ZERO);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //! systemctl and through the reaper, in both nginx variants: every request is answered 200 and
 //! ran exactly once, and the waker never had to replay or refuse one.
 
-use fpm_tests::require_docker;
 use fpm_tests::stack::{Answer, Stack, LOAD_PER_ROUND};
+use fpm_tests::{require_docker, wait_until};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_fpm-watcher"))
@@ -19,18 +20,6 @@ fn systemctl_stops(s: &Stack) -> String {
            sleep 1; systemctl stop {} && n=$((n+1)) && echo $n > /tmp/stops; \
          done; echo \"$n stops\" > /tmp/disturbed",
         s.fpm_unit("a")
-    )
-}
-
-/// Runs the acting reaper every 0.3 s (the site's window is 1 s: it stops the site in the
-/// load's gaps).
-fn reaper_stops(s: &Stack) -> String {
-    format!(
-        "n=0; while [ ! -e /tmp/stop-disturbing ]; do \
-           fpm-reaper --format json --site {} | grep -q '\"action\": \"stopped\"' && n=$((n+1)) && echo $n > /tmp/stops; \
-           sleep 0.3; \
-         done; echo \"$n stops\" > /tmp/disturbed",
-        s.site("a")
     )
 }
 
@@ -77,7 +66,7 @@ fn storm(vhost: &str, through_reaper: bool) {
     assert_eq!(s.get("a", vhost).0, 200);
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
     let (rounds, gap, disturb, at_least) = if through_reaper {
-        (30, "1.$((RANDOM % 5))", reaper_stops(&s), 8)
+        (30, "1.$((RANDOM % 5))", s.reaper_stops("a"), 8)
     } else {
         (40, "0.$((RANDOM % 5))", systemctl_stops(&s), 15)
     };
@@ -115,4 +104,47 @@ fn through_the_waker_stopped_by_the_reaper() {
 #[test]
 fn through_the_upstream_variant_stopped_by_the_reaper() {
     storm("fast", true);
+}
+
+/// A stop that begins while php-fpm is still starting (its container runs, its socket is not
+/// there yet) while a POST waits at the waker: the stop waits for php-fpm's socket and drains it,
+/// the waker starts the site again if the stop moved the socket away first, and the POST is
+/// answered 200 and ran once, long before the start timeout.
+#[test]
+fn a_stop_while_php_fpm_starts_loses_no_held_request() {
+    require_docker();
+    let mut s = Stack::boot("drainstart", &["a"], "20m", bin());
+    s.create_slow_site_container("a", 3);
+    let unit = s.fpm_unit("a");
+    let socket = s.sockets.path().join(s.site("a")).join("php-fpm.sock");
+    std::thread::scope(|scope| {
+        let post = scope.spawn(|| s.fetch("a", "test", "/count.php?ms=10", &["-d", "id=held-1"]));
+        wait_until(
+            Duration::from_secs(20),
+            "the site's unit to be active",
+            || s.host.active_state(&unit) == "active",
+        );
+        assert!(!socket.exists(), "php-fpm is still starting");
+        let begun = Instant::now();
+        s.host.ok(&["systemctl", "stop", &unit]);
+        let (code, body) = post.join().unwrap();
+        let took = begun.elapsed();
+        let fpm = s.journal(&[&unit]);
+        let waker = s.journal(&[&s.waker_service("a")]);
+        assert_eq!(code, 200, "{body}\n{fpm}\n{waker}");
+        assert!(
+            took < Duration::from_secs(20),
+            "answered after {took:?}\n{waker}"
+        );
+        assert!(
+            fpm.contains("drained: php-fpm has taken every queued request"),
+            "the stop waited for php-fpm's socket and drained it:\n{fpm}"
+        );
+    });
+    assert_eq!(
+        s.count_runs().get("held-1"),
+        Some(&1),
+        "{:?}",
+        s.count_runs()
+    );
 }

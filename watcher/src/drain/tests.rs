@@ -18,7 +18,8 @@ async fn the_drain_ends_once_every_queued_connection_was_taken() {
     for _ in 0..2 {
         queued.push(UnixStream::connect(&live).await.unwrap());
     }
-    let drain = tokio::spawn(async move { drainer.drain(Duration::from_secs(5)).await });
+    let drain =
+        tokio::spawn(async move { drainer.drain(Duration::from_secs(5), Duration::ZERO).await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
         !live.exists(),
@@ -46,13 +47,65 @@ async fn the_drain_ends_once_every_queued_connection_was_taken() {
 async fn nothing_to_drain_without_a_listening_socket() {
     let (_dir, live, drainer) = setup();
     assert_eq!(
-        drainer.drain(Duration::from_secs(1)).await.unwrap(),
+        drainer
+            .drain(Duration::from_secs(1), Duration::ZERO)
+            .await
+            .unwrap(),
         Drain::Idle
     );
     drop(std::os::unix::net::UnixListener::bind(&live).unwrap());
     assert_eq!(
-        drainer.drain(Duration::from_secs(1)).await.unwrap(),
+        drainer
+            .drain(Duration::from_secs(1), Duration::ZERO)
+            .await
+            .unwrap(),
         Drain::Idle
+    );
+}
+
+#[tokio::test]
+async fn a_stop_while_php_fpm_starts_waits_for_its_socket_and_drains_what_queued() {
+    let (dir, live, drainer) = setup();
+    let drain = tokio::spawn(async move {
+        drainer
+            .drain(Duration::from_secs(5), Duration::from_secs(2))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!drain.is_finished(), "php-fpm is still starting");
+    // php-fpm listens, and a waker that held a request connects at once.
+    let php = UnixListener::bind(&live).unwrap();
+    let held = UnixStream::connect(&live).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        dir.path().join(".php-fpm.sock.draining").exists(),
+        "the socket that appeared was moved aside"
+    );
+    assert!(
+        !drain.is_finished(),
+        "the held request waits in the backlog"
+    );
+    let (_request, _) = php.accept().await.unwrap();
+    let (probe, _) = php.accept().await.unwrap();
+    drop(probe);
+    let outcome = drain.await.unwrap().unwrap();
+    assert!(matches!(outcome, Drain::Drained { .. }), "{outcome:?}");
+    assert!(held.is_ok());
+}
+
+#[tokio::test]
+async fn a_socket_that_never_appears_is_waited_for_only_as_long_as_asked() {
+    let (_dir, _live, drainer) = setup();
+    let begun = Instant::now();
+    let outcome = drainer
+        .drain(Duration::from_secs(5), Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Drain::Idle);
+    let took = begun.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
     );
 }
 
@@ -63,7 +116,10 @@ async fn a_link_at_the_socket_path_is_left_alone() {
     let _victim = UnixListener::bind(&elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &live).unwrap();
     assert_eq!(
-        drainer.drain(Duration::from_secs(1)).await.unwrap(),
+        drainer
+            .drain(Duration::from_secs(1), Duration::ZERO)
+            .await
+            .unwrap(),
         Drain::NotSocket("a symlink")
     );
     assert!(std::fs::symlink_metadata(&live)
@@ -78,7 +134,10 @@ async fn busy_workers_end_the_drain_at_the_grace() {
     let _php = UnixListener::bind(&live).unwrap(); // never accepts
     let started = Instant::now();
     assert_eq!(
-        drainer.drain(Duration::from_millis(300)).await.unwrap(),
+        drainer
+            .drain(Duration::from_millis(300), Duration::ZERO)
+            .await
+            .unwrap(),
         Drain::GraceRanOut
     );
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -91,7 +150,10 @@ async fn after_the_stop_a_stale_socket_goes_and_a_live_one_comes_back() {
     let php = UnixListener::bind(&live).unwrap();
     let drain = drainer.clone();
     let accept = tokio::spawn(async move { php.accept().await.map(|_| php) });
-    drain.drain(Duration::from_secs(5)).await.unwrap();
+    drain
+        .drain(Duration::from_secs(5), Duration::ZERO)
+        .await
+        .unwrap();
     let php = accept.await.unwrap().unwrap();
     // The stop failed: php-fpm still listens. It is moved back where clients find it.
     drainer.finish().await.unwrap();
