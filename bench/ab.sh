@@ -56,12 +56,12 @@ report "reaper scan, 100 sites (ms)" "${new_r[@]}" -- "${old_r[@]}"
 
 echo "==> watcher: out-of-band docker stop to fpm@ marked inactive, $runs runs a side"
 docker exec "$host" true 2>/dev/null || bash scripts/sandbox.sh >/dev/null 2>&1
-docker cp "$old/target/release/fpm-watcher" "$host:/usr/local/lib/fpm-watcher.ab-old" >/dev/null
+docker cp "$old/target/release/fpm-watcher" "$host:/usr/lib/fpm-watcher.ab-old" >/dev/null
 in_host() { docker exec "$host" "$@"; }
 over=0
 use() {  # new|old: the fpm-watcher the units run (old: bound over this tree's), then a fresh daemon
-  if [ "$over" = 1 ]; then in_host umount /usr/local/bin/fpm-watcher; over=0; fi
-  if [ "$1" = old ]; then in_host mount --bind /usr/local/lib/fpm-watcher.ab-old /usr/local/bin/fpm-watcher; over=1; fi
+  if [ "$over" = 1 ]; then in_host umount /usr/bin/fpm-watcher; over=0; fi
+  if [ "$1" = old ]; then in_host mount --bind /usr/lib/fpm-watcher.ab-old /usr/bin/fpm-watcher; over=1; fi
   in_host systemctl restart fpm-watcher.service; sleep 1
 }
 react() {

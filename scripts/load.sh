@@ -68,7 +68,7 @@ echo "    running: $(docker ps -q --filter "label=$label" | wc -l) containers (w
 
 echo "==> ${seconds}s of load; the reaper runs every 10 s"
 in_host systemd-run --quiet --unit=load-reaper /bin/sh -c \
-  'while :; do /usr/local/bin/fpm-reaper --quiet; sleep 10; done'
+  'while :; do /usr/bin/fpm-reaper --quiet; sleep 10; done'
 rss_log=$root/watcher-rss
 ( while sleep 30; do in_host ps -o rss= -C fpm-watcher | head -1 >> "$rss_log" || true; done ) &
 sampler=$!

@@ -384,7 +384,7 @@ fn the_reaper_and_an_out_of_band_stop_racing_on_one_site_end_consistent() {
     let w = Watched::boot_with(
         "race",
         &["site"],
-        &[(&reaper, "/usr/local/bin/fpm-reaper", true)],
+        &[(&reaper, "/usr/bin/fpm-reaper", true)],
         "",
     );
     w.confs.add(&w.site("site"), &fpm_tests::header("1s"));
