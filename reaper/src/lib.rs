@@ -1,6 +1,7 @@
 //! The reaper: judges every on-demand site from its conf and Docker (`decide`), and stops the idle
 //! ones through systemd (`stop`); the report says what it found and did (`report`).
 
+pub mod cli;
 pub mod decide;
 pub mod jsonlog;
 pub mod lock;

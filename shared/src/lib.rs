@@ -23,3 +23,7 @@ pub use error::Chain;
 pub use layout::Layout;
 pub use site::Site;
 pub use systemd::{Job, JobResult, ServiceManager, Systemd, SystemdError, UnitState};
+
+/// The version every binary prints: the package version and the commit it was built from
+/// (`FPM_COMMIT` when building outside a git checkout, else "unknown commit").
+pub const VERSION: &str = env!("FPM_VERSION");

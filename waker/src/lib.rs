@@ -2,6 +2,7 @@
 //! connection, proxies every connection to it, and exits when idle so systemd takes the socket back.
 
 pub mod backend;
+pub mod cli;
 pub mod fcgi;
 pub mod proxy;
 

@@ -2,45 +2,15 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use fpm_shared::duration::parse_duration;
-use fpm_shared::{Layout, Site, Systemd};
+use fpm_shared::{Layout, Systemd};
 use fpm_waker::backend::Backend;
+use fpm_waker::cli::Args;
 use fpm_waker::{Exit, Settings};
 use std::os::fd::FromRawFd;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-/// Wake a sleeping on-demand site and proxy its FastCGI connections to php-fpm.
-///
-/// Run by systemd from fpm-waker@SITE.socket (Accept=no): the listening socket arrives as fd 3
-/// (LISTEN_FDS). On the first connection it starts fpm@SITE.service, waits until php-fpm.sock
-/// accepts (inotify, no polling), then proxies every held and later connection. When php-fpm goes
-/// away (the reaper stopped the site) a new connection starts it again. After the idle timeout
-/// with no connection it exits and systemd listens again.
-///
-/// Exit status: 0 idle or stopped, 2 could not run (no socket from systemd, bad config).
-#[derive(Debug, Parser)]
-#[command(version, about, long_about)]
-struct Args {
-    /// The site id (the instance name of fpm-waker@SITE.service).
-    site: Site,
-    /// Config file with paths and name templates [default: /etc/fpm-ondemand/config.toml if present].
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Give up on a start after this long: held connections are closed (nginx answers 502).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    start_timeout: Duration,
-    /// Exit after this long with no connection, so systemd takes the socket back.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    idle_timeout: Duration,
-    /// Connections held or proxied at once; more wait in the socket's backlog. Each takes two
-    /// file descriptors: keep LimitNOFILE= of the unit above twice this.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
-    max_connections: u32,
-}
 
 fn main() -> ExitCode {
     let args = Args::parse();

@@ -7,6 +7,7 @@
 //! decision), `socket_folder` (what may be removed), `drain` (the drained stop).
 
 pub mod actor;
+pub mod cli;
 pub mod daemon;
 pub mod diff;
 pub mod drain;
