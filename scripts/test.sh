@@ -8,7 +8,7 @@
 #                                            system's (scripts/engine.sh); this machine's engine is back after
 #   bash scripts/test.sh --host debian13     the end-to-end tests (waker/tests/e2e.rs) on a Debian 13
 #                                            systemd host (systemd 257, nginx 1.26, php-fpm 8.4)
-#   bash scripts/test.sh --matrix            what CI runs: the default, then --engine debian13, then
+#   bash scripts/test.sh --matrix            what CI (.ci/run) runs: the default, then --engine debian13, then
 #                                            --engine debian13 --host debian13
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,9 +42,12 @@ echo "==> engine: Docker $(docker version --format '{{.Server.Version}} (API {{.
 old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
 [ -z "$old" ] || docker rm -f -v $old >/dev/null
 
+# The Debian package, which the package test installs in a fresh systemd host.
+bash scripts/package.sh
 if [ "$host" != debian12 ]; then
-  echo "==> cargo test: the end-to-end tests on a $host systemd host"
+  echo "==> cargo test: the end-to-end and package tests on a $host systemd host"
   cargo test -p fpm-waker --test e2e
+  cargo test -p fpm-ondemand --test package
   exit 0
 fi
 if [ "$engine" = debian12 ]; then
@@ -52,6 +55,8 @@ if [ "$engine" = debian12 ]; then
   cargo fmt --all -- --check
   echo "==> cargo clippy"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+  echo "==> lintian on the package (errors fail; the warnings left are listed in the README)"
+  lintian --fail-on error target/debian/fpm-ondemand_*.deb
   echo "==> the waker links no Docker client (it never talks to Docker)"
   if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
     echo "fpm-waker depends on bollard: keep fpm-shared's docker feature off for it" >&2

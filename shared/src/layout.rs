@@ -1,7 +1,7 @@
 //! The host layout: every path and name template, with defaults, in one place (optionally from TOML).
 
 use crate::site::Site;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ pub const FIXED_KEYS: [&str; 6] = [
 
 /// Paths and name templates of a host. Every field has the default of the host layout; only the
 /// fields that nothing shipped depends on can be set in the config (see [`FIXED_KEYS`]).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Layout {
     /// Folder of the per-site conf files.

@@ -21,6 +21,7 @@ pub struct HostBuilder {
     label: String,
     mounts: Vec<(PathBuf, String, bool)>,
     config: Option<String>,
+    project: bool,
 }
 
 impl HostBuilder {
@@ -31,7 +32,14 @@ impl HostBuilder {
             label: crate::TEST_LABEL.to_owned(),
             mounts: Vec::new(),
             config: None,
+            project: true,
         }
+    }
+
+    /// Nothing of the project in it: a fresh host of the image, for installing the package.
+    pub fn fresh(mut self) -> HostBuilder {
+        self.project = false;
+        self
     }
 
     /// Labels the host's container `label` (`key=value`) instead.
@@ -47,7 +55,7 @@ impl HostBuilder {
         self
     }
 
-    /// Installs the binaries `names` from the folder `dir` in `/usr/local/bin` (where the units
+    /// Installs the binaries `names` from the folder `dir` in `/usr/bin` (where the units
     /// run them); each must be built.
     pub fn binaries(mut self, dir: &Path, names: &[&str]) -> HostBuilder {
         for b in names {
@@ -57,7 +65,7 @@ impl HostBuilder {
                 "{} is not built; run `cargo build --workspace` (scripts/test.sh does)",
                 path.display()
             );
-            self = self.mount(&path, &format!("/usr/local/bin/{b}"), true);
+            self = self.mount(&path, &format!("/usr/bin/{b}"), true);
         }
         self
     }
@@ -112,7 +120,12 @@ impl HostBuilder {
         .map(str::to_owned)
         .to_vec();
         args.extend(all_capabilities().iter().map(|s| s.to_string()));
-        let project = project_files().into_iter().map(|(o, i)| (o, i, true));
+        let project = if self.project {
+            project_files()
+        } else {
+            Vec::new()
+        };
+        let project = project.into_iter().map(|(o, i)| (o, i, true));
         let config = config.map(|c| {
             (
                 c.to_owned(),
@@ -166,8 +179,10 @@ impl HostBuilder {
                 )
             },
         );
-        for step in INSTALL_STEPS {
-            host.ok(step);
+        if self.project {
+            for step in INSTALL_STEPS {
+                host.ok(step);
+            }
         }
         host
     }
@@ -185,6 +200,11 @@ impl SystemdHost {
         let name = std::mem::take(&mut self.name);
         std::mem::forget(self);
         name
+    }
+
+    /// The host's container name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Runs a command inside the host.

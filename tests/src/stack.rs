@@ -39,6 +39,32 @@ pub struct Stack {
     pub containers: Containers,
 }
 
+/// Copies the Debian package `deb` into the host and installs it with apt (its dependencies are
+/// in the host image already: nothing is downloaded).
+pub fn install_package(host: &SystemdHost, deb: &Path) {
+    let name = deb
+        .file_name()
+        .expect("package file name")
+        .to_str()
+        .expect("UTF-8");
+    // /var/tmp: docker cp cannot write into the host's /tmp, a tmpfs mount.
+    let inner = format!("/var/tmp/{name}");
+    docker(&[
+        "cp",
+        deb.to_str().expect("UTF-8"),
+        &format!("{}:{inner}", host.name()),
+    ]);
+    host.ok(&[
+        "env",
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "install",
+        "-y",
+        "--no-install-recommends",
+        &inner,
+    ]);
+}
+
 /// The folder of the workspace's built binaries.
 fn bin_dir(any_bin: &Path) -> &Path {
     any_bin.parent().expect("binary folder")
@@ -59,6 +85,35 @@ impl Stack {
         any_bin: &Path,
         start_timeout: &str,
     ) -> Stack {
+        let project = |host: HostBuilder, confs: &Path| {
+            host.confs(confs, "").binaries(bin_dir(any_bin), &BINARIES)
+        };
+        Stack::assemble(tag, sites, window, start_timeout, project, |_| {})
+    }
+
+    /// Like [`Stack::boot`] on a fresh host ([`HostBuilder::fresh`]) where the Debian package
+    /// `deb` is installed with apt instead: the default layout, the conf folder mounted where it
+    /// is by default.
+    pub fn boot_packaged(tag: &str, sites: &[&str], window: &str, deb: &Path) -> Stack {
+        let conf_dir = fpm_shared::Layout::default().conf_dir;
+        let fresh = |host: HostBuilder, confs: &Path| {
+            host.fresh()
+                .mount(confs, conf_dir.to_str().expect("UTF-8"), false)
+        };
+        let install = |host: &SystemdHost| install_package(host, deb);
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, fresh, install)
+    }
+
+    /// The stack around a host made by `host` (given the builder with the stack's sockets and
+    /// nginx files, and the conf folder) and set up by `install` once it runs.
+    fn assemble(
+        tag: &str,
+        sites: &[&str],
+        window: &str,
+        start_timeout: &str,
+        host: impl FnOnce(HostBuilder, &Path) -> HostBuilder,
+        install: impl FnOnce(&SystemdHost),
+    ) -> Stack {
         let prefix = unique(tag);
         let files = tempfile::tempdir().unwrap();
         let f = files.path();
@@ -70,10 +125,8 @@ impl Stack {
         }
         write_host_files(f, &ids, start_timeout);
         let sockets = tempfile::tempdir().unwrap();
-        let host = HostBuilder::new(&format!("{prefix}-host"))
-            .confs(confs.path(), "")
+        let builder = HostBuilder::new(&format!("{prefix}-host"))
             .sockets(sockets.path())
-            .binaries(bin_dir(any_bin), &BINARIES)
             .mount(
                 &f.join("nginx.conf"),
                 "/etc/nginx/sites-enabled/default",
@@ -83,8 +136,9 @@ impl Stack {
                 &f.join("waker-test.conf"),
                 "/etc/systemd/system/fpm-waker@.service.d/test.conf",
                 true,
-            )
-            .boot();
+            );
+        let host = host(builder, confs.path()).boot();
+        install(&host);
         host.ok(&["systemctl", "start", "nginx.service"]);
 
         let mut stack = Stack {
@@ -440,7 +494,7 @@ fn write_host_files(f: &Path, sites: &[String], start_timeout: &str) {
     }
     std::fs::write(f.join("nginx.conf"), nginx).unwrap();
     let dropin = format!(
-        "[Service]\nExecStart=\nExecStart=/usr/local/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} --start-timeout {start_timeout} %i\n\
+        "[Service]\nExecStart=\nExecStart=/usr/bin/fpm-waker --idle-timeout {TEST_IDLE_TIMEOUT} --start-timeout {start_timeout} %i\n\
          Environment=RUST_LOG={}\n",
         std::env::var("WAKER_LOG").unwrap_or_else(|_| "info".into())
     );

@@ -146,3 +146,37 @@ fn a_config_cannot_move_what_the_shipped_files_name() {
         assert!(err.contains(key) && err.contains("config.toml"), "{err}");
     }
 }
+
+/// The packaged `/etc/fpm-ondemand/config.toml` shows every key the config may set, each at its
+/// default: uncommented, it parses to the default layout, and it names no fixed key.
+#[test]
+fn the_packaged_config_shows_every_settable_key_at_its_default() {
+    let file = "deploy/debian/config.toml";
+    let text = read(file);
+    let uncommented: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.contains(" = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let parsed = Layout::from_toml(&uncommented, Path::new(file))
+        .unwrap_or_else(|e| panic!("{file} uncommented:\n{uncommented}\n{e}"));
+    assert_eq!(parsed, Layout::default(), "{file} shows the defaults");
+    let keys: Vec<&str> = uncommented
+        .lines()
+        .filter_map(|l| l.split(" = ").next())
+        .collect();
+    // What the config may set: the layout's fields that serialize (the fixed ones are skipped).
+    let settable = toml::to_string(&Layout::default()).unwrap();
+    let settable: Vec<&str> = settable
+        .lines()
+        .filter_map(|l| l.split(" = ").next())
+        .collect();
+    assert_eq!(
+        keys, settable,
+        "{file} shows each settable key once, in order"
+    );
+    for key in FIXED_KEYS {
+        assert!(!keys.contains(&key), "{file} sets the fixed key {key}");
+    }
+}

@@ -1,0 +1,212 @@
+//! The Debian package on a fresh systemd host of the test image (Debian 12, or Debian 13 with
+//! `FPM_TEST_HOST=debian13`), nothing of the project in it: installed with apt, a site answers a
+//! cold and a warm request through nginx, `man` shows the pages, an upgrade to a newer package
+//! while the site is busy fails no request and leaves the site running, and remove then purge
+//! leave none of the package's files while the site's container, conf and socket folder stay.
+//! The package is the one `scripts/package.sh` built (`scripts/test.sh` builds it first).
+
+use fpm_tests::host::container_status;
+use fpm_tests::stack::Stack;
+use fpm_tests::{docker, require_docker};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The package `scripts/package.sh` built for this version.
+fn package() -> PathBuf {
+    let dir = fpm_tests::host::repo_root().join("target/debian");
+    let prefix = format!("fpm-ondemand_{}-", env!("CARGO_PKG_VERSION"));
+    std::fs::read_dir(&dir)
+        .ok()
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(&prefix) && name.ends_with(".deb")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no {prefix}*.deb in {}: run `bash scripts/package.sh` (scripts/test.sh does)",
+                dir.display()
+            )
+        })
+}
+
+/// The same package with a higher version: what an upgrade installs.
+fn newer(deb: &Path, dir: &Path) -> PathBuf {
+    let tree = dir.join("tree");
+    run(Command::new("dpkg-deb").arg("-R").arg(deb).arg(&tree));
+    let control = tree.join("DEBIAN/control");
+    let text = std::fs::read_to_string(&control).unwrap();
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Version: "))
+        .expect("Version in control");
+    let bumped = text.replace(
+        &format!("Version: {version}"),
+        &format!("Version: {version}+upgrade1"),
+    );
+    std::fs::write(&control, bumped).unwrap();
+    let out = dir.join("fpm-ondemand-upgrade.deb");
+    run(Command::new("dpkg-deb")
+        .args(["--root-owner-group", "-b"])
+        .arg(&tree)
+        .arg(&out));
+    out
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("runs");
+    assert!(out.status.success(), "{cmd:?}: {out:?}");
+}
+
+fn started_at(container: &str) -> String {
+    docker(&["inspect", "--format", "{{.State.StartedAt}}", container])
+}
+
+#[test]
+fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sites() {
+    require_docker();
+    let deb = package();
+    let s = Stack::boot_packaged("pkg", &["a"], "20m", &deb);
+    let h = &s.host;
+
+    // Installed: the watcher runs, the reaper's timer is enabled and waiting.
+    for (unit, want) in [
+        ("fpm-watcher.service", "active"),
+        ("fpm-reaper.timer", "active"),
+        ("fpm-socket-folders.service", "active"),
+    ] {
+        assert_eq!(h.active_state(unit), want, "{unit}");
+    }
+    assert_eq!(
+        h.ok(&["systemctl", "is-enabled", "fpm-reaper.timer"])
+            .trim(),
+        "enabled"
+    );
+    for bin in ["fpm-reaper", "fpm-watcher", "fpm-waker"] {
+        let version = h.ok(&[bin, "--version"]);
+        assert_eq!(version.trim(), format!("{bin} {}", fpm_shared::VERSION));
+    }
+    // As words: man justifies lines with extra spaces and prints hyphens as U+2010.
+    let page = h
+        .ok(&["env", "MANWIDTH=80", "man", "-P", "cat", "fpm-reaper"])
+        .replace('\u{2010}', "-")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        page.contains("fpm-reaper - Stops idle on-demand php-fpm sites"),
+        "{page}"
+    );
+    assert!(page.contains("Exit status: 0 every site handled"), "{page}");
+    assert!(page.contains("--dry-run"), "{page}");
+    h.ok(&["man", "-w", "fpm-watcher-stop-container"]);
+
+    // A site onboarded by hand: cold, then warm.
+    let (code, body) = s.get("a", "fast");
+    assert_eq!(code, 200, "cold: {body}");
+    assert_eq!(s.get("a", "fast").0, 200, "warm");
+    let container = s.container("a");
+    let running_since = started_at(&container);
+
+    // An upgrade while the site is busy: no request fails, the site is not restarted.
+    let dir = tempfile::tempdir().unwrap();
+    let upgrade = newer(&deb, dir.path());
+    let watcher_before = h.ok(&["systemctl", "show", "-P", "MainPID", "fpm-watcher.service"]);
+    let upgrading = format!(
+        "sleep 2; n=0; env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+         /var/tmp/{} >/tmp/upgrade.log 2>&1 && n=1; echo $n > /tmp/stops; echo \"$n upgrades\" > /tmp/disturbed",
+        upgrade.file_name().unwrap().to_str().unwrap()
+    );
+    install_copy(&s, &upgrade);
+    let (answers, upgraded) = s.count_load("a", "fast", (10, 100, "0.2"), (&upgrading, 1));
+    let log = h.ok(&["cat", "/tmp/upgrade.log"]);
+    assert_eq!(upgraded.trim(), "1 upgrades", "{log}");
+    let failed: Vec<_> = answers.iter().filter(|a| a.code != 200).collect();
+    assert!(failed.is_empty(), "during the upgrade: {failed:?}\n{log}");
+    assert_eq!(s.count_runs().len(), answers.len(), "every request ran");
+    assert_eq!(
+        started_at(&container),
+        running_since,
+        "the site was not restarted"
+    );
+    let version = h.ok(&["dpkg-query", "-W", "-f", "${Version}", "fpm-ondemand"]);
+    assert!(version.ends_with("+upgrade1"), "{version}");
+    let watcher_after = h.ok(&["systemctl", "show", "-P", "MainPID", "fpm-watcher.service"]);
+    assert_ne!(
+        watcher_before, watcher_after,
+        "the watcher restarted on the new binary"
+    );
+    assert_eq!(h.active_state("fpm-watcher.service"), "active");
+
+    // Remove, then purge: our units stop, our files go; the site stays as it was.
+    let files: Vec<String> = h
+        .ok(&["dpkg-query", "-L", "fpm-ondemand"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let socket_folder = s.sockets.path().join(s.site("a"));
+    h.ok(&[
+        "env",
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "remove",
+        "-y",
+        "fpm-ondemand",
+    ]);
+    for unit in [
+        "fpm-watcher.service",
+        "fpm-reaper.timer",
+        &s.waker_socket("a"),
+    ] {
+        assert_eq!(h.active_state(unit), "inactive", "{unit} after remove");
+    }
+    h.ok(&[
+        "env",
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "purge",
+        "-y",
+        "fpm-ondemand",
+    ]);
+    let left: Vec<&String> = files
+        .iter()
+        .filter(|f| !is_shared_dir(f))
+        .filter(|f| h.exec(&["test", "-e", f]).status.success())
+        .collect();
+    assert!(left.is_empty(), "left after purge: {left:?}");
+    for gone in ["/etc/fpm-ondemand", "/var/log/fpm-ondemand"] {
+        assert!(!h.exec(&["test", "-e", gone]).status.success(), "{gone}");
+    }
+    assert_eq!(
+        container_status(&container),
+        "running",
+        "the site's container runs on"
+    );
+    assert_eq!(started_at(&container), running_since);
+    assert!(socket_folder.is_dir(), "the socket folder stays");
+    assert!(
+        s.confs
+            .path()
+            .join(format!("{}.conf", s.site("a")))
+            .exists(),
+        "the conf stays"
+    );
+}
+
+/// Folders in the package's file list that other packages own too (/usr, /usr/bin, ...):
+/// every path of ours names fpm.
+fn is_shared_dir(path: &str) -> bool {
+    !path.contains("fpm")
+}
+
+/// Copies `file` into the host's /var/tmp (docker cp cannot write into its /tmp, a tmpfs).
+fn install_copy(s: &Stack, file: &Path) {
+    let name = file.file_name().unwrap().to_str().unwrap();
+    docker(&[
+        "cp",
+        file.to_str().unwrap(),
+        &format!("{}:/var/tmp/{name}", s.host.name()),
+    ]);
+}
