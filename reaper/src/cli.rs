@@ -35,7 +35,7 @@ pub struct Args {
     /// How many sites are queried at once.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Also log to this file, rotated daily (DIR/NAME.YYYY-MM-DD).
+    /// Also log to this file, rotated daily (DIR/NAME.YYYY-MM-DD); the newest 14 are kept.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
     /// No report on stdout, only warnings and errors on stderr (for cron; the log file keeps everything).

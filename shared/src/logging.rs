@@ -1,7 +1,12 @@
-//! Logging for the binaries: stderr (filtered by `RUST_LOG`) and an optional daily-rotated file.
+//! Logging for the binaries: stderr (filtered by `RUST_LOG`) and an optional daily-rotated file,
+//! of which the newest [`FILES_KEPT`] are kept.
 
 use std::path::Path;
 use tracing_subscriber::{filter::LevelFilter, fmt, prelude::*, EnvFilter};
+
+/// How many daily log files `--log-file` keeps: two weeks. Older ones (`FILE.YYYY-MM-DD` of the
+/// same name in the same folder) are deleted when the file rotates.
+pub const FILES_KEPT: usize = 14;
 
 /// Keeps the file writer flushing; hold it until the program ends.
 pub type Guard = Option<tracing_appender::non_blocking::WorkerGuard>;
@@ -21,10 +26,19 @@ pub enum LogError {
         #[source]
         error: std::io::Error,
     },
+    /// The rotating file cannot be opened.
+    #[error("cannot open log file {}", path.display())]
+    Open {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the appender said.
+        #[source]
+        error: tracing_appender::rolling::InitError,
+    },
 }
 
 /// Logs to stderr at `stderr_level` (unless `RUST_LOG` says otherwise) and, if `file` is given,
-/// at info to `file.YYYY-MM-DD`, rotated daily.
+/// at info to `file.YYYY-MM-DD`, rotated daily, the newest [`FILES_KEPT`] kept.
 pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, LogError> {
     let stderr = fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -47,8 +61,16 @@ pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, Log
                 dir: dir.to_owned(),
                 error: source,
             })?;
-            let (writer, guard) =
-                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));
+            let appender = tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix(name.to_string_lossy())
+                .max_log_files(FILES_KEPT)
+                .build(dir)
+                .map_err(|error| LogError::Open {
+                    path: path.to_owned(),
+                    error,
+                })?;
+            let (writer, guard) = tracing_appender::non_blocking(appender);
             let layer = fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)

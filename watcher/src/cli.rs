@@ -28,7 +28,7 @@ pub struct Args {
     /// Conf folder (overrides the config).
     #[arg(long, global = true, value_name = "DIR")]
     pub conf_dir: Option<PathBuf>,
-    /// Also log to this file, rotated daily.
+    /// Also log to this file, rotated daily (FILE.YYYY-MM-DD); the newest 14 are kept.
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 }
