@@ -47,6 +47,6 @@ pub struct Args {
 pub enum Format {
     /// An aligned table and a summary line.
     Text,
-    /// One JSON object: {"sites": [...]}.
+    /// One JSON object: {"version": 1, "sites": [...]}.
     Json,
 }

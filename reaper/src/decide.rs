@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use fpm_shared::docker::{ContainerState, LastLog};
+use fpm_shared::duration::human;
 use std::time::Duration;
 
 /// What to do with a site.
@@ -121,22 +122,6 @@ fn judge_idle(
         last_activity: Some(last_activity),
         idle: Some(idle),
     }
-}
-
-/// Formats a duration the way an operator reads it: `1h5m`, `25m3s`, `42s`, `500ms`.
-pub fn human(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        return format!("{}ms", d.as_millis());
-    }
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    let mut out = String::new();
-    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
-        if n > 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

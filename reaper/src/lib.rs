@@ -3,15 +3,15 @@
 
 pub mod cli;
 pub mod decide;
-pub mod jsonlog;
 pub mod lock;
 pub mod report;
 pub mod stop;
 
 use chrono::{DateTime, Utc};
 use decide::{decide, Decision, Verdict};
+use fpm_shared::activity::activity;
 use fpm_shared::conf::{self, ConfError, SiteConf};
-use fpm_shared::docker::{ContainerRuntime, ContainerState, Inspection, LastLog};
+use fpm_shared::docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, ServiceManager, Site};
 use futures::stream::{self, StreamExt};
@@ -148,30 +148,6 @@ pub async fn judge<R: ContainerRuntime>(
         state,
         decision,
     }
-}
-
-/// The container's state and, when it runs, when it last logged: one inspect request; the newest
-/// entry of a `json-file` log is read from the file Docker writes, and the logs request is made
-/// only when the file cannot tell. What could not be read is `Unknown`, never a guess.
-pub async fn activity<R: ContainerRuntime>(
-    docker: &R,
-    container: &str,
-) -> (ContainerState, LastLog) {
-    let Inspection { state, log_file } = match docker.inspect(container).await {
-        Ok(inspection) => inspection,
-        Err(e) => return (ContainerState::Unknown(chain(&e)), LastLog::Never),
-    };
-    if !matches!(state, ContainerState::Running { .. }) {
-        return (state, LastLog::Never);
-    }
-    if let Some(t) = log_file.as_deref().and_then(jsonlog::newest_time) {
-        return (state, LastLog::At(t));
-    }
-    let last_log = docker
-        .last_log(container)
-        .await
-        .unwrap_or_else(|e| LastLog::Unknown(chain(&e)));
-    (state, last_log)
 }
 
 /// A site as judged: its conf, its container's state and the decision.

@@ -1,7 +1,8 @@
 //! The reaper's report: one entry per conf, printed as an aligned table or as JSON.
 
-use crate::decide::{human, Verdict};
+use crate::decide::Verdict;
 use chrono::{DateTime, SecondsFormat, Utc};
+use fpm_shared::duration::human;
 use serde::{Serialize, Serializer};
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -53,6 +54,9 @@ impl SiteReport {
         self.decision == Verdict::Error || self.action == Some(Action::Failed)
     }
 }
+
+/// The shape of `--format json`; raised when a field changes meaning or goes.
+pub const JSON_VERSION: u32 = 1;
 
 /// The whole report, in conf order.
 #[derive(Debug, Clone, Serialize)]
@@ -107,9 +111,18 @@ impl Report {
         u8::from(self.sites.iter().any(SiteReport::is_error))
     }
 
-    /// The report as one JSON object `{"sites": [...]}`.
+    /// The report as one JSON object `{"version": 1, "sites": [...]}`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("report serializes")
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            version: u32,
+            sites: &'a [SiteReport],
+        }
+        let doc = Doc {
+            version: JSON_VERSION,
+            sites: &self.sites,
+        };
+        serde_json::to_string_pretty(&doc).expect("report serializes")
     }
 
     /// The report as an aligned table with a summary line.
@@ -177,6 +190,10 @@ mod tests {
             sites: vec![entry("blog", Verdict::Stop, None)],
         };
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        let mut top: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        top.sort();
+        assert_eq!(top, ["sites", "version"]);
+        assert_eq!(v["version"], JSON_VERSION);
         let e = &v["sites"][0];
         let mut keys: Vec<_> = e.as_object().unwrap().keys().cloned().collect();
         keys.sort();

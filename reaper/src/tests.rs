@@ -3,7 +3,7 @@
 //! against the real daemons in `tests/`.
 
 use super::*;
-use fpm_shared::docker::{ContainerEvent, DockerError, Inspection};
+use fpm_shared::docker::{ContainerEvent, DockerError, Inspection, LastLog};
 use fpm_shared::{SystemdError, UnitState};
 use futures::stream::BoxStream;
 use std::path::PathBuf;

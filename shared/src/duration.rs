@@ -1,4 +1,5 @@
-//! Go-style durations (`90s`, `1h30m`, `1.5h`, `500ms`), the syntax `docker logs --since` accepts.
+//! Go-style durations (`90s`, `1h30m`, `1.5h`, `500ms`), the syntax `docker logs --since` accepts,
+//! and durations the way an operator reads them ([`human`]).
 
 use std::time::Duration;
 
@@ -112,8 +113,32 @@ fn scaled(int: &str, frac: &str, scale: u128) -> Result<u128, DurationError> {
     Ok(nanos)
 }
 
+/// Formats a duration the way an operator reads it: `1h5m`, `25m3s`, `42s`, `500ms`.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_read_the_way_an_operator_reads_them() {
+        assert_eq!(human(Duration::from_millis(500)), "500ms");
+        assert_eq!(human(Duration::from_secs(42)), "42s");
+        assert_eq!(human(Duration::from_secs(1503)), "25m3s");
+        assert_eq!(human(Duration::from_secs(3900)), "1h5m");
+    }
+
     use super::*;
 
     #[test]

@@ -2,6 +2,8 @@
 //! durations, logging, tables, link-proof socket connects, and the Docker and systemd clients
 //! with typed answers. Each tool's own rules live in its crate.
 
+#[cfg(feature = "docker")]
+pub mod activity;
 pub mod conf;
 #[cfg(feature = "docker")]
 pub mod docker;

@@ -1,7 +1,7 @@
 //! `fpm-watcher`'s command line, as clap parses it; the man page and shell completions are
 //! generated from it too (`deploy/debian`).
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use fpm_shared::duration::parse_duration;
 use fpm_shared::Site;
 use std::path::PathBuf;
@@ -44,8 +44,15 @@ pub enum Command {
         #[arg(long, default_value = "30s", value_parser = parse_duration)]
         ping_every: Duration,
     },
-    /// Print every site's container, units and sockets, and what is inconsistent.
-    Status,
+    /// Print each site's container, since when it is awake and how long idle, its units and
+    /// sockets, and what is inconsistent (exit 1 if anything is).
+    Status {
+        /// Only these sites (each must have a conf); every managed site when none is given.
+        sites: Vec<Site>,
+        /// Output: an aligned table, or one JSON document (`version`, `now`, `sites`).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Reset a site by hand: stop its waker and fpm units, clear stale sockets and failed
     /// states, start the waker socket again.
     Renew {
@@ -78,4 +85,13 @@ impl Default for Command {
             ping_every: Duration::from_secs(30),
         }
     }
+}
+
+/// How `status` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// An aligned table and a summary line.
+    Text,
+    /// One JSON document (see the README, "The watcher").
+    Json,
 }

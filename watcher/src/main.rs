@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use fpm_shared::{DockerClient, Layout, Systemd};
-use fpm_watcher::cli::{Args, Command};
+use fpm_watcher::cli::{Args, Command, Format};
 use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::{renew, start_container, status, stop_container, Ctx};
 use std::process::ExitCode;
@@ -50,10 +50,14 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             daemon(ctx(layout, &docker, &systemd), &settings).await?;
             Ok(0)
         }
-        Command::Status => {
+        Command::Status { sites, format } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
-            let rows = status::status(ctx(layout, &docker, &systemd)).await?;
-            print!("{}", status::status_table(&rows));
+            let rows = status::status(ctx(layout, &docker, &systemd), &sites).await?;
+            let now = chrono::Utc::now();
+            match format {
+                Format::Text => print!("{}", status::status_table(&rows, now)),
+                Format::Json => print!("{}", status::status_json(&rows, now)),
+            }
             Ok(u8::from(rows.iter().any(|r| !r.to_fix.is_empty())))
         }
         Command::Renew { site } => {

@@ -1,12 +1,36 @@
-//! `fpm-watcher status`: every managed site's container, units and socket, and what the watcher
-//! would change.
+//! `fpm-watcher status [SITE...]`: each managed site's container, units and socket, since when it
+//! has been awake and how long idle, and what the watcher would change; a table or a JSON document.
 
 use crate::actor::{managed_sites, Ctx};
 use crate::diff::{diff, Action, SiteView};
+use chrono::{DateTime, Utc};
+use fpm_shared::activity::activity;
 use fpm_shared::conf::ListError;
-use fpm_shared::docker::ContainerRuntime;
+use fpm_shared::docker::{ContainerRuntime, ContainerState, LastLog};
+use fpm_shared::duration::human;
 use fpm_shared::{ServiceManager, Site};
+use serde::Serialize;
 use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// The shape of `status --format json`; raised when a field changes meaning or goes.
+pub const JSON_VERSION: u32 = 1;
+
+/// Why `status` could not look.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// The conf folder cannot be listed.
+    #[error(transparent)]
+    List(#[from] ListError),
+    /// A site was asked for that has no conf.
+    #[error("{site} is not a managed site: no conf for it in {}", dir.display())]
+    NotManaged {
+        /// The site asked for.
+        site: Site,
+        /// The conf folder.
+        dir: PathBuf,
+    },
+}
 
 /// One row of `status`.
 pub struct StatusRow {
@@ -16,39 +40,97 @@ pub struct StatusRow {
     pub view: SiteView,
     /// What the watcher would change.
     pub to_fix: Vec<Action>,
+    /// When its container started, while it runs.
+    pub awake_since: Option<DateTime<Utc>>,
+    /// While it runs: its newest log line or its start, whichever is later (what the reaper
+    /// judges idleness by); `None` when that cannot be read.
+    pub last_activity: Option<DateTime<Utc>>,
 }
 
-/// Observes every managed site.
+/// Observes the sites `only` (every managed site when empty).
 pub async fn status<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
-) -> Result<Vec<StatusRow>, ListError> {
+    only: &[Site],
+) -> Result<Vec<StatusRow>, StatusError> {
+    let managed = managed_sites(ctx.layout)?;
+    if let Some(site) = only.iter().find(|s| !managed.contains(s)) {
+        return Err(StatusError::NotManaged {
+            site: site.clone(),
+            dir: ctx.layout.conf_dir.clone(),
+        });
+    }
     let mut rows = Vec::new();
-    for site in managed_sites(ctx.layout)? {
+    for site in managed {
+        if !only.is_empty() && !only.contains(&site) {
+            continue;
+        }
         let view = ctx.observe(&site).await;
         let to_fix = diff(&view);
-        rows.push(StatusRow { site, view, to_fix });
+        let container = ctx.layout.container(&site);
+        let (awake_since, last_activity) = awake(ctx.docker, &container, &view.container).await;
+        rows.push(StatusRow {
+            site,
+            view,
+            to_fix,
+            awake_since,
+            last_activity,
+        });
     }
     Ok(rows)
 }
 
-/// The `status` table; the last column says what is inconsistent.
-pub fn status_table(rows: &[StatusRow]) -> String {
-    let mut cells = vec![[
+/// While the container runs: when it started, and its last activity.
+async fn awake<R: ContainerRuntime>(
+    docker: &R,
+    container: &str,
+    state: &ContainerState,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let ContainerState::Running { started_at } = state else {
+        return (None, None);
+    };
+    let last = match activity(docker, container).await.1 {
+        LastLog::At(t) => Some(started_at.map_or(t, |s| s.max(t))),
+        LastLog::Never => *started_at,
+        LastLog::Unreadable(_) | LastLog::Unknown(_) => None,
+    };
+    (*started_at, last)
+}
+
+impl StatusRow {
+    fn idle(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        self.last_activity.and_then(|t| (now - t).to_std().ok())
+    }
+
+    fn inconsistent(&self) -> Vec<&'static str> {
+        self.to_fix.iter().map(|a| a.describe()).collect()
+    }
+}
+
+/// The `status` table at `now`; the last column says what is inconsistent.
+pub fn status_table(rows: &[StatusRow], now: DateTime<Utc>) -> String {
+    let header = [
         "SITE",
         "CONTAINER",
+        "AWAKE SINCE",
+        "IDLE",
         "FPM UNIT",
         "WAKER SOCKET",
         "WAKER SERVICE",
         "PHP-FPM.SOCK",
         "INCONSISTENT",
-    ]
-    .map(str::to_owned)
-    .to_vec()];
+    ];
+    let mut cells = vec![header.map(str::to_owned).to_vec()];
+    let or_dash = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
     for r in rows {
-        let fixes: Vec<&str> = r.to_fix.iter().map(|a| a.describe()).collect();
+        let fixes = r.inconsistent();
         cells.push(vec![
             r.site.to_string(),
             r.view.container.label().to_owned(),
+            or_dash(
+                r.awake_since
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            ),
+            or_dash(r.idle(now).map(human)),
             r.view.fpm_unit.label().to_owned(),
             r.view.waker_socket.label().to_owned(),
             r.view.waker_service.label().to_owned(),
@@ -67,3 +149,52 @@ pub fn status_table(rows: &[StatusRow]) -> String {
     writeln!(out, "{n} {sites}, {bad} inconsistent").expect("writing to a String");
     out
 }
+
+/// `status --format json`: see the README ("The watcher") for the shape.
+#[derive(Debug, Serialize)]
+struct StatusDoc<'a> {
+    version: u32,
+    now: DateTime<Utc>,
+    sites: Vec<SiteDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct SiteDoc<'a> {
+    site: String,
+    container: &'a str,
+    awake_since: Option<DateTime<Utc>>,
+    last_activity: Option<DateTime<Utc>>,
+    idle_secs: Option<u64>,
+    fpm_unit: &'a str,
+    waker_socket: &'a str,
+    waker_service: &'a str,
+    php_fpm_sock: &'a str,
+    inconsistent: Vec<&'static str>,
+}
+
+/// The rows as one JSON document at `now`.
+pub fn status_json(rows: &[StatusRow], now: DateTime<Utc>) -> String {
+    let doc = StatusDoc {
+        version: JSON_VERSION,
+        now,
+        sites: rows
+            .iter()
+            .map(|r| SiteDoc {
+                site: r.site.to_string(),
+                container: r.view.container.label(),
+                awake_since: r.awake_since,
+                last_activity: r.last_activity,
+                idle_secs: r.idle(now).map(|d| d.as_secs()),
+                fpm_unit: r.view.fpm_unit.label(),
+                waker_socket: r.view.waker_socket.label(),
+                waker_service: r.view.waker_service.label(),
+                php_fpm_sock: r.view.fpm_socket.label(),
+                inconsistent: r.inconsistent(),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&doc).expect("status serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests;

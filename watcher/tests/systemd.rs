@@ -151,6 +151,43 @@ fn status_names_inconsistencies_and_renew_repairs_a_site() {
         "{}",
         String::from_utf8_lossy(&status.stdout)
     );
+
+    // One site as JSON, its container started behind systemd's back (no watcher runs).
+    docker(&["start", &w.container("a")]);
+    let out = w
+        .host
+        .exec(&["fpm-watcher", "status", "--format", "json", &w.site("a")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(doc["version"], 1);
+    let sites = doc["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 1, "{doc}");
+    let a = &sites[0];
+    assert_eq!(a["site"], w.site("a"));
+    assert_eq!(a["container"], "running");
+    let started = docker(&[
+        "inspect",
+        "--format",
+        "{{.State.StartedAt}}",
+        &w.container("a"),
+    ]);
+    let started: chrono::DateTime<chrono::Utc> = started.trim().parse().unwrap();
+    let since: chrono::DateTime<chrono::Utc> = a["awake_since"].as_str().unwrap().parse().unwrap();
+    assert_eq!(since, started, "{doc}");
+    assert!(a["idle_secs"].as_u64().unwrap() < 60, "{doc}");
+    assert_eq!(
+        a["inconsistent"],
+        serde_json::json!(["mark fpm unit active: container runs"]),
+        "{doc}"
+    );
+    let unknown = w.host.exec(&["fpm-watcher", "status", "no-such-site"]);
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no-such-site is not a managed site: no conf for it in"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -140,11 +140,3 @@ fn reasons_name_the_unknown() {
     );
     assert_eq!(d.reason, "cannot inspect container: connection refused");
 }
-
-#[test]
-fn human_durations() {
-    assert_eq!(human(Duration::from_millis(500)), "500ms");
-    assert_eq!(human(Duration::from_secs(42)), "42s");
-    assert_eq!(human(Duration::from_secs(1503)), "25m3s");
-    assert_eq!(human(Duration::from_secs(3900)), "1h5m");
-}
