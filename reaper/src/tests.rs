@@ -29,6 +29,7 @@ impl ContainerRuntime for QuietSite {
                 started_at: Some(an_hour_ago()),
             },
             log_file: None,
+            setup: Default::default(),
         })
     }
     async fn start(&self, _: &str) -> Result<(), DockerError> {

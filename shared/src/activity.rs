@@ -13,7 +13,9 @@ pub async fn activity<R: ContainerRuntime>(
     docker: &R,
     container: &str,
 ) -> (ContainerState, LastLog) {
-    let Inspection { state, log_file } = match docker.inspect(container).await {
+    let Inspection {
+        state, log_file, ..
+    } = match docker.inspect(container).await {
         Ok(inspection) => inspection,
         Err(e) => return (ContainerState::Unknown(chain(&e)), LastLog::Never),
     };

@@ -12,6 +12,9 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod setup;
+pub use setup::Setup;
+
 /// What Docker says about a site's container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContainerState {
@@ -64,6 +67,8 @@ pub struct Inspection {
     pub state: ContainerState,
     /// The file Docker writes its log to, when the log driver is `json-file`.
     pub log_file: Option<PathBuf>,
+    /// What it mounts, its stop signal and log driver (empty for a missing container).
+    pub setup: Setup,
 }
 
 /// The oldest engine API the tools speak: Docker Engine 20.10's (API 1.41), the oldest engine the
@@ -363,6 +368,7 @@ impl ContainerRuntime for DockerClient {
                     return Ok(Inspection {
                         state: ContainerState::Missing,
                         log_file: None,
+                        setup: Setup::default(),
                     })
                 }
                 Err(source) => {
@@ -373,17 +379,15 @@ impl ContainerRuntime for DockerClient {
                     })
                 }
             };
-            let driver = info
-                .host_config
-                .and_then(|h| h.log_config)
-                .and_then(|l| l.typ);
-            let log_file = match (driver.as_deref(), info.log_path) {
+            let setup = Setup::of(&info);
+            let log_file = match (setup.log_driver.as_deref(), info.log_path) {
                 (Some("json-file"), Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
                 _ => None,
             };
             Ok(Inspection {
                 state: state_of(info.state.unwrap_or_default()),
                 log_file,
+                setup,
             })
         })
         .await

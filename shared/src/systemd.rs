@@ -310,6 +310,17 @@ impl Systemd {
             .await
             .map_err(call)
     }
+
+    /// The unit's `UnitFileState`: `enabled`, `disabled`, `static`, ... (whether it is started
+    /// at boot; for `fpm-watcher site check`).
+    pub async fn unit_file_state(&self, unit: &str) -> Result<String, SystemdError> {
+        let call = call_error(unit, "read unit file state of");
+        self.unit(unit, call)
+            .await?
+            .unit_file_state()
+            .await
+            .map_err(call)
+    }
 }
 
 impl ServiceManager for Systemd {

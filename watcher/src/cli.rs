@@ -53,6 +53,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// One site's whole chain: check it, or print its nginx block.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
     /// Reset a site by hand: stop its waker and fpm units, clear stale sockets and failed
     /// states, start the waker socket again.
     Renew {
@@ -94,4 +99,23 @@ pub enum Format {
     Text,
     /// One JSON document (see the README, "The watcher").
     Json,
+}
+
+/// `fpm-watcher site ...`.
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Check every link of the site's chain, like `nginx -t`: its conf, its container (exists,
+    /// mounts the socket folder, stops with SIGQUIT, logs where the reaper reads), its waker
+    /// socket (enabled and listening), php-fpm.sock, and an nginx vhost that routes to it. One
+    /// line per check; each failure says what to run. Exit 0 when all hold, 1 otherwise.
+    Check {
+        /// The site id.
+        site: Site,
+    },
+    /// Print the site's nginx upstream (php-fpm's socket first, the waker socket as backup) and
+    /// the location block that uses it.
+    Nginx {
+        /// The site id.
+        site: Site,
+    },
 }

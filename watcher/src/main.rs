@@ -3,9 +3,9 @@
 use anyhow::Context;
 use clap::Parser;
 use fpm_shared::{DockerClient, Layout, Systemd};
-use fpm_watcher::cli::{Args, Command, Format};
+use fpm_watcher::cli::{Args, Command, Format, SiteCommand};
 use fpm_watcher::daemon::{self, Notify, Settings};
-use fpm_watcher::{renew, start_container, status, stop_container, Ctx};
+use fpm_watcher::{renew, site_check, start_container, status, stop_container, Ctx};
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -59,6 +59,22 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                 Format::Json => print!("{}", status::status_json(&rows, now)),
             }
             Ok(u8::from(rows.iter().any(|r| !r.to_fix.is_empty())))
+        }
+        Command::Site {
+            command: SiteCommand::Check { site },
+        } => {
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
+            let facts = site_check::gather(layout, &docker, &systemd, &site).await;
+            Ok(site_check::print(
+                &site,
+                &site_check::judge(layout, &site, &facts),
+            ))
+        }
+        Command::Site {
+            command: SiteCommand::Nginx { site },
+        } => {
+            print!("{}", site_check::nginx_block(&site));
+            Ok(0)
         }
         Command::Renew { site } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);

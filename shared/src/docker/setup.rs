@@ -1,0 +1,37 @@
+//! How a container is set up, as far as the on-demand chain depends on it: what it mounts, the
+//! signal `docker stop` sends, and where its log goes (`fpm-watcher site check` reads it).
+
+use bollard::models::ContainerInspectResponse;
+use std::path::PathBuf;
+
+/// A container's setup, from the same inspect request as its state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// Its bind mounts: (the host's path, the path inside).
+    pub binds: Vec<(PathBuf, String)>,
+    /// `Config.StopSignal`, when set (Docker's default is SIGTERM).
+    pub stop_signal: Option<String>,
+    /// `HostConfig.LogConfig.Type`, when known.
+    pub log_driver: Option<String>,
+}
+
+impl Setup {
+    /// Reads the setup out of an inspect answer.
+    pub(crate) fn of(info: &ContainerInspectResponse) -> Setup {
+        let binds = info
+            .mounts
+            .iter()
+            .flatten()
+            .filter_map(|m| Some((PathBuf::from(m.source.as_ref()?), m.destination.clone()?)))
+            .collect();
+        Setup {
+            binds,
+            stop_signal: info.config.as_ref().and_then(|c| c.stop_signal.clone()),
+            log_driver: info
+                .host_config
+                .as_ref()
+                .and_then(|h| h.log_config.as_ref())
+                .and_then(|l| l.typ.clone()),
+        }
+    }
+}

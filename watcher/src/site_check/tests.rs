@@ -1,0 +1,172 @@
+//! `site check`'s verdicts from plain facts: a whole chain passes, and each link broken alone fails
+//! exactly its own check, with a fix to run.
+
+use super::*;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn site() -> Site {
+    Site::new("blog").unwrap()
+}
+
+/// A site whose chain holds, as `gather` would read it.
+fn good() -> Facts {
+    let l = Layout::default();
+    Facts {
+        conf: Ok(SiteConf {
+            site: site(),
+            path: l.conf_dir.join("blog.conf"),
+            window: Duration::from_secs(1200),
+        }),
+        container: Ok(Some((
+            ContainerState::NotRunning("exited".into()),
+            Setup {
+                binds: vec![(PathBuf::from("/run/docker-apps/blog"), "/run/php".into())],
+                stop_signal: Some("SIGQUIT".into()),
+                log_driver: Some("json-file".into()),
+            },
+        ))),
+        waker_enabled: Ok("enabled".into()),
+        waker_socket: UnitState::Active,
+        fpm_socket: SocketState::Absent,
+        nginx: Ok("upstream fpm_blog {\n    server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;\n}\n".into()),
+    }
+}
+
+fn failed(facts: &Facts) -> Vec<(&'static str, String, String)> {
+    judge(&Layout::default(), &site(), facts)
+        .into_iter()
+        .filter_map(|c| match c.outcome {
+            Outcome::Fail { found, fix } => Some((c.what, found, fix)),
+            Outcome::Ok(_) => None,
+        })
+        .collect()
+}
+
+fn only_failure(facts: &Facts) -> (&'static str, String, String) {
+    let mut f = failed(facts);
+    assert_eq!(f.len(), 1, "{f:?}");
+    f.remove(0)
+}
+
+fn with_setup(change: impl FnOnce(&mut Setup)) -> Facts {
+    let mut facts = good();
+    if let Ok(Some((_, setup))) = &mut facts.container {
+        change(setup);
+    }
+    facts
+}
+
+#[test]
+fn a_whole_chain_passes_every_check() {
+    let checks = judge(&Layout::default(), &site(), &good());
+    let names: Vec<&str> = checks.iter().map(|c| c.what).collect();
+    assert_eq!(
+        names,
+        [
+            "conf",
+            "container",
+            "socket folder",
+            "stop signal",
+            "logs",
+            "waker socket",
+            "php-fpm.sock",
+            "nginx"
+        ]
+    );
+    assert!(failed(&good()).is_empty());
+    assert_eq!(
+        checks[2].outcome,
+        Outcome::Ok("/var/run/docker-apps/blog mounted at /run/php: php-fpm must listen on /run/php/php-fpm.sock".into())
+    );
+}
+
+#[test]
+fn each_broken_link_fails_its_own_check_and_says_what_to_run() {
+    let mut conf = good();
+    conf.conf = Err("/x/blog.conf:1: line 1 has no ':': \"# no colon\"".into());
+    let (what, found, fix) = only_failure(&conf);
+    assert_eq!(what, "conf");
+    assert!(
+        found.contains("blog.conf:1") && fix.contains("Amount of time to pause"),
+        "{fix}"
+    );
+
+    let mut missing = good();
+    missing.container = Ok(None);
+    let (what, found, fix) = only_failure(&missing);
+    assert_eq!(
+        (what, found.as_str()),
+        ("container", "no container named blog.fpm")
+    );
+    assert!(
+        fix.starts_with("create it: docker create --name blog.fpm --stop-signal SIGQUIT"),
+        "{fix}"
+    );
+
+    let (what, _, fix) = only_failure(&with_setup(|s| s.binds.clear()));
+    assert_eq!(what, "socket folder");
+    assert!(
+        fix.contains("-v /var/run/docker-apps/blog:/run/php"),
+        "{fix}"
+    );
+
+    let (what, found, fix) = only_failure(&with_setup(|s| s.stop_signal = None));
+    assert_eq!(what, "stop signal");
+    assert!(
+        found.starts_with("SIGTERM") && fix.ends_with("--stop-signal SIGQUIT"),
+        "{found} {fix}"
+    );
+
+    let (what, _, fix) = only_failure(&with_setup(|s| s.log_driver = Some("none".into())));
+    assert_eq!(what, "logs");
+    assert!(fix.ends_with("--log-driver json-file"), "{fix}");
+
+    let mut disabled = good();
+    disabled.waker_enabled = Ok("disabled".into());
+    let (what, found, fix) = only_failure(&disabled);
+    assert_eq!(what, "waker socket");
+    assert!(
+        found.contains("after a reboot") && fix == "systemctl enable --now fpm-waker@blog.socket"
+    );
+    let mut down = good();
+    down.waker_socket = UnitState::Failed;
+    assert!(only_failure(&down).1.contains("failed"));
+
+    let mut stale = good();
+    stale.fpm_socket = SocketState::Stale;
+    let (what, _, fix) = only_failure(&stale);
+    assert_eq!(
+        (what, fix.as_str()),
+        ("php-fpm.sock", "fpm-watcher renew blog")
+    );
+    let mut planted = good();
+    planted.fpm_socket = SocketState::NotSocket("a symlink");
+    assert!(only_failure(&planted).1.contains("a symlink, not a socket"));
+
+    let mut no_vhost = good();
+    no_vhost.nginx =
+        Ok("server { listen 80; }\n# server unix:/var/run/docker-apps/blog/php-fpm.sock;\n".into());
+    let (what, _, fix) = only_failure(&no_vhost);
+    assert_eq!(what, "nginx");
+    assert!(fix.starts_with("fpm-watcher site nginx blog >"), "{fix}");
+}
+
+#[test]
+fn docker_unreachable_is_a_failure_not_a_pass() {
+    let mut facts = good();
+    facts.container = Err("cannot reach Docker at /var/run/docker.sock".into());
+    let (what, found, _) = only_failure(&facts);
+    assert_eq!(what, "container");
+    assert!(found.contains("cannot reach Docker"));
+}
+
+#[test]
+fn the_nginx_block_routes_to_the_sites_sockets() {
+    let block = nginx_block(&site());
+    assert!(block.contains("upstream fpm_blog {"), "{block}");
+    assert!(block.contains("server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;"));
+    assert!(block.contains("server unix:/var/run/docker-apps/blog/vhost-waker.sock backup;"));
+    assert!(block.contains("fastcgi_pass fpm_blog;"));
+    assert!(!block.contains("SITE"), "{block}");
+}

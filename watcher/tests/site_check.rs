@@ -1,0 +1,112 @@
+//! `fpm-watcher site check SITE` in a real systemd host with nginx, against real containers: a site
+//! whose chain holds passes every check (exit 0), and sites each broken in one way fail exactly
+//! that check (exit 1) with the fix to run. The containers are never started: every check but
+//! php-fpm.sock reads how they are set up, and the socket check reads the host's socket folder.
+
+use fpm_tests::stack::Stack;
+use fpm_tests::{docker, images, require_docker, TEST_LABEL};
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_fpm-watcher"))
+}
+
+const SITES: [&str; 8] = [
+    "good", "conf", "gone", "nomount", "sigterm", "nolog", "nowaker", "stale",
+];
+
+/// `site check` of the site of `tag`: its exit code, and the names of the checks that failed.
+fn check(s: &Stack, tag: &str) -> (Option<i32>, Vec<String>, String) {
+    let out = s.host.exec(&["fpm-watcher", "site", "check", &s.site(tag)]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let failed = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("FAIL  "))
+        .map(|l| l[..14].trim().to_owned())
+        .collect();
+    (out.status.code(), failed, text)
+}
+
+/// Replaces the site's container with one made by `docker create` with `options` (a busybox
+/// that sleeps; never started).
+fn recreate(s: &mut Stack, tag: &str, options: &[&str]) {
+    let name = s.container(tag);
+    docker(&["rm", "-f", &name]);
+    let mut args = vec!["create", "--name", &name, "--label", TEST_LABEL];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&[images::busybox(), "sleep", "3600"]);
+    docker(&args);
+    s.containers.track(&name);
+}
+
+#[test]
+fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
+    require_docker();
+    let mut s = Stack::boot("sitecheck", &SITES, "20m", bin());
+    for tag in SITES {
+        // Set up as a host would: the socket folder mounted from its host path, SIGQUIT,
+        // json-file; each broken site lacks one of the three.
+        let folder = format!("/run/docker-apps/{}:/run/php", s.site(tag));
+        let (mount, signal, log) = (
+            ["-v", folder.as_str()],
+            ["--stop-signal", "SIGQUIT"],
+            ["--log-driver", "json-file"],
+        );
+        let options: Vec<&str> = match tag {
+            "nomount" => [signal, log].concat(),
+            "sigterm" => [mount, log].concat(),
+            "nolog" => [mount, signal, ["--log-driver", "none"]].concat(),
+            _ => [mount, signal, log].concat(),
+        };
+        recreate(&mut s, tag, &options);
+        let socket = s.waker_socket(tag);
+        if tag == "nowaker" {
+            s.host.ok(&["systemctl", "disable", "--now", &socket]);
+        } else {
+            s.host.ok(&["systemctl", "enable", &socket]);
+        }
+    }
+    docker(&["rm", "-f", &s.container("gone")]);
+    std::fs::write(
+        s.confs.path().join(format!("{}.conf", s.site("conf"))),
+        "# no colon here\n",
+    )
+    .unwrap();
+    drop(UnixListener::bind(s.sockets.path().join(s.site("stale")).join("php-fpm.sock")).unwrap());
+
+    let (code, failed, text) = check(&s, "good");
+    assert_eq!((code, failed.len()), (Some(0), 0), "{text}");
+    assert!(text.contains("every check passed"), "{text}");
+    for (tag, want) in [
+        ("conf", "conf"),
+        ("gone", "container"),
+        ("nomount", "socket folder"),
+        ("sigterm", "stop signal"),
+        ("nolog", "logs"),
+        ("nowaker", "waker socket"),
+        ("stale", "php-fpm.sock"),
+    ] {
+        let (code, failed, text) = check(&s, tag);
+        assert_eq!(code, Some(1), "{tag}: {text}");
+        assert_eq!(failed, [want], "{tag}: {text}");
+        assert!(text.contains("fix: "), "{tag}: {text}");
+    }
+
+    // nginx no longer routes anything to the good site: only that check fails.
+    std::fs::write(s.files().join("nginx.conf"), "# nothing\n").unwrap();
+    let (code, failed, text) = check(&s, "good");
+    assert_eq!(
+        (code, failed),
+        (Some(1), vec!["nginx".to_owned()]),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("fix: fpm-watcher site nginx {}", s.site("good"))),
+        "{text}"
+    );
+
+    for tag in SITES {
+        let _ = std::fs::remove_dir(format!("/run/docker-apps/{}", s.site(tag)));
+    }
+}
