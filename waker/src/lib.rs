@@ -3,6 +3,8 @@
 
 pub mod backend;
 pub mod cli;
+#[cfg(test)]
+mod fake_systemd;
 pub mod fcgi;
 pub mod proxy;
 

@@ -1,36 +1,9 @@
 //! The accept loop's bound on open connections, on real unix sockets.
 
 use super::*;
-use fpm_shared::SystemdError;
-use futures::stream::BoxStream;
+use crate::fake_systemd::FakeSystemd;
+use fpm_shared::UnitState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// systemd for a site whose php-fpm already listens: the waker never needs to ask it.
-struct NeverAsked;
-
-impl ServiceManager for NeverAsked {
-    async fn stop_unit(&self, _: &str) -> Result<(), SystemdError> {
-        unreachable!("the waker never stops a unit")
-    }
-    async fn start_unit(&self, unit: &str) -> Result<(), SystemdError> {
-        unreachable!("{unit} is running")
-    }
-    async fn active_state(&self, _: &str) -> Result<fpm_shared::UnitState, SystemdError> {
-        Ok(fpm_shared::UnitState::Active)
-    }
-    async fn active_since(
-        &self,
-        _: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError> {
-        unreachable!()
-    }
-    async fn reset_failed(&self, _: &str) -> Result<(), SystemdError> {
-        unreachable!()
-    }
-    async fn unit_changes(&self) -> Result<BoxStream<'static, String>, SystemdError> {
-        unreachable!()
-    }
-}
 
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_in_the_backlog_until_one_ends() {
@@ -40,7 +13,8 @@ async fn connections_beyond_the_cap_wait_in_the_backlog_until_one_ends() {
     let waker_path = dir.path().join("vhost-waker.sock");
     let listener = UnixListener::bind(&waker_path).unwrap();
     let backend = Backend::new(
-        NeverAsked,
+        // php-fpm already listens: the waker never starts the site.
+        FakeSystemd::new(UnitState::Active, |_, _| unreachable!("php-fpm is running")),
         "fpm@t.service".into(),
         php_path,
         Duration::from_secs(5),

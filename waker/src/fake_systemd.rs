@@ -1,0 +1,60 @@
+//! A systemd stand-in for the waker's unit tests: it plays what systemd does to `fpm@SITE.service`
+//! (starts, and a stop coming in between); the waker never stops a unit or asks more of it.
+
+use fpm_shared::{ServiceManager, SystemdError, UnitState};
+use futures::stream::BoxStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// What the stand-in does on the Nth start (from 0), besides marking the unit active.
+type OnStart = dyn Fn(usize, &Arc<Mutex<UnitState>>) + Send + Sync;
+
+/// The unit's state, and a script for its starts.
+#[derive(Clone)]
+pub struct FakeSystemd {
+    /// How many starts were asked for.
+    pub starts: Arc<AtomicUsize>,
+    state: Arc<Mutex<UnitState>>,
+    on_start: Arc<OnStart>,
+}
+
+impl FakeSystemd {
+    /// A unit in `state` whose Nth start runs `on_start(n, state)`.
+    pub fn new(
+        state: UnitState,
+        on_start: impl Fn(usize, &Arc<Mutex<UnitState>>) + Send + Sync + 'static,
+    ) -> FakeSystemd {
+        FakeSystemd {
+            starts: Arc::default(),
+            state: Arc::new(Mutex::new(state)),
+            on_start: Arc::new(on_start),
+        }
+    }
+}
+
+impl ServiceManager for FakeSystemd {
+    async fn stop_unit(&self, _: &str) -> Result<(), SystemdError> {
+        unreachable!("the waker never stops a unit")
+    }
+    async fn start_unit(&self, _: &str) -> Result<(), SystemdError> {
+        *self.state.lock().unwrap() = UnitState::Active;
+        let n = self.starts.fetch_add(1, Ordering::SeqCst);
+        (self.on_start)(n, &self.state);
+        Ok(())
+    }
+    async fn active_state(&self, _: &str) -> Result<UnitState, SystemdError> {
+        Ok(self.state.lock().unwrap().clone())
+    }
+    async fn active_since(
+        &self,
+        _: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError> {
+        unreachable!("the waker never asks")
+    }
+    async fn reset_failed(&self, _: &str) -> Result<(), SystemdError> {
+        unreachable!("the waker never asks")
+    }
+    async fn unit_changes(&self) -> Result<BoxStream<'static, String>, SystemdError> {
+        unreachable!("the waker never asks")
+    }
+}
