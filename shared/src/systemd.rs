@@ -311,6 +311,17 @@ impl Systemd {
             .map_err(call)
     }
 
+    /// Enables `unit` (its `[Install]` links, as `systemctl enable` makes them) and reloads
+    /// systemd so that they count.
+    pub async fn enable_unit(&self, unit: &str) -> Result<(), SystemdError> {
+        let call = call_error(unit, "enable");
+        self.manager
+            .enable_unit_files(vec![unit.to_owned()], false, false)
+            .await
+            .map_err(call)?;
+        self.manager.reload().await.map_err(call)
+    }
+
     /// The unit's `UnitFileState`: `enabled`, `disabled`, `static`, ... (whether it is started
     /// at boot; for `fpm-watcher site check`).
     pub async fn unit_file_state(&self, unit: &str) -> Result<String, SystemdError> {

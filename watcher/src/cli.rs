@@ -104,6 +104,30 @@ pub enum Format {
 /// `fpm-watcher site ...`.
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
+    /// Onboard a site in one command: write its conf, create its container from --image with
+    /// what the chain needs (the socket folder mounted at --php-dir, SIGQUIT, json-file log),
+    /// enable and start its waker socket, and print its nginx block. Nothing that exists is
+    /// replaced. Then run `fpm-watcher site check SITE`.
+    Add {
+        /// The site id.
+        site: Site,
+        /// The idle window written in the conf (Go duration).
+        #[arg(long, value_name = "DURATION")]
+        window: String,
+        /// Create the site's container from this image (without it the container is yours).
+        #[arg(long)]
+        image: Option<String>,
+        /// Where the socket folder is mounted in the container: php-fpm must listen on
+        /// DIR/php-fpm.sock.
+        #[arg(long, value_name = "DIR", default_value = "/run/php")]
+        php_dir: String,
+        /// More binds for the container (repeatable).
+        #[arg(long = "volume", short = 'v', value_name = "HOST:INSIDE[:ro]")]
+        volumes: Vec<String>,
+        /// The container's command instead of the image's (after `--`).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
     /// Check every link of the site's chain, like `nginx -t`: its conf, its container (exists,
     /// mounts the socket folder, stops with SIGQUIT, logs where the reaper reads), its waker
     /// socket (enabled and listening), php-fpm.sock, and an nginx vhost that routes to it. One

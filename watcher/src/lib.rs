@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod diff;
 pub mod drain;
 pub mod renew;
+pub mod site_add;
 pub mod site_check;
 pub mod socket_folder;
 pub mod start_container;

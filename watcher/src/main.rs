@@ -5,7 +5,7 @@ use clap::Parser;
 use fpm_shared::{DockerClient, Layout, Systemd};
 use fpm_watcher::cli::{Args, Command, Format, SiteCommand};
 use fpm_watcher::daemon::{self, Notify, Settings};
-use fpm_watcher::{renew, site_check, start_container, status, stop_container, Ctx};
+use fpm_watcher::{renew, site_add, site_check, start_container, status, stop_container, Ctx};
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -69,6 +69,33 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                 &site,
                 &site_check::judge(layout, &site, &facts),
             ))
+        }
+        Command::Site {
+            command:
+                SiteCommand::Add {
+                    site,
+                    window,
+                    image,
+                    php_dir,
+                    volumes,
+                    command,
+                },
+        } => {
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
+            let opts = site_add::AddOptions {
+                window,
+                image,
+                php_dir,
+                volumes,
+                command,
+            };
+            let mut done = |line: String| println!("ok    {line}");
+            site_add::add(layout, &docker, &systemd, &site, &opts, &mut done)
+                .await
+                .with_context(|| format!("adding site {site}"))?;
+            print!("{}", site_check::nginx_block(&site));
+            println!("# next: fpm-watcher site check {site}");
+            Ok(0)
         }
         Command::Site {
             command: SiteCommand::Nginx { site },

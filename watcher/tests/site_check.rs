@@ -110,3 +110,89 @@ fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
         let _ = std::fs::remove_dir(format!("/run/docker-apps/{}", s.site(tag)));
     }
 }
+
+/// `site add` onboards a site in one command: conf, container (from an image, with what the
+/// chain needs), waker socket enabled and listening, the nginx block; `site check` then passes.
+/// A second `site add` of the same site changes nothing and says why.
+#[test]
+fn site_add_onboards_a_site_that_site_check_passes() {
+    require_docker();
+    let mut s = Stack::boot("siteadd", &[], "20m", bin());
+    let site = format!("{}-new", s.prefix);
+    let container = format!("{site}.fpm");
+    s.containers.track(&container);
+    let add = [
+        "fpm-watcher",
+        "site",
+        "add",
+        &site,
+        "--window",
+        "5m",
+        "--image",
+        images::busybox(),
+        "--",
+        "sleep",
+        "3600",
+    ];
+    let out = s.host.exec(&add);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("upstream fpm_{site} {{")), "{text}");
+    assert!(
+        text.contains(&format!("next: fpm-watcher site check {site}")),
+        "{text}"
+    );
+
+    let conf = std::fs::read_to_string(s.confs.path().join(format!("{site}.conf"))).unwrap();
+    assert_eq!(conf, "# Amount of time to pause the container after: 5m\n");
+    let inspect = |format: &str| docker(&["inspect", "--format", format, &container]);
+    assert_eq!(inspect("{{.Config.StopSignal}}").trim(), "SIGQUIT");
+    assert_eq!(
+        inspect("{{.HostConfig.LogConfig.Type}}").trim(),
+        "json-file"
+    );
+    assert_eq!(
+        inspect("{{json .HostConfig.Binds}}").trim(),
+        format!("[\"/var/run/docker-apps/{site}:/run/php\"]")
+    );
+    assert_eq!(
+        inspect("{{json .Config.Cmd}}").trim(),
+        "[\"sleep\",\"3600\"]"
+    );
+    let socket = format!("fpm-waker@{site}.socket");
+    assert_eq!(
+        s.host.ok(&["systemctl", "is-enabled", &socket]).trim(),
+        "enabled"
+    );
+    assert_eq!(s.host.active_state(&socket), "active");
+
+    let (code, failed, text) = {
+        let out = s.host.exec(&["fpm-watcher", "site", "check", &site]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let failed: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("FAIL"))
+            .map(str::to_owned)
+            .collect();
+        (out.status.code(), failed, text)
+    };
+    assert_eq!((code, failed.len()), (Some(0), 0), "{text}");
+
+    let again = s.host.exec(&add);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{site}.conf exists: {site} is a site already")),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.confs.path().join(format!("{site}.conf"))).unwrap(),
+        conf,
+        "the conf is untouched"
+    );
+    let _ = std::fs::remove_dir(format!("/run/docker-apps/{site}"));
+}

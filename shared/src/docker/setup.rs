@@ -35,3 +35,53 @@ impl Setup {
         }
     }
 }
+
+impl super::DockerClient {
+    /// Creates (does not start) the container `name` from `image` with `setup` (binds as
+    /// `host:inside[:ro]`, stop signal, log driver) and, when given, `command` instead of the
+    /// image's own. A container of that name already there is an error: nothing is replaced.
+    pub async fn create(
+        &self,
+        name: &str,
+        image: &str,
+        setup: &Setup,
+        command: Option<Vec<String>>,
+    ) -> Result<(), super::DockerError> {
+        use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig};
+        let what = "create";
+        let binds = setup
+            .binds
+            .iter()
+            .map(|(host, inside)| format!("{}:{inside}", host.display()))
+            .collect();
+        let body = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            cmd: command,
+            stop_signal: setup.stop_signal.clone(),
+            host_config: Some(HostConfig {
+                binds: Some(binds),
+                log_config: Some(HostConfigLogConfig {
+                    typ: setup.log_driver.clone(),
+                    config: None,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+            .name(name)
+            .build();
+        self.bounded(name, what, async {
+            self.docker
+                .create_container(Some(options), body)
+                .await
+                .map(drop)
+                .map_err(|error| super::DockerError::Request {
+                    container: name.to_owned(),
+                    what,
+                    error,
+                })
+        })
+        .await
+    }
+}
