@@ -1,5 +1,8 @@
-//! Logging for the binaries: stderr (filtered by `RUST_LOG`) and an optional daily-rotated file,
-//! of which the newest [`FILES_KEPT`] are kept.
+//! Logging for the binaries: stderr (filtered by `RUST_LOG`), or the journal with native fields
+//! when stderr is the journal (a systemd unit), and an optional daily-rotated file, of which the
+//! newest [`FILES_KEPT`] are kept.
+
+mod journal;
 
 use std::path::Path;
 use tracing_subscriber::{filter::LevelFilter, fmt, prelude::*, EnvFilter};
@@ -37,17 +40,24 @@ pub enum LogError {
     },
 }
 
-/// Logs to stderr at `stderr_level` (unless `RUST_LOG` says otherwise) and, if `file` is given,
+/// Logs to stderr at `stderr_level` (unless `RUST_LOG` says otherwise), or, when stderr is the
+/// journal, to the journal with native fields at info (a unit's journal keeps everything, as a log
+/// file does); and, if `file` is given,
 /// at info to `file.YYYY-MM-DD`, rotated daily, the newest [`FILES_KEPT`] kept.
 pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, LogError> {
-    let stderr = fmt::layer()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .with_filter(
-            EnvFilter::builder()
-                .with_default_directive(stderr_level.into())
-                .from_env_lossy(),
-        );
+    let filter = |level: LevelFilter| {
+        EnvFilter::builder()
+            .with_default_directive(level.into())
+            .from_env_lossy()
+    };
+    let to_journal = libsystemd::logging::connected_to_journal();
+    let journal = to_journal.then(|| journal::JournalLayer.with_filter(filter(LevelFilter::INFO)));
+    let stderr = (!to_journal).then(|| {
+        fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .with_filter(filter(stderr_level))
+    });
     let (file_layer, guard) = match file {
         Some(path) => {
             let dir = path
@@ -80,6 +90,7 @@ pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, Log
         None => (None, None),
     };
     tracing_subscriber::registry()
+        .with(journal)
         .with(stderr)
         .with(file_layer)
         .init();

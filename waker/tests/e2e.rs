@@ -26,6 +26,45 @@ fn a_first_request_to_a_stopped_site_is_answered_by_php() {
     assert_eq!(s.host.active_state(&s.fpm_unit("a")), "active");
     let (code, _) = s.get("a", "test");
     assert_eq!(code, 200, "a warm request");
+
+    // In the journal with native fields: every line about the site, whichever tool wrote it.
+    let site = format!("SITE={}", s.site("a"));
+    let about = s
+        .host
+        .ok(&["journalctl", "--no-pager", "-o", "json", &site]);
+    let entries: Vec<serde_json::Value> = about
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let accepted = entries
+        .iter()
+        .find(|e| {
+            e["MESSAGE"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("php-fpm accepts"))
+        })
+        .unwrap_or_else(|| panic!("the waker's start in the journal:\n{about}"));
+    assert_eq!(accepted["UNIT"], s.fpm_unit("a"), "{accepted}");
+    assert_eq!(
+        accepted["_SYSTEMD_UNIT"],
+        s.waker_service("a"),
+        "{accepted}"
+    );
+    let took: u64 = accepted["TOOK_MS"].as_str().unwrap().parse().unwrap();
+    assert!(took > 0, "{accepted}");
+    assert!(
+        accepted["MESSAGE"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("took_ms={took}")),
+        "the line keeps its fields for people: {accepted}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["_SYSTEMD_UNIT"] == s.fpm_unit("a") && e["CONTAINER"] == container.as_str()),
+        "fpm@'s start-container logs the site and container too:\n{about}"
+    );
 }
 
 /// How many times Docker started the container since `since` (a `docker events` time).

@@ -101,6 +101,21 @@ fn out_of_band_changes_are_mirrored_within_a_second() {
         !journal.contains(&other),
         "the unmanaged container is not even logged:\n{journal}"
     );
+    // The same lines carry native journal fields: `journalctl SITE=...` finds them.
+    let native = w.host.ok(&[
+        "journalctl",
+        "--no-pager",
+        "-o",
+        "cat",
+        &format!("SITE={site}"),
+        "_SYSTEMD_UNIT=fpm-watcher.service",
+    ]);
+    assert!(
+        native
+            .lines()
+            .any(|l| l.starts_with("mark fpm unit inactive")),
+        "journalctl SITE={site}:\n{native}"
+    );
 }
 
 #[test]
