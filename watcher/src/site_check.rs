@@ -109,13 +109,21 @@ fn container_checks(
         Ok(Some(found)) => found,
     };
     let recreate = format!("recreate {name} with");
+    vec![
+        ok("container", format!("{name}, {}", state.label())),
+        mount_check(layout, site, setup, &recreate),
+        signal_check(setup, &recreate),
+        log_check(setup, &recreate),
+    ]
+}
+
+fn mount_check(layout: &Layout, site: &Site, setup: &Setup, recreate: &str) -> Check {
     let folder = layout.socket_dir(site);
     let mount = setup
         .binds
         .iter()
         .find(|(source, _)| same_run_path(source, &folder));
-    let mut checks = vec![ok("container", format!("{name}, {}", state.label()))];
-    checks.push(match mount {
+    match mount {
         Some((_, inside)) => ok(
             "socket folder",
             format!(
@@ -126,19 +134,26 @@ fn container_checks(
         ),
         None => fail(
             "socket folder",
-            format!("{name} does not mount {}", folder.display()),
+            format!(
+                "{} does not mount {}",
+                layout.container(site),
+                folder.display()
+            ),
             format!(
                 "{recreate} -v {}:/run/php (php-fpm listening on /run/php/{})",
                 folder.display(),
                 layout.fpm_socket
             ),
         ),
-    });
+    }
+}
+
+fn signal_check(setup: &Setup, recreate: &str) -> Check {
     let signal = setup
         .stop_signal
         .as_deref()
         .unwrap_or("SIGTERM (Docker's default)");
-    checks.push(if matches!(signal, "SIGQUIT" | "QUIT" | "3") {
+    if matches!(signal, "SIGQUIT" | "QUIT" | "3") {
         ok(
             "stop signal",
             "SIGQUIT: php-fpm finishes its requests".into(),
@@ -149,9 +164,12 @@ fn container_checks(
             format!("{signal}: php-fpm stops at once and drops its requests"),
             format!("{recreate} --stop-signal SIGQUIT"),
         )
-    });
+    }
+}
+
+fn log_check(setup: &Setup, recreate: &str) -> Check {
     let driver = setup.log_driver.as_deref().unwrap_or("unknown");
-    checks.push(match driver {
+    match driver {
         "json-file" => ok("logs", "json-file: the reaper reads the log file".into()),
         "local" | "journald" => ok(
             "logs",
@@ -164,8 +182,7 @@ fn container_checks(
             ),
             format!("{recreate} --log-driver json-file"),
         ),
-    });
-    checks
+    }
 }
 
 /// Whether two paths name the same place under `/run` (`/var/run` is a link to it).
