@@ -1,10 +1,11 @@
 //! The watcher: keeps systemd's unit states and the socket folders true to what the site
 //! containers really do, replacing the `systemd-docker` shim; and the container start and stop
-//! that `fpm@SITE.service` runs.
+//! that `fpm@SITE.service` runs; and one site's onboarding and check.
 //!
-//! One module per subcommand: `daemon` (`run`), `status`, `renew`, `start_container`,
-//! `stop_container`. Beside them: `actor` (observe and act on one site), `diff` (the pure
-//! decision), `socket_folder` (what may be removed), `drain` (the drained stop).
+//! One module per subcommand: `daemon` (`run`), `status`, `renew`, `site_add`, `site_check`
+//! (also `site nginx`), `start_container`, `stop_container`; `cli` is the command line. Beside
+//! them: `actor` (observe and act on one site), `diff` (the pure decision), `socket_folder` (what
+//! may be removed), `drain` (the drained stop).
 
 pub mod actor;
 pub mod cli;
