@@ -42,7 +42,8 @@ for v in "${variants[@]}"; do
   mkdir -p "$stage/$v"
   for u in "${units[@]}"; do
     case $v in
-      before) git show "$before:deploy/systemd/$u" ;;
+      # (the binaries lived in /usr/local/bin then; they are in /usr/bin now)
+      before) git show "$before:deploy/systemd/$u" | sed 's#/usr/local/bin/#/usr/bin/#g' ;;
       unsandboxed) sed '/^# Sandbox/,$d' "deploy/systemd/$u" ;;
       shipped) cat "deploy/systemd/$u" ;;
       +mountns) cat "deploy/systemd/$u"; echo "$mountns" ;;
