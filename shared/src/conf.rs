@@ -187,6 +187,13 @@ pub fn list_confs(layout: &Layout) -> Result<Vec<PathBuf>, ListError> {
     Ok(paths)
 }
 
+/// The conf file of `site` in the layout's conf folder, if it has one (the first by name).
+pub fn conf_of(layout: &Layout, site: &Site) -> Result<Option<PathBuf>, ListError> {
+    Ok(list_confs(layout)?
+        .into_iter()
+        .find(|p| site_of_conf(p).ok().as_ref() == Some(site)))
+}
+
 /// The site id a conf file stands for: its file name without the extension.
 pub fn site_of_conf(path: &Path) -> Result<Site, ConfError> {
     let stem = path.file_stem().unwrap_or_default();

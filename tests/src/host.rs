@@ -207,6 +207,23 @@ impl SystemdHost {
         &self.name
     }
 
+    /// Copies `file` into the host's /var/tmp and returns its path there (docker cp cannot write
+    /// into the host's /tmp, a tmpfs mount).
+    pub fn copy_in(&self, file: &Path) -> String {
+        let name = file
+            .file_name()
+            .expect("a file name")
+            .to_str()
+            .expect("UTF-8");
+        let inner = format!("/var/tmp/{name}");
+        docker(&[
+            "cp",
+            file.to_str().expect("UTF-8"),
+            &format!("{}:{inner}", self.name),
+        ]);
+        inner
+    }
+
     /// Runs a command inside the host.
     pub fn exec(&self, cmd: &[&str]) -> Output {
         let mut args = vec!["exec", self.name.as_str()];

@@ -42,18 +42,7 @@ pub struct Stack {
 /// Copies the Debian package `deb` into the host and installs it with apt (its dependencies are
 /// in the host image already: nothing is downloaded).
 pub fn install_package(host: &SystemdHost, deb: &Path) {
-    let name = deb
-        .file_name()
-        .expect("package file name")
-        .to_str()
-        .expect("UTF-8");
-    // /var/tmp: docker cp cannot write into the host's /tmp, a tmpfs mount.
-    let inner = format!("/var/tmp/{name}");
-    docker(&[
-        "cp",
-        deb.to_str().expect("UTF-8"),
-        &format!("{}:{inner}", host.name()),
-    ]);
+    let inner = host.copy_in(deb);
     host.ok(&[
         "env",
         "DEBIAN_FRONTEND=noninteractive",

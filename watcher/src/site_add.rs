@@ -130,10 +130,7 @@ fn setup(layout: &Layout, site: &Site, opts: &AddOptions) -> Result<Setup, AddEr
 /// Writes `SITE.conf` (never over an existing one, nor beside another conf of the site).
 fn write_conf(layout: &Layout, site: &Site, window: &str) -> Result<PathBuf, AddError> {
     let path = layout.conf_dir.join(format!("{site}.conf"));
-    let existing = conf::list_confs(layout)?
-        .into_iter()
-        .find(|p| conf::site_of_conf(p).ok().as_ref() == Some(site));
-    if let Some(path) = existing {
+    if let Some(path) = conf::conf_of(layout, site)? {
         return Err(AddError::ConfExists {
             site: site.clone(),
             path,

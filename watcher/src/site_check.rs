@@ -302,12 +302,10 @@ pub async fn gather<R: ContainerRuntime>(
 }
 
 fn read_conf(layout: &Layout, site: &Site) -> Result<SiteConf, String> {
-    let paths = conf::list_confs(layout).map_err(|e| chain(&e))?;
-    let path = paths
-        .iter()
-        .find(|p| conf::site_of_conf(p).ok().as_ref() == Some(site))
+    let path = conf::conf_of(layout, site)
+        .map_err(|e| chain(&e))?
         .ok_or_else(|| format!("no conf for {site} in {}", layout.conf_dir.display()))?;
-    conf::read_conf(path).map_err(|e| chain(&e))
+    conf::read_conf(&path).map_err(|e| chain(&e))
 }
 
 /// `nginx -T` (run directly, no shell): the whole configuration nginx would load.

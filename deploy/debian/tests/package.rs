@@ -116,10 +116,9 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     let watcher_before = h.ok(&["systemctl", "show", "-P", "MainPID", "fpm-watcher.service"]);
     let upgrading = format!(
         "sleep 2; n=0; env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-         /var/tmp/{} >/tmp/upgrade.log 2>&1 && n=1; echo $n > /tmp/stops; echo \"$n upgrades\" > /tmp/disturbed",
-        upgrade.file_name().unwrap().to_str().unwrap()
+         {} >/tmp/upgrade.log 2>&1 && n=1; echo $n > /tmp/stops; echo \"$n upgrades\" > /tmp/disturbed",
+        h.copy_in(&upgrade)
     );
-    install_copy(&s, &upgrade);
     let (answers, upgraded) = s.count_load("a", "fast", (10, 100, "0.2"), (&upgrading, 1));
     let log = h.ok(&["cat", "/tmp/upgrade.log"]);
     assert_eq!(upgraded.trim(), "1 upgrades", "{log}");
@@ -199,14 +198,4 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
 /// every path of ours names fpm.
 fn is_shared_dir(path: &str) -> bool {
     !path.contains("fpm")
-}
-
-/// Copies `file` into the host's /var/tmp (docker cp cannot write into its /tmp, a tmpfs).
-fn install_copy(s: &Stack, file: &Path) {
-    let name = file.file_name().unwrap().to_str().unwrap();
-    docker(&[
-        "cp",
-        file.to_str().unwrap(),
-        &format!("{}:/var/tmp/{name}", s.host.name()),
-    ]);
 }
