@@ -80,13 +80,7 @@ impl HostBuilder {
 
     /// Mounts `dir` where the sites' socket folders live (the parent of `Layout`'s socket folder).
     pub fn sockets(self, dir: &Path) -> HostBuilder {
-        let layout = fpm_shared::Layout::default();
-        let any = fpm_shared::Site::new("x").expect("site id");
-        let root = layout
-            .socket_dir(&any)
-            .parent()
-            .expect("socket root")
-            .to_owned();
+        let root = crate::sockets::inner_root();
         self.mount(dir, root.to_str().expect("UTF-8"), false)
     }
 

@@ -7,6 +7,8 @@ pub mod cut;
 pub mod host;
 pub mod images;
 pub mod names;
+pub mod old_host;
+pub mod sockets;
 pub mod stack;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 
 use crate::host::{repo_root, HostBuilder, SystemdHost};
 use crate::images;
+use crate::sockets::SocketRoot;
 use crate::{docker, header, unique, ConfDir, Containers};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ pub struct Stack {
     /// The conf folder (mounted at the same path in the host).
     pub confs: ConfDir,
     /// The socket root, mounted as /run/docker-apps in the host and per site in its container.
-    pub sockets: tempfile::TempDir,
+    pub sockets: SocketRoot,
     files: tempfile::TempDir,
     /// The systemd host.
     pub host: SystemdHost,
@@ -59,6 +60,19 @@ fn bin_dir(any_bin: &Path) -> &Path {
     any_bin.parent().expect("binary folder")
 }
 
+/// What a stack's host runs.
+enum Install<'a> {
+    /// The workspace's binaries (the folder of this `CARGO_BIN_EXE_*` path) and the project's
+    /// files, mounted in; a temporary socket root.
+    Project(&'a Path),
+    /// Nothing of the project: the Debian package `deb`, installed with apt; the machine's
+    /// socket root.
+    Package(&'a Path),
+    /// The shell-script host the project replaces ([`crate::old_host`]); the machine's socket
+    /// root.
+    OldStyle,
+}
+
 impl Stack {
     /// Boots the stack with one stopped site per tag (conf window `window`). `any_bin` is a
     /// `CARGO_BIN_EXE_*` path; the other binaries are taken from the same folder.
@@ -74,34 +88,33 @@ impl Stack {
         any_bin: &Path,
         start_timeout: &str,
     ) -> Stack {
-        let project = |host: HostBuilder, confs: &Path| {
-            host.confs(confs, "").binaries(bin_dir(any_bin), &BINARIES)
-        };
-        Stack::assemble(tag, sites, window, start_timeout, project, |_| {})
+        let install = Install::Project(any_bin);
+        Stack::assemble(tag, sites, window, start_timeout, install)
     }
 
     /// Like [`Stack::boot`] on a fresh host ([`HostBuilder::fresh`]) where the Debian package
     /// `deb` is installed with apt instead: the default layout, the conf folder mounted where it
-    /// is by default.
+    /// is by default, the machine's socket root (so that `fpm-watcher site add` in the host
+    /// creates containers that bind the host's socket folders).
     pub fn boot_packaged(tag: &str, sites: &[&str], window: &str, deb: &Path) -> Stack {
-        let conf_dir = fpm_shared::Layout::default().conf_dir;
-        let fresh = |host: HostBuilder, confs: &Path| {
-            host.fresh()
-                .mount(confs, conf_dir.to_str().expect("UTF-8"), false)
-        };
-        let install = |host: &SystemdHost| install_package(host, deb);
-        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, fresh, install)
+        let install = Install::Package(deb);
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install)
     }
 
-    /// The stack around a host made by `host` (given the builder with the stack's sockets and
-    /// nginx files, and the conf folder) and set up by `install` once it runs.
+    /// A host built the old way ([`crate::old_host`]), each site's waker socket enabled and
+    /// listening, nginx sending each `SITE.test` vhost to it; the conf folder and the socket
+    /// root where the package expects them.
+    pub fn boot_old_style(tag: &str, sites: &[&str], window: &str) -> Stack {
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, Install::OldStyle)
+    }
+
+    /// The stack around a host made and set up as `install` says.
     fn assemble(
         tag: &str,
         sites: &[&str],
         window: &str,
         start_timeout: &str,
-        host: impl FnOnce(HostBuilder, &Path) -> HostBuilder,
-        install: impl FnOnce(&SystemdHost),
+        install: Install,
     ) -> Stack {
         let prefix = unique(tag);
         let files = tempfile::tempdir().unwrap();
@@ -112,22 +125,41 @@ impl Stack {
         for site in &ids {
             confs.add(site, &header(window));
         }
-        write_host_files(f, &ids, start_timeout);
-        let sockets = tempfile::tempdir().unwrap();
-        let builder = HostBuilder::new(&format!("{prefix}-host"))
-            .sockets(sockets.path())
-            .mount(
-                &f.join("nginx.conf"),
-                "/etc/nginx/sites-enabled/default",
-                true,
-            )
-            .mount(
-                &f.join("waker-test.conf"),
-                "/etc/systemd/system/fpm-waker@.service.d/test.conf",
-                true,
-            );
-        let host = host(builder, confs.path()).boot();
-        install(&host);
+        let sockets = match install {
+            Install::Project(_) => SocketRoot::temporary(),
+            Install::Package(_) | Install::OldStyle => SocketRoot::machine(&prefix),
+        };
+        let mut builder = HostBuilder::new(&format!("{prefix}-host")).sockets(sockets.path());
+        if !matches!(install, Install::OldStyle) {
+            write_host_files(f, &ids, start_timeout);
+            builder = builder
+                .mount(
+                    &f.join("nginx.conf"),
+                    "/etc/nginx/sites-enabled/default",
+                    true,
+                )
+                .mount(
+                    &f.join("waker-test.conf"),
+                    "/etc/systemd/system/fpm-waker@.service.d/test.conf",
+                    true,
+                );
+        }
+        let default_confs = fpm_shared::Layout::default().conf_dir;
+        let default_confs = default_confs.to_str().expect("UTF-8");
+        let host = match install {
+            Install::Project(any_bin) => builder
+                .confs(confs.path(), "")
+                .binaries(bin_dir(any_bin), &BINARIES),
+            Install::Package(_) | Install::OldStyle => {
+                builder.fresh().mount(confs.path(), default_confs, false)
+            }
+        }
+        .boot();
+        match install {
+            Install::Project(_) => {}
+            Install::Package(deb) => install_package(&host, deb),
+            Install::OldStyle => crate::old_host::install(&host, &ids, f),
+        }
         host.ok(&["systemctl", "start", "nginx.service"]);
 
         let mut stack = Stack {
@@ -138,10 +170,14 @@ impl Stack {
             host,
             containers: Containers::default(),
         };
+        let start = match install {
+            Install::OldStyle => ["systemctl", "enable", "--now"].as_slice(),
+            _ => ["systemctl", "start"].as_slice(),
+        };
         for s in sites {
             stack.create_site_container(s, images::host(), &[("www", "/var/www:ro")]);
             let socket = stack.waker_socket(s);
-            stack.host.ok(&["systemctl", "start", &socket]);
+            stack.host.ok(&[start, &[socket.as_str()]].concat());
         }
         stack
     }
@@ -214,6 +250,39 @@ impl Stack {
         args.push(image);
         args.extend_from_slice(command);
         docker(&args);
+    }
+
+    /// Routes the `SITE.fast` vhost of the site (the test vhost of the upstream variant) to the
+    /// upstream `upstream` (nginx text, e.g. what `fpm-watcher site nginx SITE` prints), both in
+    /// one file of the host's /etc/nginx/conf.d, and reloads nginx.
+    pub fn route_fast(&self, tag: &str, upstream: &str) {
+        let site = self.site(tag);
+        let vhost = std::fs::read_to_string(fixture("nginx-fast-vhost.conf.template")).unwrap();
+        let file = self.files().join(format!("{site}.conf"));
+        std::fs::write(
+            &file,
+            format!("{upstream}\n{}", vhost.replace("SITE", &site)),
+        )
+        .unwrap();
+        let copied = self.host.copy_in(&file);
+        let to = format!("/etc/nginx/conf.d/{site}.conf");
+        self.host.ok(&["mv", &copied, &to]);
+        self.host.ok(&["nginx", "-t"]);
+        self.reload_nginx();
+    }
+
+    /// Reloads nginx and waits until the workers that had the old configuration are gone.
+    pub fn reload_nginx(&self) {
+        let workers = || {
+            self.host
+                .ok(&["sh", "-c", "pgrep -P \"$(cat /run/nginx.pid)\" || true"])
+        };
+        let old = workers();
+        self.host.ok(&["systemctl", "reload", "nginx.service"]);
+        crate::wait_until(Duration::from_secs(10), "nginx's old workers to go", || {
+            let now = workers();
+            old.lines().all(|pid| !now.lines().any(|p| p == pid))
+        });
     }
 
     /// The site id of a tag.

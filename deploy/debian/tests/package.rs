@@ -1,5 +1,6 @@
 //! The Debian package on a fresh systemd host of the test image (Debian 12, or Debian 13 with
-//! `FPM_TEST_HOST=debian13`), nothing of the project in it: installed with apt, a site answers a
+//! `FPM_TEST_HOST=debian13`), nothing of the project in it: installed with apt, a site onboarded
+//! with `fpm-watcher site add`, `site nginx` and `site check` answers a
 //! cold and a warm request through nginx, `man` shows the pages, an upgrade to a newer package
 //! while the site is busy fails no request and leaves the site running, and remove then purge
 //! leave none of the package's files while the site's container, conf and socket folder stay.
@@ -68,9 +69,9 @@ fn started_at(container: &str) -> String {
 fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sites() {
     require_docker();
     let deb = package();
-    let s = Stack::boot_packaged("pkg", &["a"], "20m", &deb);
-    let h = &s.host;
+    let mut s = Stack::boot_packaged("pkg", &[], "20m", &deb);
 
+    let h = &s.host;
     // Installed: the watcher runs, the reaper's timer is enabled and waiting.
     for (unit, want) in [
         ("fpm-watcher.service", "active"),
@@ -103,7 +104,9 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     assert!(page.contains("--dry-run"), "{page}");
     h.ok(&["man", "-w", "fpm-watcher-stop-container"]);
 
-    // A site onboarded by hand: cold, then warm.
+    // A site onboarded with the package's commands: added, routed, checked; cold, then warm.
+    onboard(&mut s, "a");
+    let h = &s.host;
     let (code, body) = s.get("a", "fast");
     assert_eq!(code, 200, "cold: {body}");
     assert_eq!(s.get("a", "fast").0, 200, "warm");
@@ -191,6 +194,54 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
             .join(format!("{}.conf", s.site("a")))
             .exists(),
         "the conf stays"
+    );
+}
+
+/// Onboards the site of `tag` as the README's "Add a site" does: `fpm-watcher site add` with the
+/// stack's php-fpm pool and scripts, its nginx upstream from `fpm-watcher site nginx` behind the
+/// site's test vhost, then `fpm-watcher site check`, which must pass every check.
+fn onboard(s: &mut Stack, tag: &str) {
+    let site = s.site(tag);
+    s.containers.track(&s.container(tag));
+    let f = s.files().to_owned();
+    let bind = |name: &str, inside: &str| format!("{}:{inside}", f.join(name).display());
+    let added = s.host.ok(&[
+        "fpm-watcher",
+        "site",
+        "add",
+        &site,
+        "--window",
+        "20m",
+        "--image",
+        fpm_tests::images::host(),
+        "--php-dir",
+        "/run/php-sock",
+        "-v",
+        &bind("pool.conf", "/etc/php-site.conf:ro"),
+        "-v",
+        &bind("www", "/var/www:ro"),
+        "-v",
+        &bind("data", "/var/data"),
+        "--",
+        "php-fpm",
+        "-F",
+        "-y",
+        "/etc/php-site.conf",
+    ]);
+    for step in ["conf", "container     created", "waker socket"] {
+        assert!(
+            added.contains(step),
+            "site add did not say {step:?}:\n{added}"
+        );
+    }
+    let upstream = s.host.ok(&["fpm-watcher", "site", "nginx", &site]);
+    s.route_fast(tag, &upstream);
+    let check = s.host.exec(&["fpm-watcher", "site", "check", &site]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success() && report.contains("every check passed"),
+        "site check after site add:\n{report}{}",
+        String::from_utf8_lossy(&check.stderr)
     );
 }
 
