@@ -45,9 +45,9 @@ old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
 # The Debian package, which the package test installs in a fresh systemd host.
 bash scripts/package.sh
 if [ "$host" != debian12 ]; then
-  echo "==> cargo test: the end-to-end and package tests on a $host systemd host"
+  echo "==> cargo test: the end-to-end, package and migration tests on a $host systemd host"
   cargo test -p fpm-waker --test e2e
-  cargo test -p fpm-ondemand --test package
+  cargo test -p fpm-ondemand --test package --test migration
   exit 0
 fi
 if [ "$engine" = debian12 ]; then

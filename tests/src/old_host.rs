@@ -49,13 +49,33 @@ pub fn vhost_path(site: &str) -> String {
     format!("/etc/nginx/sites-enabled/{site}.conf")
 }
 
+/// How the old waker socket unit names the socket folders in `ListenStream=`.
+#[derive(Debug, Clone, Copy)]
+pub enum ListenPath {
+    /// `/var/run/docker-apps/...`, as the design notes write it. systemd compares the path as
+    /// written: the package's unit (`/run/docker-apps/...`) is another address, so on the
+    /// switch systemd binds a new socket and the old proxy keeps the old one.
+    VarRun,
+    /// `/run/docker-apps/...`, the package's own path: systemd keeps the listening socket across
+    /// the switch, and the old proxy goes on accepting from it until it is stopped.
+    Run,
+}
+
 /// Installs the old host's units, scripts and cron entry, and a vhost for each of `sites`
 /// (written in `scratch` first), then reloads systemd. The sites' waker sockets are left to
 /// enable.
-pub fn install(host: &SystemdHost, sites: &[String], scratch: &Path) {
+pub fn install(host: &SystemdHost, sites: &[String], scratch: &Path, listen: ListenPath) {
     let root = repo_root();
     for (from, to, mode) in FILES {
-        put(host, &root.join(from), to, mode);
+        let from = root.join(from);
+        if to.ends_with(".socket") && matches!(listen, ListenPath::Run) {
+            let unit = std::fs::read_to_string(&from).expect("old socket unit");
+            let file = scratch.join("fpm-waker@.socket");
+            std::fs::write(&file, unit.replace("=/var/run/", "=/run/")).unwrap();
+            put(host, &file, to, mode);
+        } else {
+            put(host, &from, to, mode);
+        }
     }
     let template =
         std::fs::read_to_string(root.join("tests/fixtures/old-host/nginx-vhost.conf.template"))

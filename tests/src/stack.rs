@@ -3,6 +3,7 @@
 
 use crate::host::{repo_root, HostBuilder, SystemdHost};
 use crate::images;
+use crate::old_host::ListenPath;
 use crate::sockets::SocketRoot;
 use crate::{docker, header, unique, ConfDir, Containers};
 use std::collections::BTreeMap;
@@ -61,6 +62,7 @@ fn bin_dir(any_bin: &Path) -> &Path {
 }
 
 /// What a stack's host runs.
+#[derive(Clone, Copy)]
 enum Install<'a> {
     /// The workspace's binaries (the folder of this `CARGO_BIN_EXE_*` path) and the project's
     /// files, mounted in; a temporary socket root.
@@ -68,9 +70,9 @@ enum Install<'a> {
     /// Nothing of the project: the Debian package `deb`, installed with apt; the machine's
     /// socket root.
     Package(&'a Path),
-    /// The shell-script host the project replaces ([`crate::old_host`]); the machine's socket
-    /// root.
-    OldStyle,
+    /// The shell-script host the project replaces ([`crate::old_host`]), its waker sockets
+    /// listening on this path; the machine's socket root.
+    OldStyle(ListenPath),
 }
 
 impl Stack {
@@ -102,10 +104,11 @@ impl Stack {
     }
 
     /// A host built the old way ([`crate::old_host`]), each site's waker socket enabled and
-    /// listening, nginx sending each `SITE.test` vhost to it; the conf folder and the socket
-    /// root where the package expects them.
-    pub fn boot_old_style(tag: &str, sites: &[&str], window: &str) -> Stack {
-        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, Install::OldStyle)
+    /// listening on `listen`, nginx sending each `SITE.test` vhost to it; the conf folder and
+    /// the socket root where the package expects them.
+    pub fn boot_old_style(tag: &str, sites: &[&str], window: &str, listen: ListenPath) -> Stack {
+        let install = Install::OldStyle(listen);
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install)
     }
 
     /// The stack around a host made and set up as `install` says.
@@ -127,10 +130,10 @@ impl Stack {
         }
         let sockets = match install {
             Install::Project(_) => SocketRoot::temporary(),
-            Install::Package(_) | Install::OldStyle => SocketRoot::machine(&prefix),
+            Install::Package(_) | Install::OldStyle(_) => SocketRoot::machine(&prefix),
         };
         let mut builder = HostBuilder::new(&format!("{prefix}-host")).sockets(sockets.path());
-        if !matches!(install, Install::OldStyle) {
+        if !matches!(install, Install::OldStyle(_)) {
             write_host_files(f, &ids, start_timeout);
             builder = builder
                 .mount(
@@ -150,7 +153,7 @@ impl Stack {
             Install::Project(any_bin) => builder
                 .confs(confs.path(), "")
                 .binaries(bin_dir(any_bin), &BINARIES),
-            Install::Package(_) | Install::OldStyle => {
+            Install::Package(_) | Install::OldStyle(_) => {
                 builder.fresh().mount(confs.path(), default_confs, false)
             }
         }
@@ -158,7 +161,7 @@ impl Stack {
         match install {
             Install::Project(_) => {}
             Install::Package(deb) => install_package(&host, deb),
-            Install::OldStyle => crate::old_host::install(&host, &ids, f),
+            Install::OldStyle(listen) => crate::old_host::install(&host, &ids, f, listen),
         }
         host.ok(&["systemctl", "start", "nginx.service"]);
 
@@ -171,7 +174,7 @@ impl Stack {
             containers: Containers::default(),
         };
         let start = match install {
-            Install::OldStyle => ["systemctl", "enable", "--now"].as_slice(),
+            Install::OldStyle(_) => ["systemctl", "enable", "--now"].as_slice(),
             _ => ["systemctl", "start"].as_slice(),
         };
         for s in sites {

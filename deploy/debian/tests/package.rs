@@ -6,32 +6,14 @@
 //! leave none of the package's files while the site's container, conf and socket folder stay.
 //! The package is the one `scripts/package.sh` built (`scripts/test.sh` builds it first).
 
+mod common;
+
+use common::{package, run};
 use fpm_tests::host::container_status;
 use fpm_tests::stack::Stack;
 use fpm_tests::{docker, require_docker};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The package `scripts/package.sh` built for this version.
-fn package() -> PathBuf {
-    let dir = fpm_tests::host::repo_root().join("target/debian");
-    let prefix = format!("fpm-ondemand_{}-", env!("CARGO_PKG_VERSION"));
-    std::fs::read_dir(&dir)
-        .ok()
-        .into_iter()
-        .flatten()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with(&prefix) && name.ends_with(".deb")
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no {prefix}*.deb in {}: run `bash scripts/package.sh` (scripts/test.sh does)",
-                dir.display()
-            )
-        })
-}
 
 /// The same package with a higher version: what an upgrade installs.
 fn newer(deb: &Path, dir: &Path) -> PathBuf {
@@ -54,11 +36,6 @@ fn newer(deb: &Path, dir: &Path) -> PathBuf {
         .arg(&tree)
         .arg(&out));
     out
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("runs");
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
 }
 
 fn started_at(container: &str) -> String {
