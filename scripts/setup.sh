@@ -11,6 +11,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 /bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
 command -v lintian >/dev/null || need+=(lintian)
+# Debian's Prometheus and promtool: the metrics test runs them in the systemd test host.
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"
   apt-get update -qq

@@ -13,6 +13,7 @@ use fpm_shared::activity::activity;
 use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_shared::docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::chain;
+use fpm_shared::events::EventSink;
 use fpm_shared::{Layout, ServiceManager, Site};
 use futures::stream::{self, StreamExt};
 use report::{Action, Report, SiteReport};
@@ -36,6 +37,8 @@ pub struct Options {
     pub sites: Vec<Site>,
     /// How many sites are queried (and stopped) at once.
     pub concurrency: usize,
+    /// Where the watcher's metrics hear of each stop before it is made (acting mode).
+    pub events: Option<std::sync::Arc<EventSink>>,
 }
 
 /// A clock, so that tests and the binary can give "now".
@@ -54,7 +57,7 @@ pub async fn run<R: ContainerRuntime, S: ServiceManager>(
     let confs = select(conf::list_confs(layout)?, &options.sites);
     let concurrency = options.concurrency.max(1);
     let sites = stream::iter(confs)
-        .map(|c| judge_and_act(layout, docker, &mode, now, c))
+        .map(|c| judge_and_act(layout, docker, &mode, options.events.as_deref(), now, c))
         .buffered(concurrency)
         .collect()
         .await;
@@ -100,6 +103,7 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
     layout: &Layout,
     docker: &R,
     mode: &Mode<'_, S>,
+    events: Option<&EventSink>,
     now: Clock<'_>,
     selected: Selected,
 ) -> SiteReport {
@@ -125,7 +129,12 @@ async fn judge_and_act<R: ContainerRuntime, S: ServiceManager>(
         Mode::Act(systemd) => *systemd,
     };
     let unit = layout.fpm_unit(&judged.conf.site);
-    match stop::stop(docker, systemd, &judged.conf, &unit, &container, now).await {
+    let target = stop::Target {
+        conf: &judged.conf,
+        unit: &unit,
+        container: &container,
+    };
+    match stop::stop(docker, systemd, target, events, now).await {
         StopOutcome::Kept(fresh) => fresh.report(&container, Some(Action::Kept), None),
         outcome => {
             let note = outcome.note(&unit, &container);

@@ -4,9 +4,12 @@ use anyhow::Context as _;
 use clap::Parser;
 use fpm_reaper::cli::{Args, Format};
 use fpm_reaper::{Mode, Options};
+use fpm_shared::events::EventSink;
 use fpm_shared::{DockerClient, Layout, Systemd};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 use tracing_subscriber::filter::LevelFilter;
 
 fn main() -> ExitCode {
@@ -58,10 +61,13 @@ async fn run(args: &Args) -> anyhow::Result<u8> {
         );
     }
     let docker = DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?;
+    let events = (!args.dry_run).then(|| Arc::new(EventSink::new(&layout.events_socket)));
     let options = Options {
         sites: args.sites.clone(),
         concurrency: args.concurrency.into(),
+        events: events.clone(),
     };
+    let begun = Instant::now();
     let now = chrono::Utc::now;
     let report = if args.dry_run {
         fpm_reaper::run::<_, Systemd>(&layout, &options, &docker, Mode::DryRun, &now).await?
@@ -71,6 +77,9 @@ async fn run(args: &Args) -> anyhow::Result<u8> {
             .context("acting needs systemd (use --dry-run for an audit)")?;
         fpm_reaper::run(&layout, &options, &docker, Mode::Act(&systemd), &now).await?
     };
+    if let Some(events) = &events {
+        events.send(&report.run_event(begun.elapsed()));
+    }
     if !args.quiet {
         match args.format {
             Format::Text => print!("{}", report.to_text()),

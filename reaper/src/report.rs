@@ -111,6 +111,17 @@ impl Report {
         u8::from(self.sites.iter().any(SiteReport::is_error))
     }
 
+    /// What the watcher's metrics hear of this run, which took `took`.
+    pub fn run_event(&self, took: Duration) -> fpm_shared::events::Event {
+        let count = |f: fn(&SiteReport) -> bool| self.sites.iter().filter(|s| f(s)).count() as u64;
+        fpm_shared::events::Event::ReaperRun {
+            checked: self.sites.len() as u64,
+            stopped: count(|s| s.action == Some(Action::Stopped)),
+            errors: count(SiteReport::is_error),
+            duration_seconds: took.as_secs_f64(),
+        }
+    }
+
     /// The report as one JSON object `{"version": 1, "sites": [...]}`.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]

@@ -7,6 +7,7 @@ use crate::{judge, Clock, Judged};
 use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::error::Chain;
+use fpm_shared::events::{Event, EventSink};
 use fpm_shared::{ServiceManager, SystemdError};
 
 /// What acting on a site judged idle came to.
@@ -64,15 +65,31 @@ impl StopOutcome {
     }
 }
 
-/// Looks once more right before stopping, stops the unit, then checks the container is down.
+/// The site a stop is about: its conf as judged, its unit and its container.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The conf the site was judged by.
+    pub conf: &'a SiteConf,
+    /// `fpm@SITE.service`.
+    pub unit: &'a str,
+    /// `SITE.fpm`.
+    pub container: &'a str,
+}
+
+/// Looks once more right before stopping, tells the watcher's metrics (through `events`), stops
+/// the unit, then checks the container is down.
 pub async fn stop<R: ContainerRuntime, S: ServiceManager>(
     docker: &R,
     systemd: &S,
-    conf: &SiteConf,
-    unit: &str,
-    container: &str,
+    target: Target<'_>,
+    events: Option<&EventSink>,
     now: Clock<'_>,
 ) -> StopOutcome {
+    let Target {
+        conf,
+        unit,
+        container,
+    } = target;
     let site = conf.site.as_str();
     // The conf may have been removed (the site no longer managed) or edited since it was read.
     let conf = match conf::read_conf(&conf.path) {
@@ -86,6 +103,11 @@ pub async fn stop<R: ContainerRuntime, S: ServiceManager>(
     if fresh.decision.verdict != Verdict::Stop {
         tracing::info!(site, container, reason = %fresh.decision.reason, "kept: activity seen right before stopping");
         return StopOutcome::Kept(Box::new(fresh));
+    }
+    if let Some(events) = events {
+        events.send(&Event::ReaperStopping {
+            site: site.to_owned(),
+        });
     }
     if let Err(e) = systemd.stop_unit(unit).await {
         tracing::error!(site, unit, container, error = %Chain(&e), "stopping the site failed");

@@ -95,6 +95,7 @@ async fn act_on_one_site(change: fn(&PathBuf)) -> (Report, Vec<String>) {
     let options = Options {
         sites: vec![],
         concurrency: 1,
+        events: None,
     };
     let report = run(&layout, &options, &docker, Mode::Act(&systemd), &fixed_now)
         .await

@@ -191,7 +191,8 @@ pub struct ContainerEvent {
 }
 
 /// The container events the watcher follows.
-pub const WATCHED_EVENTS: [&str; 5] = ["start", "die", "destroy", "pause", "unpause"];
+pub const WATCHED_EVENTS: [&str; 7] =
+    ["start", "die", "destroy", "pause", "unpause", "kill", "oom"];
 
 /// The Docker engine through bollard, with the API version negotiated.
 #[derive(Debug, Clone)]

@@ -60,6 +60,10 @@ pub struct Layout {
     /// The default's folder is made by the reaper unit's `RuntimeDirectory=`; elsewhere, the
     /// unit's sandbox must let the reaper write there (it fails loudly otherwise).
     pub reaper_lock: PathBuf,
+    /// The watcher's events socket, where the waker and the reaper send what its metrics count
+    /// (`fpm-watcher.socket` makes it).
+    #[serde(skip)]
+    pub events_socket: PathBuf,
 }
 
 impl Default for Layout {
@@ -77,6 +81,7 @@ impl Default for Layout {
             docker_socket: "/var/run/docker.sock".into(),
             docker_timeout_secs: 20,
             reaper_lock: "/run/fpm-reaper/lock".into(),
+            events_socket: "/run/fpm-ondemand/events.sock".into(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod conf;
 pub mod docker;
 pub mod duration;
 pub mod error;
+pub mod events;
 pub mod layout;
 pub mod logging;
 pub mod site;

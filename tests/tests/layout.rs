@@ -119,6 +119,28 @@ fn the_polkit_rule_lets_the_waker_start_exactly_the_layouts_fpm_unit() {
 }
 
 #[test]
+fn the_watchers_events_socket_is_where_the_waker_and_reaper_send() {
+    let l = Layout::default();
+    assert_line(
+        "deploy/systemd/fpm-watcher.socket",
+        &format!("ListenDatagram={}", run_path(&l.events_socket)),
+    );
+    // The names the watcher looks for among the sockets systemd passes.
+    assert_line(
+        "deploy/systemd/fpm-watcher.socket",
+        "FileDescriptorName=events",
+    );
+    assert_line(
+        "deploy/systemd/fpm-watcher-metrics.socket",
+        "FileDescriptorName=metrics",
+    );
+    assert_line(
+        "deploy/systemd/fpm-watcher.service",
+        "Sockets=fpm-watcher.socket fpm-watcher-metrics.socket",
+    );
+}
+
+#[test]
 fn the_reaper_unit_makes_the_lock_folder() {
     let l = Layout::default();
     let folder = l.reaper_lock.parent().unwrap();

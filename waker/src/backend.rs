@@ -3,6 +3,7 @@
 //! systemd and awaited with inotify (no sleep loop), with one start shared by all.
 
 use fpm_shared::error::Chain;
+use fpm_shared::events::{Event, EventSink};
 use fpm_shared::sockets::{connect_nofollow, ConnectError};
 use fpm_shared::{JobResult, ServiceManager, SystemdError, UnitState};
 use futures::StreamExt;
@@ -75,6 +76,19 @@ pub struct Backend<S> {
     socket: PathBuf,
     start_timeout: Duration,
     starting: Mutex<()>,
+    events: Option<EventSink>,
+}
+
+impl BackendError {
+    /// The reason a refusal caused by this error is counted under.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            BackendError::Start { .. } => "start_failed",
+            BackendError::Refused { .. } => "not_a_socket",
+            BackendError::Timeout { .. } => "start_timeout",
+            BackendError::Watch { .. } => "start_failed",
+        }
+    }
 }
 
 impl<S: ServiceManager> Backend<S> {
@@ -86,6 +100,20 @@ impl<S: ServiceManager> Backend<S> {
             socket,
             start_timeout,
             starting: Mutex::new(()),
+            events: None,
+        }
+    }
+
+    /// Also tells the watcher's metrics what happens (wakes, replays, refusals) through `sink`.
+    pub fn with_events(mut self, sink: EventSink) -> Self {
+        self.events = Some(sink);
+        self
+    }
+
+    /// Tells the watcher `event`, without waiting; nothing when no sink was given.
+    pub fn tell(&self, event: Event) {
+        if let Some(sink) = &self.events {
+            sink.send(&event);
         }
     }
 
@@ -143,12 +171,17 @@ impl<S: ServiceManager> Backend<S> {
                 "stopped before php-fpm accepted: starting again"
             );
         };
+        let took = begun.elapsed();
         tracing::info!(
             site,
             unit = self.unit,
-            took_ms = begun.elapsed().as_millis() as u64,
+            took_ms = took.as_millis() as u64,
             "php-fpm accepts"
         );
+        self.tell(Event::Wake {
+            site: site.to_owned(),
+            held_seconds: took.as_secs_f64(),
+        });
         Ok(stream)
     }
 

@@ -10,6 +10,7 @@ pub mod proxy;
 
 use backend::{Backend, BackendError};
 use fpm_shared::error::Chain;
+use fpm_shared::events::Event;
 use fpm_shared::ServiceManager;
 use proxy::Outcome;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,6 +119,10 @@ impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
         self.backend.connect(self.site).await.map_err(|e| {
             // Closing the client makes nginx answer 502 at once instead of hanging.
             let site = self.site;
+            self.backend.tell(Event::Refusal {
+                site: site.to_owned(),
+                reason: e.reason().to_owned(),
+            });
             match e {
                 BackendError::Refused { .. } => {
                     tracing::warn!(site, error = %Chain(&e), "closing the connection (nginx answers 502)")
@@ -141,9 +146,21 @@ async fn serve<S: ServiceManager>(
     unanswered: &AtomicUsize,
 ) {
     let upstream = SiteUpstream { site, backend };
-    let count = || unanswered.fetch_add(1, Ordering::Relaxed) + 1;
+    let count = || {
+        backend.tell(Event::Refusal {
+            site: site.to_owned(),
+            reason: "unanswered".to_owned(),
+        });
+        unanswered.fetch_add(1, Ordering::Relaxed) + 1
+    };
     match proxy::proxy(client, &upstream).await {
-        Ok(Outcome::Answered { .. }) => {}
+        Ok(Outcome::Answered { replays }) => {
+            for _ in 0..replays {
+                backend.tell(Event::Replay {
+                    site: site.to_owned(),
+                });
+            }
+        }
         Ok(Outcome::ClientGone) => {
             tracing::debug!(
                 site,

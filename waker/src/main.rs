@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
+use fpm_shared::events::EventSink;
 use fpm_shared::{Layout, Systemd};
 use fpm_waker::backend::Backend;
 use fpm_waker::cli::Args;
@@ -37,7 +38,8 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
         layout.fpm_unit(&args.site),
         layout.fpm_socket_path(&args.site),
         args.start_timeout,
-    );
+    )
+    .with_events(EventSink::new(&layout.events_socket));
     let settings = Settings {
         idle_timeout: args.idle_timeout,
         drain_timeout: Duration::from_secs(30),

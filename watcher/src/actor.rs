@@ -1,6 +1,7 @@
 //! One site at a time: observe Docker, systemd and the socket folder, then apply the diff.
 
 use crate::diff::{diff, Action, SiteView};
+use crate::metrics::Metrics;
 use crate::socket_folder::{self, SocketError, SocketState};
 use fpm_shared::conf;
 use fpm_shared::docker::{ContainerRuntime, ContainerState};
@@ -15,6 +16,8 @@ pub struct Ctx<'a, R, S> {
     pub docker: &'a R,
     /// systemd.
     pub systemd: &'a S,
+    /// What the watcher counts.
+    pub metrics: &'a Metrics,
 }
 
 impl<R, S> Clone for Ctx<'_, R, S> {
@@ -132,9 +135,12 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         }
     }
 
-    /// Observes a site, applies what its diff asks for and logs each action with its cause.
-    pub async fn reconcile(&self, site: &Site, cause: Cause) {
+    /// Observes a site, applies what its diff asks for and logs each action with its cause;
+    /// returns what it observed.
+    pub async fn reconcile(&self, site: &Site, cause: Cause) -> SiteView {
         let view = self.observe(site).await;
+        self.metrics
+            .observed(site, cause.as_str(), &view, std::time::Instant::now());
         tracing::debug!(site = %site, cause = cause.as_str(), ?view, "observed");
         if let (
             ContainerState::NotRunning(_) | ContainerState::Missing,
@@ -151,11 +157,13 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
             .into_iter()
             .map(|action| self.apply_logged(site, action, cause));
         futures::future::join_all(applied).await;
+        view
     }
 
     /// Carries out one action and logs its outcome as soon as it is known.
     async fn apply_logged(&self, site: &Site, action: Action, cause: Cause) {
         let result = self.apply(site, action).await;
+        self.metrics.acted(action, result.is_ok());
         let container = self.layout.container(site);
         let unit = self.layout.fpm_unit(site);
         let what = action.describe();

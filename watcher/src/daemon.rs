@@ -121,6 +121,9 @@ impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
             let (tx, mut rx) = mpsc::unbounded_channel();
             let events = self.ctx.docker.events(Some(st.since));
             let reader = tokio::spawn(read_events(events, tx));
+            if cause == Cause::Reconnect {
+                self.ctx.metrics.reconnected();
+            }
             let ended = self.follow(st, &mut rx, cause).await;
             reader.abort();
             cause = Cause::Reconnect;
@@ -163,7 +166,7 @@ impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
                     Some(Msg::Event(event)) => {
                         st.since = event.time_nano.max(st.since);
                         st.backoff = Duration::from_millis(100);
-                        on_event(ctx, &mut st.managed, &event.name).await?;
+                        on_event(ctx, &mut st.managed, &event).await?;
                     }
                     Some(Msg::Ended(end)) => return Ok(end),
                     None => return Ok(StreamEnd::Closed),
@@ -270,8 +273,9 @@ async fn read_events(
 async fn on_event<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     managed: &mut BTreeSet<Site>,
-    name: &str,
+    event: &ContainerEvent,
 ) -> Result<(), DaemonError> {
+    let name = event.name.as_str();
     let Some(site) = ctx.layout.site_of_container(name) else {
         return Ok(());
     };
@@ -283,7 +287,11 @@ async fn on_event<R: ContainerRuntime, S: ServiceManager>(
             return Ok(());
         }
     }
-    ctx.reconcile(&site, Cause::Event).await;
+    let view = ctx.reconcile(&site, Cause::Event).await;
+    let now = std::time::Instant::now();
+    let (action, time) = (event.action.as_str(), event.time_nano);
+    ctx.metrics
+        .container_event(&site, action, time, &view.fpm_unit, now);
     Ok(())
 }
 
@@ -313,6 +321,7 @@ async fn reconcile_all<R: ContainerRuntime, S: ServiceManager>(
     token: &CancellationToken,
 ) -> Result<(), DaemonError> {
     *managed = managed_sites(ctx.layout)?.into_iter().collect();
+    ctx.metrics.set_sites(managed.len());
     for site in managed.iter() {
         if token.is_cancelled() {
             break;

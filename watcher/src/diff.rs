@@ -39,6 +39,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action as a metric label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::StopWakerService => "stop_waker_service",
+            Action::StopFpmUnit => "stop_fpm_unit",
+            Action::StartFpmUnit => "start_fpm_unit",
+            Action::RemoveStaleSocket => "remove_stale_socket",
+            Action::RearmWakerSocket => "rearm_waker_socket",
+        }
+    }
+
     /// What the action does, for logs and `status`.
     pub fn describe(self) -> &'static str {
         match self {

@@ -5,13 +5,15 @@
 //! One module per subcommand: `daemon` (`run`), `status`, `renew`, `site_add`, `site_check`
 //! (also `site nginx`), `start_container`, `stop_container`; `cli` is the command line. Beside
 //! them: `actor` (observe and act on one site), `diff` (the pure decision), `socket_folder` (what
-//! may be removed), `drain` (the drained stop).
+//! may be removed), `drain` (the drained stop), `metrics` (the Prometheus endpoint and the
+//! events socket).
 
 pub mod actor;
 pub mod cli;
 pub mod daemon;
 pub mod diff;
 pub mod drain;
+pub mod metrics;
 pub mod renew;
 pub mod site_add;
 pub mod site_check;

@@ -5,8 +5,12 @@ use clap::Parser;
 use fpm_shared::{DockerClient, Layout, Systemd};
 use fpm_watcher::cli::{Args, Command, Format, SiteCommand};
 use fpm_watcher::daemon::{self, Notify, Settings};
+use fpm_watcher::metrics::serve::{self, Listener};
+use fpm_watcher::metrics::Metrics;
 use fpm_watcher::{renew, site_add, site_check, start_container, status, stop_container, Ctx};
+use std::os::fd::FromRawFd;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::filter::LevelFilter;
@@ -47,12 +51,15 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                 watchdog_every: sd_notify::watchdog_enabled().map(|d| d / 2),
                 now_nanos,
             };
-            daemon(ctx(layout, &docker, &systemd), &settings).await?;
+            let metrics = Arc::new(Metrics::new());
+            let ctx = ctx(layout, &docker, &systemd, &metrics);
+            daemon(ctx, &settings, activated_sockets()?, metrics.clone()).await?;
             Ok(0)
         }
         Command::Status { sites, format } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
-            let rows = status::status(ctx(layout, &docker, &systemd), &sites).await?;
+            let rows =
+                status::status(ctx(layout, &docker, &systemd, &Metrics::new()), &sites).await?;
             let now = chrono::Utc::now();
             match format {
                 Format::Text => print!("{}", status::status_table(&rows, now)),
@@ -105,7 +112,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         }
         Command::Renew { site } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
-            let steps = renew::renew(ctx(layout, &docker, &systemd), &site).await;
+            let steps = renew::renew(ctx(layout, &docker, &systemd, &Metrics::new()), &site).await;
             Ok(renew::print(&steps))
         }
         Command::StartContainer { site } => {
@@ -118,7 +125,8 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         }
         Command::StopContainer { site, grace } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
-            let ctx = ctx(layout, &docker, &systemd);
+            let metrics = Metrics::new();
+            let ctx = ctx(layout, &docker, &systemd, &metrics);
             stop_container::stop_container(ctx, &site, grace, chrono::Utc::now())
                 .await
                 .with_context(|| format!("stopping {}", layout.container(&site)))?;
@@ -139,18 +147,63 @@ fn ctx<'a>(
     layout: &'a Layout,
     docker: &'a DockerClient,
     systemd: &'a Systemd,
+    metrics: &'a Metrics,
 ) -> Ctx<'a, DockerClient, Systemd> {
     Ctx {
         layout,
         docker,
         systemd,
+        metrics,
     }
 }
 
-/// Runs the daemon until SIGTERM or SIGINT, and at most a drain deadline after.
-async fn daemon(ctx: Ctx<'_, DockerClient, Systemd>, settings: &Settings) -> anyhow::Result<()> {
+/// The sockets systemd passes to the daemon (`fpm-watcher.socket`, `fpm-watcher-metrics.socket`):
+/// the events socket and the metrics endpoint's listeners. None outside systemd.
+struct Activated {
+    events: Option<tokio::net::UnixDatagram>,
+    metrics: Vec<Listener>,
+}
+
+fn activated_sockets() -> anyhow::Result<Activated> {
+    let mut got = Activated {
+        events: None,
+        metrics: Vec::new(),
+    };
+    for (fd, name) in sd_notify::listen_fds_with_names().context("reading LISTEN_FDS")? {
+        // SAFETY: systemd hands this process ownership of each passed fd (LISTEN_PID checked).
+        match name.as_str() {
+            "events" => {
+                let socket = unsafe { std::os::unix::net::UnixDatagram::from_raw_fd(fd) };
+                socket.set_nonblocking(true)?;
+                got.events = Some(tokio::net::UnixDatagram::from_std(socket)?);
+            }
+            "metrics" => got.metrics.push(unsafe { Listener::from_fd(fd) }?),
+            other => tracing::warn!(fd, name = other, "unexpected socket from systemd: ignored"),
+        }
+    }
+    if got.events.is_none() {
+        tracing::info!("no events socket from systemd (fpm-watcher.socket): wakes, replays, refusals and reaper runs are not counted");
+    }
+    Ok(got)
+}
+
+/// Runs the daemon, the metrics endpoint and the events reader until SIGTERM or SIGINT, and at
+/// most a drain deadline after.
+async fn daemon(
+    ctx: Ctx<'_, DockerClient, Systemd>,
+    settings: &Settings,
+    sockets: Activated,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<()> {
     let token = CancellationToken::new();
     tokio::spawn(on_signals(token.clone()));
+    for listener in sockets.metrics {
+        tokio::spawn(serve::http(listener, metrics.clone(), token.clone()));
+    }
+    if let Some(socket) = sockets.events {
+        let layout = ctx.layout.clone();
+        tokio::spawn(serve::events(socket, metrics, layout, token.clone()));
+    }
     let daemon = daemon::run(ctx, settings, &SdNotify, &token);
     tokio::pin!(daemon);
     tokio::select! {

@@ -1,0 +1,162 @@
+//! What the waker and the reaper tell the watcher for its metrics: one small JSON datagram per
+//! event on the watcher's events socket, sent without ever waiting (a slow or absent watcher
+//! costs a request nothing: the event is dropped).
+
+use serde::{Deserialize, Serialize};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+
+/// The largest datagram the watcher reads; a longer one is refused.
+pub const MAX_EVENT_BYTES: usize = 1024;
+
+/// One thing that happened, as sent to the watcher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// The waker started a sleeping site: its first request was held this long, from the
+    /// start to php-fpm accepting (a cold start).
+    Wake {
+        /// The site id.
+        site: String,
+        /// Seconds the request was held.
+        held_seconds: f64,
+    },
+    /// The waker sent a request to php-fpm again after php-fpm reset it unanswered.
+    Replay {
+        /// The site id.
+        site: String,
+    },
+    /// The waker closed a connection without an answer (nginx answers 502).
+    Refusal {
+        /// The site id.
+        site: String,
+        /// Why: `not_a_socket`, `start_failed`, `start_timeout`, `unanswered`.
+        reason: String,
+    },
+    /// The reaper is about to stop an idle site through its unit.
+    ReaperStopping {
+        /// The site id.
+        site: String,
+    },
+    /// A reaper run ended.
+    ReaperRun {
+        /// Sites judged.
+        checked: u64,
+        /// Sites stopped.
+        stopped: u64,
+        /// Sites that could not be judged or stopped.
+        errors: u64,
+        /// How long the run took.
+        duration_seconds: f64,
+    },
+}
+
+/// Why a datagram is not an event.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Longer than [`MAX_EVENT_BYTES`].
+    #[error("event of {0} bytes: longer than {MAX_EVENT_BYTES}")]
+    TooLong(usize),
+    /// Not one of the events, as JSON.
+    #[error("not an event: {0}")]
+    Invalid(#[from] serde_json::Error),
+}
+
+impl Event {
+    /// Reads one datagram.
+    pub fn parse(bytes: &[u8]) -> Result<Event, EventError> {
+        if bytes.len() > MAX_EVENT_BYTES {
+            return Err(EventError::TooLong(bytes.len()));
+        }
+        Ok(serde_json::from_slice(bytes)?)
+    }
+}
+
+/// Sends events to the watcher's socket, never blocking.
+#[derive(Debug)]
+pub struct EventSink {
+    socket: Option<UnixDatagram>,
+    path: PathBuf,
+}
+
+impl EventSink {
+    /// A sink for the socket at `path` (it need not exist yet: events sent while it does not
+    /// are dropped).
+    pub fn new(path: &Path) -> EventSink {
+        let socket = UnixDatagram::unbound()
+            .and_then(|s| s.set_nonblocking(true).map(|()| s))
+            .map_err(|e| tracing::debug!(error = %e, "no events socket: metrics events dropped"))
+            .ok();
+        EventSink {
+            socket,
+            path: path.to_owned(),
+        }
+    }
+
+    /// Sends `event` if the watcher can take it now; otherwise drops it (logged at debug).
+    pub fn send(&self, event: &Event) {
+        let Some(socket) = &self.socket else { return };
+        let bytes = serde_json::to_vec(event).expect("events serialize");
+        if let Err(e) = socket.send_to(&bytes, &self.path) {
+            tracing::debug!(path = %self.path.display(), error = %e, ?event, "metrics event dropped");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_go_through_a_datagram_socket_and_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.sock");
+        let watcher = UnixDatagram::bind(&path).unwrap();
+        let sink = EventSink::new(&path);
+        let wake = Event::Wake {
+            site: "blog".into(),
+            held_seconds: 0.75,
+        };
+        sink.send(&wake);
+        let mut buf = [0u8; MAX_EVENT_BYTES + 1];
+        let n = watcher.recv(&mut buf).unwrap();
+        assert_eq!(Event::parse(&buf[..n]).unwrap(), wake);
+    }
+
+    #[test]
+    fn a_missing_or_full_watcher_costs_the_sender_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.sock");
+        // Nobody listens: dropped at once.
+        let sink = EventSink::new(&path);
+        let replay = Event::Replay {
+            site: "blog".into(),
+        };
+        sink.send(&replay);
+        // A watcher that reads nothing: its queue fills, later sends are dropped, none waits.
+        let _watcher = UnixDatagram::bind(&path).unwrap();
+        let begun = std::time::Instant::now();
+        for _ in 0..10_000 {
+            sink.send(&replay);
+        }
+        assert!(begun.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        for bad in [
+            &b"{\"event\":\"wake\",\"site\":\"blog\"}"[..],
+            b"{\"event\":\"explode\"}",
+            b"not json",
+            b"{\"event\":\"replay\",\"site\":\"blog\",\"extra\":1}",
+        ] {
+            assert!(
+                Event::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let long = vec![b' '; MAX_EVENT_BYTES + 1];
+        assert!(matches!(Event::parse(&long), Err(EventError::TooLong(_))));
+    }
+}

@@ -1,0 +1,340 @@
+use super::*;
+use crate::socket_folder::SocketState;
+
+fn site(id: &str) -> Site {
+    Site::new(id).unwrap()
+}
+
+fn view(container: ContainerState, fpm_unit: UnitState) -> SiteView {
+    SiteView {
+        container,
+        fpm_unit,
+        waker_socket: UnitState::Active,
+        waker_service: UnitState::Inactive,
+        fpm_socket: SocketState::Absent,
+    }
+}
+
+fn running() -> ContainerState {
+    ContainerState::Running { started_at: None }
+}
+
+/// The value of the sample `name` (with its labels, as encoded) in `text`.
+fn value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.parse().unwrap())
+}
+
+#[test]
+fn the_cause_of_a_stop_follows_what_was_seen_around_it() {
+    let f = StopFacts::default;
+    let cases = [
+        (
+            StopFacts {
+                unit_active: false,
+                reaper: true,
+                ..f()
+            },
+            StopCause::reaper,
+        ),
+        (
+            StopFacts {
+                unit_active: false,
+                ..f()
+            },
+            StopCause::systemd,
+        ),
+        (
+            StopFacts {
+                unit_active: false,
+                killed: true,
+                ..f()
+            },
+            StopCause::systemd,
+        ),
+        (
+            StopFacts {
+                unit_active: true,
+                killed: true,
+                ..f()
+            },
+            StopCause::out_of_band,
+        ),
+        (
+            StopFacts {
+                unit_active: true,
+                reaper: true,
+                killed: true,
+                ..f()
+            },
+            StopCause::out_of_band,
+        ),
+        (
+            StopFacts {
+                unit_active: true,
+                ..f()
+            },
+            StopCause::died,
+        ),
+        (
+            StopFacts {
+                unit_active: true,
+                oom: true,
+                ..f()
+            },
+            StopCause::oom_killed,
+        ),
+        (
+            StopFacts {
+                unit_active: false,
+                oom: true,
+                reaper: true,
+                ..f()
+            },
+            StopCause::oom_killed,
+        ),
+    ];
+    for (facts, want) in cases {
+        assert_eq!(stop_cause(facts), want, "{facts:?}");
+    }
+}
+
+#[test]
+fn each_stop_is_counted_once_under_its_cause() {
+    let m = Metrics::new();
+    let blog = site("blog");
+    let t0 = Instant::now();
+    let all = |_: &Site| true;
+    // The reaper announces its stop; the die comes while the unit deactivates.
+    m.event(
+        Event::ReaperStopping {
+            site: "blog".into(),
+        },
+        all,
+        t0,
+    );
+    m.container_event(&blog, "kill", 1, &UnitState::Deactivating, t0);
+    m.container_event(&blog, "die", 2, &UnitState::Deactivating, t0);
+    // The same die replayed after a reconnect is not counted again.
+    m.container_event(&blog, "die", 2, &UnitState::Inactive, t0);
+    // docker stop behind systemd's back, then a crash, then the OOM killer.
+    m.container_event(&blog, "kill", 3, &UnitState::Active, t0);
+    m.container_event(&blog, "die", 4, &UnitState::Active, t0);
+    m.container_event(&blog, "die", 5, &UnitState::Active, t0);
+    m.container_event(&blog, "oom", 6, &UnitState::Active, t0);
+    m.container_event(&blog, "die", 7, &UnitState::Active, t0);
+    // An operator's systemctl stop; a reaper announcement too old to count.
+    m.event(
+        Event::ReaperStopping {
+            site: "blog".into(),
+        },
+        all,
+        t0,
+    );
+    let later = t0 + RECENT + Duration::from_secs(1);
+    m.container_event(&blog, "die", 8, &UnitState::Deactivating, later);
+    let text = m.encode(later);
+    for (cause, n) in [
+        ("reaper", 1.0),
+        ("out_of_band", 1.0),
+        ("died", 1.0),
+        ("oom_killed", 1.0),
+        ("systemd", 1.0),
+    ] {
+        let name = format!("fpm_ondemand_stops_total{{site=\"blog\",cause=\"{cause}\"}}");
+        assert_eq!(value(&text, &name), Some(n), "{cause}\n{text}");
+    }
+}
+
+#[test]
+fn awake_time_and_the_awake_gauge_follow_what_the_watcher_sees() {
+    let m = Metrics::new();
+    let t0 = Instant::now();
+    let secs = Duration::from_secs;
+    m.set_sites(3);
+    m.observed(
+        &site("a"),
+        "startup",
+        &view(running(), UnitState::Active),
+        t0,
+    );
+    m.observed(
+        &site("b"),
+        "startup",
+        &view(running(), UnitState::Active),
+        t0,
+    );
+    m.observed(
+        &site("c"),
+        "startup",
+        &view(
+            ContainerState::NotRunning("exited".into()),
+            UnitState::Inactive,
+        ),
+        t0,
+    );
+    let text = m.encode(t0 + secs(5));
+    assert_eq!(value(&text, "fpm_ondemand_sites"), Some(3.0));
+    assert_eq!(value(&text, "fpm_ondemand_sites_awake"), Some(2.0));
+    assert_eq!(
+        value(&text, "fpm_ondemand_awake_seconds_total{site=\"a\"}"),
+        Some(5.0)
+    );
+    // a stops at 8 s; b runs on; seen again (a periodic look) it is not counted twice.
+    m.observed(
+        &site("a"),
+        "event",
+        &view(
+            ContainerState::NotRunning("exited".into()),
+            UnitState::Active,
+        ),
+        t0 + secs(8),
+    );
+    m.observed(
+        &site("b"),
+        "periodic",
+        &view(running(), UnitState::Active),
+        t0 + secs(9),
+    );
+    let text = m.encode(t0 + secs(10));
+    assert_eq!(
+        value(&text, "fpm_ondemand_awake_seconds_total{site=\"a\"}"),
+        Some(8.0)
+    );
+    assert_eq!(
+        value(&text, "fpm_ondemand_awake_seconds_total{site=\"b\"}"),
+        Some(10.0)
+    );
+    assert_eq!(value(&text, "fpm_ondemand_sites_awake"), Some(1.0));
+    assert_eq!(
+        value(
+            &text,
+            "fpm_ondemand_watcher_reconciles_total{cause=\"startup\"}"
+        ),
+        Some(3.0)
+    );
+}
+
+#[test]
+fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
+    let m = Metrics::new();
+    let t0 = Instant::now();
+    let known = |s: &Site| s.as_str() == "blog";
+    for held in [0.05, 0.8, 12.0] {
+        m.event(
+            Event::Wake {
+                site: "blog".into(),
+                held_seconds: held,
+            },
+            known,
+            t0,
+        );
+    }
+    m.event(
+        Event::Replay {
+            site: "blog".into(),
+        },
+        known,
+        t0,
+    );
+    let refusal = |reason: &str| Event::Refusal {
+        site: "blog".into(),
+        reason: reason.into(),
+    };
+    m.event(refusal("start_timeout"), known, t0);
+    m.event(
+        Event::ReaperRun {
+            checked: 7,
+            stopped: 2,
+            errors: 1,
+            duration_seconds: 0.25,
+        },
+        known,
+        t0,
+    );
+    // Rejected: a site without a conf, a bad id, an unknown reason, a negative or NaN wait.
+    m.event(
+        Event::Wake {
+            site: "other".into(),
+            held_seconds: 1.0,
+        },
+        known,
+        t0,
+    );
+    m.event(
+        Event::Replay {
+            site: "../etc".into(),
+        },
+        known,
+        t0,
+    );
+    m.event(refusal("because"), known, t0);
+    m.event(
+        Event::Wake {
+            site: "blog".into(),
+            held_seconds: -1.0,
+        },
+        known,
+        t0,
+    );
+    m.event(
+        Event::Wake {
+            site: "blog".into(),
+            held_seconds: f64::NAN,
+        },
+        known,
+        t0,
+    );
+    m.rejected();
+    let text = m.encode(t0);
+    let want = [
+        ("fpm_ondemand_wakes_total{site=\"blog\"}", 3.0),
+        ("fpm_ondemand_cold_start_seconds_count", 3.0),
+        ("fpm_ondemand_cold_start_seconds_bucket{le=\"0.1\"}", 1.0),
+        ("fpm_ondemand_cold_start_seconds_bucket{le=\"1.0\"}", 2.0),
+        ("fpm_ondemand_cold_start_seconds_bucket{le=\"10.0\"}", 2.0),
+        ("fpm_ondemand_cold_start_seconds_bucket{le=\"15.0\"}", 3.0),
+        ("fpm_ondemand_waker_replays_total{site=\"blog\"}", 1.0),
+        (
+            "fpm_ondemand_waker_refusals_total{site=\"blog\",reason=\"start_timeout\"}",
+            1.0,
+        ),
+        ("fpm_ondemand_reaper_runs_total", 1.0),
+        ("fpm_ondemand_reaper_stopped_sites_total", 2.0),
+        ("fpm_ondemand_reaper_last_run_sites", 7.0),
+        ("fpm_ondemand_reaper_last_run_errors", 1.0),
+        ("fpm_ondemand_reaper_last_run_duration_seconds", 0.25),
+        ("fpm_ondemand_events_rejected_total", 6.0),
+    ];
+    for (name, n) in want {
+        assert_eq!(value(&text, name), Some(n), "{name}\n{text}");
+    }
+    assert!(!text.contains("site=\"other\""), "{text}");
+}
+
+#[test]
+fn the_prometheus_text_names_counters_with_their_suffix_and_drops_openmetrics_lines() {
+    let m = Metrics::new();
+    m.event(
+        Event::Replay {
+            site: "blog".into(),
+        },
+        |_| true,
+        Instant::now(),
+    );
+    let text = prometheus_text(&m.encode(Instant::now()));
+    for line in [
+        "# HELP fpm_ondemand_waker_replays_total Requests the waker sent to php-fpm again after an unanswered reset.",
+        "# TYPE fpm_ondemand_waker_replays_total counter",
+        "fpm_ondemand_waker_replays_total{site=\"blog\"} 1",
+        "# TYPE fpm_ondemand_sites gauge",
+        "# TYPE fpm_ondemand_cold_start_seconds histogram",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+    }
+    assert!(
+        !text.contains("# UNIT") && !text.contains("# EOF"),
+        "{text}"
+    );
+}
