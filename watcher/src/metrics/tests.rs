@@ -338,3 +338,91 @@ fn the_prometheus_text_names_counters_with_their_suffix_and_drops_openmetrics_li
         "{text}"
     );
 }
+
+/// Every sample name the endpoint exports: counters and gauges by name, histograms by their
+/// `_bucket`, `_sum` and `_count` series.
+fn exported() -> std::collections::BTreeSet<String> {
+    // A family shows once it has a series: one of each.
+    let m = Metrics::new();
+    let (t0, all, blog) = (Instant::now(), |_: &Site| true, site("blog"));
+    m.event(
+        Event::Wake {
+            site: "blog".into(),
+            held_seconds: 1.0,
+        },
+        all,
+        t0,
+    );
+    m.event(
+        Event::Replay {
+            site: "blog".into(),
+        },
+        all,
+        t0,
+    );
+    let reason = "unanswered".to_owned();
+    m.event(
+        Event::Refusal {
+            site: "blog".into(),
+            reason,
+        },
+        all,
+        t0,
+    );
+    m.observed(&blog, "startup", &view(running(), UnitState::Active), t0);
+    m.container_event(&blog, "die", 1, &UnitState::Active, t0);
+    m.acted(Action::StopFpmUnit, true);
+    let text = prometheus_text(&m.encode(t0));
+    let mut names = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("# TYPE ") else {
+            continue;
+        };
+        let (name, kind) = rest.split_once(' ').unwrap();
+        match kind {
+            "histogram" => {
+                names.extend(["_bucket", "_sum", "_count"].map(|s| format!("{name}{s}")))
+            }
+            _ => drop(names.insert(name.to_owned())),
+        }
+    }
+    names
+}
+
+#[test]
+fn every_query_of_the_grafana_dashboard_names_only_exported_metrics() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../deploy/grafana/fpm-ondemand.json")).unwrap();
+    let exported = exported();
+    let mut used = std::collections::BTreeSet::new();
+    let panels = dashboard["panels"].as_array().unwrap();
+    for panel in panels {
+        let targets = panel["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "panel {} has no query", panel["title"]);
+        for target in targets {
+            let expr = target["expr"].as_str().unwrap();
+            let names: Vec<&str> = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("fpm_ondemand_"))
+                .collect();
+            assert!(!names.is_empty(), "{expr}: no fpm-ondemand metric");
+            for name in names {
+                assert!(
+                    exported.contains(name),
+                    "{expr}: {name} is not exported; exported: {exported:?}"
+                );
+                used.insert(name.to_owned());
+            }
+        }
+    }
+    // What the dashboard is for: awake sites over time, wakes per site, cold-start p50/p95,
+    // stops by cause.
+    for needed in [
+        "fpm_ondemand_sites_awake",
+        "fpm_ondemand_wakes_total",
+        "fpm_ondemand_cold_start_seconds_bucket",
+        "fpm_ondemand_stops_total",
+    ] {
+        assert!(used.contains(needed), "the dashboard shows {needed}");
+    }
+}
