@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod setup;
+mod stats;
 pub use setup::Setup;
 
 /// What Docker says about a site's container.

@@ -44,3 +44,18 @@ async fn an_engine_older_than_supported_is_refused_at_connect() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_memory_of_a_running_container_is_measured_and_a_stopped_one_has_none() {
+    require_docker();
+    let mut containers = fpm_tests::Containers::default();
+    let name = format!("{}.fpm", fpm_tests::unique("memory"));
+    containers.run(&name, &["--init"], "exec sleep 300");
+    let client = DockerClient::connect(Path::new(DOCKER_SOCKET), TIMEOUT)
+        .await
+        .unwrap();
+    let memory = client.memory(&name).await.unwrap();
+    assert!(memory.is_some_and(|b| b > 0 && b < 1 << 30), "{memory:?}");
+    docker(&["stop", "-t", "1", &name]);
+    assert_eq!(client.memory(&name).await.unwrap(), None);
+}

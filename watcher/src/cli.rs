@@ -58,6 +58,20 @@ pub enum Command {
         #[command(subcommand)]
         command: SiteCommand,
     },
+    /// What each site cost over a period, read from the journal (so it works after the fact,
+    /// without Prometheus): wakes, awake share, cold-start p50/p95/max, last wake, memory; and the
+    /// host's awake site-hours against always-on, with the memory sleeping saved (each running
+    /// container's measured memory; a sleeping one at their mean). Needs root or the
+    /// systemd-journal group.
+    Report {
+        /// The period: this long back from now (Go duration).
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        since: Duration,
+        /// Output: an aligned table with the host's totals, or one JSON document (`version`,
+        /// `since`, `now`, `sites`, `host`).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Reset a site by hand: stop its waker and fpm units, clear stale sockets and failed
     /// states, start the waker socket again.
     Renew {

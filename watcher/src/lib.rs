@@ -2,7 +2,7 @@
 //! containers really do, replacing the `systemd-docker` shim; and the container start and stop
 //! that `fpm@SITE.service` runs; and one site's onboarding and check.
 //!
-//! One module per subcommand: `daemon` (`run`), `status`, `renew`, `site_add`, `site_check`
+//! One module per subcommand: `daemon` (`run`), `status`, `report`, `renew`, `site_add`, `site_check`
 //! (also `site nginx`), `start_container`, `stop_container`; `cli` is the command line. Beside
 //! them: `actor` (observe and act on one site), `diff` (the pure decision), `socket_folder` (what
 //! may be removed), `drain` (the drained stop), `metrics` (the Prometheus endpoint and the
@@ -15,6 +15,7 @@ pub mod diff;
 pub mod drain;
 pub mod metrics;
 pub mod renew;
+pub mod report;
 pub mod site_add;
 pub mod site_check;
 pub mod socket_folder;

@@ -7,7 +7,9 @@ use fpm_watcher::cli::{Args, Command, Format, SiteCommand};
 use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::metrics::serve::{self, Listener};
 use fpm_watcher::metrics::Metrics;
-use fpm_watcher::{renew, site_add, site_check, start_container, status, stop_container, Ctx};
+use fpm_watcher::{
+    renew, report, site_add, site_check, start_container, status, stop_container, Ctx,
+};
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -108,6 +110,20 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             command: SiteCommand::Nginx { site },
         } => {
             print!("{}", site_check::nginx_block(&site));
+            Ok(0)
+        }
+        Command::Report { since, format } => {
+            let docker = docker(layout).await?;
+            let now = chrono::Utc::now();
+            let since = now - chrono::Duration::from_std(since).context("--since is too long")?;
+            let sites = report::sites_now(layout, &docker).await?;
+            let (units, wakes) =
+                report::journal::read(layout, since).context("reading the journal")?;
+            let report = report::compute(since, now, &sites, &units, &wakes);
+            match format {
+                Format::Text => print!("{}", report.to_text()),
+                Format::Json => print!("{}", report.to_json()),
+            }
             Ok(0)
         }
         Command::Renew { site } => {
