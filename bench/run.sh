@@ -232,6 +232,8 @@ echo "==> 5. what sandboxing costs a cold start"
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-31} bash bench/cold-sandbox.sh "$results"
 echo "==> 6. what a drained stop costs"
 bash bench/stop.sh "$results"
+echo "==> 7. watcher memory with 1,000 sites and their metrics"
+bash bench/watcher-metrics.sh "$results"
 bash scripts/sandbox.sh --down >/dev/null
 
 # ---------------------------------------------------------------- report
