@@ -8,7 +8,10 @@ source tests/images.env
 
 # build_release: the three tools and fpm-test-host, optimised.
 build_release() {
-  cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-tests --bin fpm-test-host
+  # Two commands: `--bin` selects targets across every -p given, so one command with
+  # `--bin fpm-test-host` built that binary alone and left the tools stale (or missing).
+  cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+  cargo build --release --quiet -p fpm-tests --bin fpm-test-host
 }
 
 # boot_host NAME LABEL [fpm-test-host options...]: starts systemd as PID 1 in NAME with the

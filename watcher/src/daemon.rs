@@ -322,11 +322,18 @@ async fn reconcile_all<R: ContainerRuntime, S: ServiceManager>(
 ) -> Result<(), DaemonError> {
     *managed = managed_sites(ctx.layout)?.into_iter().collect();
     ctx.metrics.set_sites(managed.len());
-    for site in managed.iter() {
-        if token.is_cancelled() {
-            break;
-        }
-        ctx.reconcile(site, cause).await;
-    }
+    // Sites are independent: several at once, so that a host of a thousand sites is ready (and
+    // each systemd job it needs, e.g. re-arming every waker socket after a boot, is done) in
+    // seconds rather than minutes; bounded, so that Docker and D-Bus see a handful of requests.
+    futures::stream::iter(managed.iter())
+        .for_each_concurrent(RECONCILE_AT_ONCE, |site| async move {
+            if !token.is_cancelled() {
+                ctx.reconcile(site, cause).await;
+            }
+        })
+        .await;
     Ok(())
 }
+
+/// Sites a full reconcile looks at at once.
+pub const RECONCILE_AT_ONCE: usize = 16;

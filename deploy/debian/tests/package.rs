@@ -54,6 +54,8 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         ("fpm-watcher.service", "active"),
         ("fpm-reaper.timer", "active"),
         ("fpm-socket-folders.service", "active"),
+        ("fpm-watcher.socket", "active"),
+        ("fpm-watcher-metrics.socket", "active"),
     ] {
         assert_eq!(h.active_state(unit), want, "{unit}");
     }
@@ -87,6 +89,13 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     let (code, body) = s.get("a", "fast");
     assert_eq!(code, 200, "cold: {body}");
     assert_eq!(s.get("a", "fast").0, 200, "warm");
+    // The packaged watcher counts the wake on its packaged endpoint.
+    let wakes = format!("fpm_ondemand_wakes_total{{site=\"{}\"}} 1", s.site("a"));
+    fpm_tests::wait_until(std::time::Duration::from_secs(10), &wakes, || {
+        h.ok(&["curl", "-s", "http://127.0.0.1:9747/metrics"])
+            .lines()
+            .any(|l| l == wakes)
+    });
     let container = s.container("a");
     let running_since = started_at(&container);
 
@@ -136,6 +145,8 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     ]);
     for unit in [
         "fpm-watcher.service",
+        "fpm-watcher.socket",
+        "fpm-watcher-metrics.socket",
         "fpm-reaper.timer",
         &s.waker_socket("a"),
     ] {
