@@ -321,7 +321,7 @@ async fn reconcile_all<R: ContainerRuntime, S: ServiceManager>(
     token: &CancellationToken,
 ) -> Result<(), DaemonError> {
     *managed = managed_sites(ctx.layout)?.into_iter().collect();
-    ctx.metrics.set_sites(managed.len());
+    ctx.metrics.set_sites(managed);
     // Sites are independent: several at once, so that a host of a thousand sites is ready (and
     // each systemd job it needs, e.g. re-arming every waker socket after a boot, is done) in
     // seconds rather than minutes; bounded, so that Docker and D-Bus see a handful of requests.

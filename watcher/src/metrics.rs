@@ -283,9 +283,16 @@ impl Metrics {
         text
     }
 
-    /// The number of sites with a conf, after a full reconcile.
-    pub fn set_sites(&self, n: usize) {
-        self.sites.set(n as i64);
+    /// The sites with a conf, after a full reconcile.
+    /// Sites without a conf any more are forgotten (their awake time no longer grows).
+    pub fn set_sites(&self, managed: &std::collections::BTreeSet<Site>) {
+        self.sites.set(managed.len() as i64);
+        let mut awake = self.awake.lock().expect("metrics lock");
+        awake.retain(|site, _| managed.contains(site));
+        self.sites_awake.set(awake.len() as i64);
+        drop(awake);
+        let mut recent = self.recent.lock().expect("metrics lock");
+        recent.retain(|site, _| managed.contains(site));
     }
 
     /// A site was reconciled because of `cause`; `view` is what was seen, at `now`.

@@ -152,7 +152,8 @@ fn awake_time_and_the_awake_gauge_follow_what_the_watcher_sees() {
     let m = Metrics::new();
     let t0 = Instant::now();
     let secs = Duration::from_secs;
-    m.set_sites(3);
+    let managed = ["a", "b", "c"].map(site).into_iter().collect();
+    m.set_sites(&managed);
     m.observed(
         &site("a"),
         "startup",
@@ -214,6 +215,12 @@ fn awake_time_and_the_awake_gauge_follow_what_the_watcher_sees() {
         ),
         Some(3.0)
     );
+    // b's conf goes: it is forgotten.
+    let managed = ["a", "c"].map(site).into_iter().collect();
+    m.set_sites(&managed);
+    let text = m.encode(t0 + secs(11));
+    assert_eq!(value(&text, "fpm_ondemand_sites_awake"), Some(0.0));
+    assert_eq!(value(&text, "fpm_ondemand_sites"), Some(2.0));
 }
 
 #[test]
