@@ -46,6 +46,8 @@ old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
 bash scripts/package.sh
 if [ "$host" != debian12 ]; then
   echo "==> cargo test: the end-to-end, package and migration tests on a $host systemd host"
+  # The hosts mount every tool's debug build (a test builds only its own crate's binaries).
+  cargo build --workspace --quiet
   cargo test -p fpm-waker --test e2e
   cargo test -p fpm-ondemand --test package --test migration
   exit 0
