@@ -30,8 +30,8 @@ pub enum Event {
     Refusal {
         /// The site id.
         site: String,
-        /// Why: `not_a_socket`, `start_failed`, `start_timeout`, `unanswered`.
-        reason: String,
+        /// Why.
+        reason: RefusalReason,
     },
     /// The reaper is about to stop an idle site through its unit.
     ReaperStopping {
@@ -49,6 +49,32 @@ pub enum Event {
         /// How long the run took.
         duration_seconds: f64,
     },
+}
+
+/// Why the waker closed a connection without an answer; the metric's `reason` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    /// Something other than php-fpm's socket sits at its path.
+    NotASocket,
+    /// Starting the site failed.
+    StartFailed,
+    /// php-fpm did not accept within the start timeout.
+    StartTimeout,
+    /// php-fpm reset or closed the request without answering.
+    Unanswered,
+}
+
+impl RefusalReason {
+    /// The label value, as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalReason::NotASocket => "not_a_socket",
+            RefusalReason::StartFailed => "start_failed",
+            RefusalReason::StartTimeout => "start_timeout",
+            RefusalReason::Unanswered => "unanswered",
+        }
+    }
 }
 
 /// Why a datagram is not an event.
@@ -149,6 +175,7 @@ mod tests {
             b"{\"event\":\"explode\"}",
             b"not json",
             b"{\"event\":\"replay\",\"site\":\"blog\",\"extra\":1}",
+            b"{\"event\":\"refusal\",\"site\":\"blog\",\"reason\":\"because\"}",
         ] {
             assert!(
                 Event::parse(bad).is_err(),

@@ -3,7 +3,7 @@
 //! systemd and awaited with inotify (no sleep loop), with one start shared by all.
 
 use fpm_shared::error::Chain;
-use fpm_shared::events::{Event, EventSink};
+use fpm_shared::events::{Event, EventSink, RefusalReason};
 use fpm_shared::sockets::{connect_nofollow, ConnectError};
 use fpm_shared::{JobResult, ServiceManager, SystemdError, UnitState};
 use futures::StreamExt;
@@ -81,12 +81,11 @@ pub struct Backend<S> {
 
 impl BackendError {
     /// The reason a refusal caused by this error is counted under.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> RefusalReason {
         match self {
-            BackendError::Start { .. } => "start_failed",
-            BackendError::Refused { .. } => "not_a_socket",
-            BackendError::Timeout { .. } => "start_timeout",
-            BackendError::Watch { .. } => "start_failed",
+            BackendError::Start { .. } | BackendError::Watch { .. } => RefusalReason::StartFailed,
+            BackendError::Refused { .. } => RefusalReason::NotASocket,
+            BackendError::Timeout { .. } => RefusalReason::StartTimeout,
         }
     }
 }

@@ -10,7 +10,7 @@ pub mod proxy;
 
 use backend::{Backend, BackendError};
 use fpm_shared::error::Chain;
-use fpm_shared::events::Event;
+use fpm_shared::events::{Event, RefusalReason};
 use fpm_shared::ServiceManager;
 use proxy::Outcome;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -121,7 +121,7 @@ impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
             let site = self.site;
             self.backend.tell(Event::Refusal {
                 site: site.to_owned(),
-                reason: e.reason().to_owned(),
+                reason: e.reason(),
             });
             match e {
                 BackendError::Refused { .. } => {
@@ -149,7 +149,7 @@ async fn serve<S: ServiceManager>(
     let count = || {
         backend.tell(Event::Refusal {
             site: site.to_owned(),
-            reason: "unanswered".to_owned(),
+            reason: RefusalReason::Unanswered,
         });
         unanswered.fetch_add(1, Ordering::Relaxed) + 1
     };

@@ -87,7 +87,7 @@ struct StopLabels {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RefusalLabels {
     site: String,
-    reason: String,
+    reason: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -393,15 +393,13 @@ impl Metrics {
             Event::Replay { site } => managed(&site).map(|s| {
                 self.replays.get_or_create(&label(&s)).inc();
             }),
-            Event::Refusal { site, reason } if REFUSAL_REASONS.contains(&reason.as_str()) => {
-                managed(&site).map(|s| {
-                    let labels = RefusalLabels {
-                        site: s.to_string(),
-                        reason,
-                    };
-                    self.refusals.get_or_create(&labels).inc();
-                })
-            }
+            Event::Refusal { site, reason } => managed(&site).map(|s| {
+                let labels = RefusalLabels {
+                    site: s.to_string(),
+                    reason: reason.as_str(),
+                };
+                self.refusals.get_or_create(&labels).inc();
+            }),
             Event::ReaperStopping { site } => managed(&site).map(|s| {
                 let mut recent = self.recent.lock().expect("metrics lock");
                 recent.entry(s).or_default().reaper = Some(now);
@@ -488,14 +486,6 @@ pub fn prometheus_text(openmetrics: &str) -> String {
     }
     out
 }
-
-/// The reasons a waker's refusal may carry.
-pub const REFUSAL_REASONS: [&str; 4] = [
-    "not_a_socket",
-    "start_failed",
-    "start_timeout",
-    "unanswered",
-];
 
 #[cfg(test)]
 mod tests;

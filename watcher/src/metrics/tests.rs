@@ -1,5 +1,6 @@
 use super::*;
 use crate::socket_folder::SocketState;
+use fpm_shared::events::RefusalReason;
 
 fn site(id: &str) -> Site {
     Site::new(id).unwrap()
@@ -245,11 +246,11 @@ fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
         known,
         t0,
     );
-    let refusal = |reason: &str| Event::Refusal {
+    let refusal = |reason| Event::Refusal {
         site: "blog".into(),
-        reason: reason.into(),
+        reason,
     };
-    m.event(refusal("start_timeout"), known, t0);
+    m.event(refusal(RefusalReason::StartTimeout), known, t0);
     m.event(
         Event::ReaperRun {
             checked: 7,
@@ -276,7 +277,10 @@ fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
         known,
         t0,
     );
-    m.event(refusal("because"), known, t0);
+    // An unknown reason is not an event at all: the events reader counts it as rejected.
+    let unknown = br#"{"event":"refusal","site":"blog","reason":"because"}"#;
+    assert!(Event::parse(unknown).is_err());
+    m.rejected();
     m.event(
         Event::Wake {
             site: "blog".into(),
@@ -367,11 +371,10 @@ fn exported() -> std::collections::BTreeSet<String> {
         all,
         t0,
     );
-    let reason = "unanswered".to_owned();
     m.event(
         Event::Refusal {
             site: "blog".into(),
-            reason,
+            reason: RefusalReason::Unanswered,
         },
         all,
         t0,
