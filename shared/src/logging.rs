@@ -51,7 +51,12 @@ pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, Log
             .from_env_lossy()
     };
     let to_journal = libsystemd::logging::connected_to_journal();
-    let journal = to_journal.then(|| journal::JournalLayer.with_filter(filter(LevelFilter::INFO)));
+    let journal = to_journal.then(|| {
+        let own_unit = std::fs::read_to_string("/proc/self/cgroup")
+            .ok()
+            .and_then(|text| journal::unit_of_cgroup(&text));
+        journal::JournalLayer { own_unit }.with_filter(filter(LevelFilter::INFO))
+    });
     let stderr = (!to_journal).then(|| {
         fmt::layer()
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

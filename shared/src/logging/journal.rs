@@ -3,6 +3,12 @@
 //! fields too (`drained site=blog took_ms=12`), as on stderr, so that `journalctl -u UNIT` reads
 //! the same as before. (tracing-journald sends the fields but a bare message, which is why this
 //! small layer formats the line itself; libsystemd does the journal's protocol.)
+//!
+//! Each line also names the sender's own unit as `OBJECT_SYSTEMD_UNIT`. journald finds a
+//! sender's unit (`_SYSTEMD_UNIT`, what `journalctl -u` matches) by reading its cgroup when the
+//! datagram is read; a short-lived sender such as fpm@'s `stop-container` has often exited by
+//! then, and its last lines went missing from `journalctl -u fpm@SITE`. `journalctl -u` also
+//! matches `OBJECT_SYSTEMD_UNIT` from a root sender (`_UID=0`, which the kernel vouches for).
 
 use libsystemd::logging::{journal_send, Priority};
 use std::fmt::{self, Write as _};
@@ -12,7 +18,10 @@ use tracing_subscriber::layer::{Context, Layer};
 
 /// Sends each event to the journal; when the journal refuses one, it goes to stderr instead
 /// (which systemd also keeps).
-pub struct JournalLayer;
+pub struct JournalLayer {
+    /// The unit this process runs in, if any (see the module's note).
+    pub own_unit: Option<String>,
+}
 
 impl<S: Subscriber> Layer<S> for JournalLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
@@ -29,7 +38,12 @@ impl<S: Subscriber> Layer<S> for JournalLayer {
             .native
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
-            .chain([("TARGET", meta.target())]);
+            .chain([("TARGET", meta.target())])
+            .chain(
+                self.own_unit
+                    .as_deref()
+                    .map(|unit| ("OBJECT_SYSTEMD_UNIT", unit)),
+            );
         if journal_send(priority, &fields.line, vars).is_err() {
             eprintln!("{} {}", meta.level(), fields.line);
         }
@@ -78,6 +92,26 @@ fn journal_name(name: &str) -> String {
         .collect()
 }
 
+/// The service a process runs in, from its `/proc/PID/cgroup` text: the last `.service` in its
+/// unified (`0::`) cgroup path, or in the `name=systemd` one on a cgroup v1 host. `None` outside
+/// any service (a shell, a cron job's session).
+pub fn unit_of_cgroup(text: &str) -> Option<String> {
+    let service = |path: &str| {
+        path.rsplit('/')
+            .find(|part| part.ends_with(".service"))
+            .map(str::to_owned)
+    };
+    let in_hierarchy = |prefix: &str| {
+        text.lines()
+            .find_map(|line| line.split_once(prefix).map(|(_, path)| path))
+            .and_then(service)
+    };
+    text.lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .and_then(service)
+        .or_else(|| in_hierarchy(":name=systemd:"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +153,32 @@ mod tests {
                 ("TOOK_MS".to_owned(), "12".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn a_process_knows_its_unit_from_its_cgroup() {
+        let unified = "0::/system.slice/system-fpm.slice/fpm@blog.service\n";
+        assert_eq!(unit_of_cgroup(unified).as_deref(), Some("fpm@blog.service"));
+        // A systemd inside a container (the test hosts), cgroup v1 and v2 side by side.
+        let hybrid = "1:cpu:/docker/c9c1\n0::/docker/c9c1/system.slice/fpm-reaper.service\n";
+        assert_eq!(
+            unit_of_cgroup(hybrid).as_deref(),
+            Some("fpm-reaper.service")
+        );
+        let v1 = "9:name=systemd:/system.slice/fpm-watcher.service\n4:memory:/\n";
+        assert_eq!(unit_of_cgroup(v1).as_deref(), Some("fpm-watcher.service"));
+        // A service's own sub-cgroup still names the service.
+        let nested = "0::/system.slice/fpm-watcher.service/payload\n";
+        assert_eq!(
+            unit_of_cgroup(nested).as_deref(),
+            Some("fpm-watcher.service")
+        );
+        // Outside any service: a login session, a container's root.
+        assert_eq!(
+            unit_of_cgroup("0::/user.slice/user-0.slice/session-3.scope\n"),
+            None
+        );
+        assert_eq!(unit_of_cgroup("0::/\n"), None);
+        assert_eq!(unit_of_cgroup(""), None);
     }
 }
