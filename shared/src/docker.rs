@@ -2,7 +2,8 @@
 
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
-    EventsOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
+    EventsOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
@@ -168,6 +169,9 @@ pub trait ContainerRuntime: Send + Sync {
     fn events(&self, since: Option<i64>)
         -> BoxStream<'static, Result<ContainerEvent, DockerError>>;
 
+    /// The names (no leading `/`) of every running container: one request, whatever their number.
+    fn running(&self) -> impl Future<Output = Result<Vec<String>, DockerError>> + Send;
+
     /// Checks that the engine answers (the events stream alone can hang unnoticed).
     fn ping(&self) -> impl Future<Output = Result<(), DockerError>> + Send;
 
@@ -317,6 +321,23 @@ impl ContainerRuntime for DockerClient {
             }
         })
         .await
+    }
+
+    async fn running(&self) -> Result<Vec<String>, DockerError> {
+        let engine = |error| DockerError::Engine {
+            what: "list running containers",
+            error,
+        };
+        let options = ListContainersOptionsBuilder::new().all(false).build();
+        let list = tokio::time::timeout(self.timeout, self.docker.list_containers(Some(options)))
+            .await
+            .map_err(|_| engine(BollardError::RequestTimeoutError))?
+            .map_err(engine)?;
+        Ok(list
+            .into_iter()
+            .flat_map(|c| c.names.unwrap_or_default())
+            .map(|n| n.strip_prefix('/').map(str::to_owned).unwrap_or(n))
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), DockerError> {

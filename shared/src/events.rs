@@ -63,6 +63,8 @@ pub enum RefusalReason {
     StartTimeout,
     /// php-fpm reset or closed the request without answering.
     Unanswered,
+    /// The budget of awake sites was full and no room was made in time: answered 503.
+    NoRoom,
 }
 
 impl RefusalReason {
@@ -73,6 +75,7 @@ impl RefusalReason {
             RefusalReason::StartFailed => "start_failed",
             RefusalReason::StartTimeout => "start_timeout",
             RefusalReason::Unanswered => "unanswered",
+            RefusalReason::NoRoom => "no_room",
         }
     }
 }

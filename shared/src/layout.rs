@@ -64,6 +64,12 @@ pub struct Layout {
     /// (`fpm-watcher.socket` makes it).
     #[serde(skip)]
     pub events_socket: PathBuf,
+    /// The watcher's admission socket, where fpm@'s `start-container` asks for room when a
+    /// budget is set (`fpm-watcher-admission.socket` makes it).
+    #[serde(skip)]
+    pub admission_socket: PathBuf,
+    /// The awake-site budget (`[budget]`); off by default.
+    pub budget: crate::Budget,
 }
 
 impl Default for Layout {
@@ -82,6 +88,8 @@ impl Default for Layout {
             docker_timeout_secs: 20,
             reaper_lock: "/run/fpm-reaper/lock".into(),
             events_socket: "/run/fpm-ondemand/events.sock".into(),
+            admission_socket: "/run/fpm-ondemand/admission.sock".into(),
+            budget: crate::Budget::default(),
         }
     }
 }
@@ -188,6 +196,9 @@ impl Layout {
         }
         if self.docker_timeout_secs == 0 {
             return bad("docker_timeout_secs", "0", "must be at least 1");
+        }
+        if let Some((key, value, why)) = self.budget.problem() {
+            return bad(key, &value, why);
         }
         Ok(())
     }
@@ -339,6 +350,15 @@ mod tests {
         }
         let err = Layout::from_toml("nonsense = 1", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
+        let err = Layout::from_toml(
+            "[budget]\nmax_awake = 20\nwait_secs = 40\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("budget.wait_secs = \"40\""), "{err}");
+        let l = Layout::from_toml("[budget]\nmax_awake = 20\n", Path::new("c.toml")).unwrap();
+        assert_eq!((l.budget.max_awake, l.budget.max_starting), (20, 4));
         let err = Layout::from_toml("conf_dir = ", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
     }

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "docker")]
 pub mod activity;
+pub mod budget;
 pub mod conf;
 #[cfg(feature = "docker")]
 pub mod docker;
@@ -17,6 +18,7 @@ pub mod sockets;
 pub mod systemd;
 pub mod table;
 
+pub use budget::Budget;
 pub use conf::{ConfError, SiteConf};
 #[cfg(feature = "docker")]
 pub use docker::{

@@ -4,7 +4,7 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;
-use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
+use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, UnitProxy};
 use zbus_systemd::zbus;
 
 /// The D-Bus error systemd answers for a unit it has not loaded.
@@ -178,6 +178,10 @@ pub trait ServiceManager: Send + Sync {
         &self,
         unit: &str,
     ) -> impl Future<Output = Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError>> + Send;
+
+    /// The exit status of the service's main process at its last run (`ExecMainStatus`: for a
+    /// oneshot, its `ExecStart`); 0 when it never ran.
+    fn exit_status(&self, unit: &str) -> impl Future<Output = Result<i32, SystemdError>> + Send;
 
     /// Clears the unit's failed state (and its start-limit counter).
     fn reset_failed(&self, unit: &str) -> impl Future<Output = Result<(), SystemdError>> + Send;
@@ -392,6 +396,20 @@ impl ServiceManager for Systemd {
             .ok()
             .filter(|&m| m > 0)
             .and_then(chrono::DateTime::from_timestamp_micros))
+    }
+
+    async fn exit_status(&self, unit: &str) -> Result<i32, SystemdError> {
+        let call = call_error(unit, "read exit status of");
+        let path = self.manager.load_unit(unit.into()).await.map_err(call)?;
+        ServiceProxy::builder(&self.conn)
+            .path(path)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(call)?
+            .exec_main_status()
+            .await
+            .map_err(call)
     }
 
     async fn reset_failed(&self, unit: &str) -> Result<(), SystemdError> {

@@ -91,7 +91,19 @@ impl Stack {
         start_timeout: &str,
     ) -> Stack {
         let install = Install::Project(any_bin);
-        Stack::assemble(tag, sites, window, start_timeout, install)
+        Stack::assemble(tag, sites, window, start_timeout, install, "")
+    }
+
+    /// Like [`Stack::boot`], with `config` added to the host's config.toml (e.g. a `[budget]`).
+    pub fn boot_configured(
+        tag: &str,
+        sites: &[&str],
+        window: &str,
+        any_bin: &Path,
+        config: &str,
+    ) -> Stack {
+        let install = Install::Project(any_bin);
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, config)
     }
 
     /// Like [`Stack::boot`] on a fresh host ([`HostBuilder::fresh`]) where the Debian package
@@ -100,7 +112,7 @@ impl Stack {
     /// creates containers that bind the host's socket folders).
     pub fn boot_packaged(tag: &str, sites: &[&str], window: &str, deb: &Path) -> Stack {
         let install = Install::Package(deb);
-        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install)
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, "")
     }
 
     /// A host built the old way ([`crate::old_host`]), each site's waker socket enabled and
@@ -108,7 +120,7 @@ impl Stack {
     /// the socket root where the package expects them.
     pub fn boot_old_style(tag: &str, sites: &[&str], window: &str, listen: ListenPath) -> Stack {
         let install = Install::OldStyle(listen);
-        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install)
+        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, "")
     }
 
     /// The stack around a host made and set up as `install` says.
@@ -118,6 +130,7 @@ impl Stack {
         window: &str,
         start_timeout: &str,
         install: Install,
+        config: &str,
     ) -> Stack {
         let prefix = unique(tag);
         let files = tempfile::tempdir().unwrap();
@@ -151,7 +164,7 @@ impl Stack {
         let default_confs = default_confs.to_str().expect("UTF-8");
         let host = match install {
             Install::Project(any_bin) => builder
-                .confs(confs.path(), "")
+                .confs(confs.path(), config)
                 .binaries(bin_dir(any_bin), &BINARIES),
             Install::Package(_) | Install::OldStyle(_) => {
                 builder.fresh().mount(confs.path(), default_confs, false)

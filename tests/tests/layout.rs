@@ -135,8 +135,16 @@ fn the_watchers_events_socket_is_where_the_waker_and_reaper_send() {
         "FileDescriptorName=metrics",
     );
     assert_line(
+        "deploy/systemd/fpm-watcher-admission.socket",
+        "FileDescriptorName=admission",
+    );
+    assert_line(
+        "deploy/systemd/fpm-watcher-admission.socket",
+        &format!("ListenStream={}", run_path(&l.admission_socket)),
+    );
+    assert_line(
         "deploy/systemd/fpm-watcher.service",
-        "Sockets=fpm-watcher.socket fpm-watcher-metrics.socket",
+        "Sockets=fpm-watcher.socket fpm-watcher-metrics.socket fpm-watcher-admission.socket",
     );
 }
 

@@ -2,6 +2,7 @@
 //! the site's container planted), ready at once when that socket accepts, otherwise started through
 //! systemd and awaited with inotify (no sleep loop), with one start shared by all.
 
+use fpm_shared::budget::NO_ROOM_EXIT;
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, EventSink, RefusalReason};
 use fpm_shared::sockets::{connect_nofollow, ConnectError};
@@ -48,6 +49,13 @@ pub enum BackendError {
         /// The start timeout.
         after: Duration,
     },
+    /// The budget of awake sites was full and the watcher made no room within its wait
+    /// (`start-container` exited with [`NO_ROOM_EXIT`]).
+    #[error("{unit} was not started: no room among the awake sites within the wait")]
+    NoRoom {
+        /// The unit.
+        unit: String,
+    },
     /// The socket folder cannot be watched.
     #[error("cannot watch {}", dir.display())]
     Watch {
@@ -76,6 +84,10 @@ pub struct Backend<S> {
     socket: PathBuf,
     start_timeout: Duration,
     starting: Mutex<()>,
+    /// When a start last found no room: connections held since before then get the same answer
+    /// at once instead of each waiting for a start of its own.
+    no_room_at: std::sync::Mutex<Option<Instant>>,
+    retry_after_secs: u64,
     events: Option<EventSink>,
 }
 
@@ -86,6 +98,7 @@ impl BackendError {
             BackendError::Start { .. } | BackendError::Watch { .. } => RefusalReason::StartFailed,
             BackendError::Refused { .. } => RefusalReason::NotASocket,
             BackendError::Timeout { .. } => RefusalReason::StartTimeout,
+            BackendError::NoRoom { .. } => RefusalReason::NoRoom,
         }
     }
 }
@@ -99,6 +112,8 @@ impl<S: ServiceManager> Backend<S> {
             socket,
             start_timeout,
             starting: Mutex::new(()),
+            no_room_at: std::sync::Mutex::new(None),
+            retry_after_secs: fpm_shared::Budget::default().retry_after_secs,
             events: None,
         }
     }
@@ -107,6 +122,18 @@ impl<S: ServiceManager> Backend<S> {
     pub fn with_events(mut self, sink: EventSink) -> Self {
         self.events = Some(sink);
         self
+    }
+
+    /// Answers `Retry-After: secs` when a start finds no room (the config's
+    /// `budget.retry_after_secs`).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = secs;
+        self
+    }
+
+    /// The `Retry-After` of a 503 for want of room.
+    pub fn retry_after_secs(&self) -> u64 {
+        self.retry_after_secs
     }
 
     /// Tells the watcher `event`, without waiting; nothing when no sink was given.
@@ -143,9 +170,15 @@ impl<S: ServiceManager> Backend<S> {
             return Ok(stream);
         }
         // One start at a time; whoever waited behind it finds the socket accepting.
+        let arrived = Instant::now();
         let _guard = self.starting.lock().await;
         if let Look::Ready(stream) = self.look().await? {
             return Ok(stream);
+        }
+        if self.no_room_since(arrived) {
+            return Err(BackendError::NoRoom {
+                unit: self.unit.clone(),
+            });
         }
         let begun = Instant::now();
         tracing::info!(
@@ -201,12 +234,7 @@ impl<S: ServiceManager> Backend<S> {
                     );
                 }
                 Ok(()) => break,
-                Err(error) => {
-                    return Err(BackendError::Start {
-                        unit: self.unit.clone(),
-                        error,
-                    })
-                }
+                Err(error) => return Err(self.start_failed(error).await),
             }
         }
         loop {
@@ -217,6 +245,35 @@ impl<S: ServiceManager> Backend<S> {
                 return Ok(());
             }
         }
+    }
+
+    /// Why a start failed: no room (the unit's start-container said so), or the failure itself.
+    async fn start_failed(&self, error: SystemdError) -> BackendError {
+        let failed = matches!(
+            error,
+            SystemdError::Job {
+                result: JobResult::Failed,
+                ..
+            }
+        );
+        if failed && self.systemd.exit_status(&self.unit).await.ok() == Some(NO_ROOM_EXIT) {
+            *self.no_room_at.lock().expect("no-room lock") = Some(Instant::now());
+            return BackendError::NoRoom {
+                unit: self.unit.clone(),
+            };
+        }
+        BackendError::Start {
+            unit: self.unit.clone(),
+            error,
+        }
+    }
+
+    /// Whether a start found no room after `arrived`.
+    fn no_room_since(&self, arrived: Instant) -> bool {
+        self.no_room_at
+            .lock()
+            .expect("no-room lock")
+            .is_some_and(|at| at >= arrived)
     }
 
     /// Whether php-fpm is going away: its unit is being stopped or is down. A request php-fpm

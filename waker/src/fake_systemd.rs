@@ -51,6 +51,9 @@ impl ServiceManager for FakeSystemd {
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SystemdError> {
         unreachable!("the waker never asks")
     }
+    async fn exit_status(&self, _: &str) -> Result<i32, SystemdError> {
+        unreachable!("asked only after a failed start, which the stand-in never has")
+    }
     async fn reset_failed(&self, _: &str) -> Result<(), SystemdError> {
         unreachable!("the waker never asks")
     }

@@ -1,9 +1,50 @@
 //! Just enough FastCGI to read a request's method from the bytes nginx sent (FCGI_PARAMS records),
-//! so that a replay can follow nginx's own rule: a non-idempotent request is never sent twice.
+//! so that a replay can follow nginx's own rule: a non-idempotent request is never sent twice;
+//! and to answer a request itself when the host has no room to start its site (503).
 //! (About fifty lines: the FastCGI crates are whole clients or servers, not record decoders.)
 
 /// FastCGI record type of the request's parameters.
 const FCGI_PARAMS: u8 = 4;
+/// FastCGI record types of an answer: its output, and its end.
+const FCGI_STDOUT: u8 = 6;
+const FCGI_END_REQUEST: u8 = 3;
+
+/// The request id of the request in `bytes` (its first record's), or 1 (nginx's) if unread.
+pub fn request_id(bytes: &[u8]) -> u16 {
+    match bytes.get(..4) {
+        Some(&[1, _, hi, lo]) => u16::from_be_bytes([hi, lo]),
+        _ => 1,
+    }
+}
+
+/// A complete FastCGI answer to request `id`: HTTP 503 with `Retry-After: retry_after_secs`,
+/// not to be cached, and a short page saying so; nginx passes it to the visitor as it is.
+pub fn busy_answer(id: u16, retry_after_secs: u64) -> Vec<u8> {
+    let page = format!(
+        "<!doctype html><title>Busy</title><h1>This site is starting up</h1>\
+         <p>The server is busy. Please try again in {retry_after_secs} seconds.</p>\n"
+    );
+    let head = format!(
+        "Status: 503 Service Unavailable\r\nRetry-After: {retry_after_secs}\r\n\
+         Cache-Control: no-store\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\n\r\n",
+        page.len()
+    );
+    let mut out = Vec::new();
+    let mut record = |kind: u8, content: &[u8]| {
+        let len = u16::try_from(content.len()).expect("a short record");
+        out.extend_from_slice(&[1, kind]);
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(content);
+    };
+    record(FCGI_STDOUT, format!("{head}{page}").as_bytes());
+    record(FCGI_STDOUT, &[]);
+    // appStatus 0, protocolStatus FCGI_REQUEST_COMPLETE.
+    record(FCGI_END_REQUEST, &[0; 8]);
+    out
+}
 
 /// The request's `REQUEST_METHOD`, if the bytes hold the parameter records up to it.
 pub fn request_method(bytes: &[u8]) -> Option<String> {
@@ -128,5 +169,38 @@ pub(crate) mod tests {
         for m in ["POST", "PATCH", "LOCK", "get", "BREW", ""] {
             assert!(!is_idempotent(m), "{m}");
         }
+    }
+
+    #[test]
+    fn the_busy_answer_is_a_whole_fastcgi_response_to_the_same_request() {
+        let mut req = request("GET");
+        req[2..4].copy_from_slice(&7u16.to_be_bytes());
+        assert_eq!(request_id(&req), 7);
+        assert_eq!(request_id(&[]), 1);
+        let answer = busy_answer(request_id(&req), 30);
+        // STDOUT with the headers and page, an empty STDOUT, END_REQUEST: all for request 7.
+        let mut rest = answer.as_slice();
+        let mut records = Vec::new();
+        while !rest.is_empty() {
+            let len = u16::from_be_bytes([rest[4], rest[5]]) as usize;
+            assert_eq!((rest[0], u16::from_be_bytes([rest[2], rest[3]])), (1, 7));
+            records.push((rest[1], rest[8..8 + len].to_vec()));
+            rest = &rest[8 + len + rest[6] as usize..];
+        }
+        let kinds: Vec<u8> = records.iter().map(|r| r.0).collect();
+        assert_eq!(kinds, [FCGI_STDOUT, FCGI_STDOUT, FCGI_END_REQUEST]);
+        let text = String::from_utf8(records[0].1.clone()).unwrap();
+        let (head, page) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.starts_with("Status: 503 Service Unavailable\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("\r\nRetry-After: 30\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("Content-Length: {}", page.len())),
+            "{head}"
+        );
+        assert!(page.contains("try again in 30 seconds"), "{page}");
+        assert_eq!(records[2].1, [0; 8]);
     }
 }

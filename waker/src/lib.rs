@@ -12,7 +12,7 @@ use backend::{Backend, BackendError};
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, RefusalReason};
 use fpm_shared::ServiceManager;
-use proxy::Outcome;
+use proxy::{Outcome, Unreachable};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,22 +114,42 @@ struct SiteUpstream<'a, S> {
     backend: &'a Backend<S>,
 }
 
-impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
-    async fn connect(&self) -> std::io::Result<UnixStream> {
-        self.backend.connect(self.site).await.map_err(|e| {
-            // Closing the client makes nginx answer 502 at once instead of hanging.
-            let site = self.site;
-            self.backend.tell(Event::Refusal {
-                site: site.to_owned(),
-                reason: e.reason(),
-            });
-            match e {
-                BackendError::Refused { .. } => {
-                    tracing::warn!(site, error = %Chain(&e), "closing the connection (nginx answers 502)")
-                }
-                _ => tracing::error!(site, error = %Chain(&e), "cannot reach php-fpm; closing the held connection"),
+impl<S: ServiceManager> SiteUpstream<'_, S> {
+    /// Logs why php-fpm cannot be reached and tells the watcher.
+    fn refused(&self, e: &BackendError) {
+        let site = self.site;
+        self.backend.tell(Event::Refusal {
+            site: site.to_owned(),
+            reason: e.reason(),
+        });
+        match e {
+            BackendError::Refused { .. } => {
+                tracing::warn!(site, error = %Chain(e), "closing the connection (nginx answers 502)")
             }
-            std::io::Error::other(e)
+            BackendError::NoRoom { .. } => tracing::warn!(
+                site,
+                error = %Chain(e),
+                retry_after_secs = self.backend.retry_after_secs(),
+                "answering 503 with Retry-After"
+            ),
+            _ => {
+                tracing::error!(site, error = %Chain(e), "cannot reach php-fpm; closing the held connection")
+            }
+        }
+    }
+}
+
+impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
+    async fn connect(&self) -> Result<UnixStream, Unreachable> {
+        self.backend.connect(self.site).await.map_err(|e| {
+            self.refused(&e);
+            match e {
+                BackendError::NoRoom { .. } => Unreachable::NoRoom {
+                    retry_after_secs: self.backend.retry_after_secs(),
+                },
+                // Closing the client makes nginx answer 502 at once instead of hanging.
+                e => Unreachable::Failed(std::io::Error::other(e)),
+            }
         })
     }
 
@@ -174,6 +194,7 @@ async fn serve<S: ServiceManager>(
             unanswered = count(),
             "php-fpm reset a request before answering; not sent again (nginx answers 502)"
         ),
+        Ok(Outcome::AnsweredBusy) => {}
         Ok(Outcome::ClosedUnanswered) => tracing::warn!(
             site,
             unanswered = count(),

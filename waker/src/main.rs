@@ -39,7 +39,8 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
         layout.fpm_socket_path(&args.site),
         args.start_timeout,
     )
-    .with_events(EventSink::new(&layout.events_socket));
+    .with_events(EventSink::new(&layout.events_socket))
+    .with_retry_after(layout.budget.retry_after_secs);
     let settings = Settings {
         idle_timeout: args.idle_timeout,
         drain_timeout: Duration::from_secs(30),

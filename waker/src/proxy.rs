@@ -23,10 +23,32 @@ pub const REPLAY_LIMIT: usize = 256 * 1024;
 /// How many times an unanswered, reset request is replayed.
 pub const MAX_REPLAYS: usize = 2;
 
+/// Why php-fpm could not be reached.
+#[derive(Debug)]
+pub enum Unreachable {
+    /// The host has no room to start the site now: the request is answered 503 with
+    /// `Retry-After` (seconds).
+    NoRoom {
+        /// The `Retry-After` to send.
+        retry_after_secs: u64,
+    },
+    /// Anything else: the connection is closed unanswered (nginx answers 502).
+    Failed(io::Error),
+}
+
+impl From<Unreachable> for io::Error {
+    fn from(u: Unreachable) -> io::Error {
+        match u {
+            Unreachable::NoRoom { .. } => io::Error::other("no room to start the site"),
+            Unreachable::Failed(e) => e,
+        }
+    }
+}
+
 /// Where a proxied connection goes.
 pub trait Upstream {
     /// A connection to php-fpm (it may start the site, and may fail).
-    fn connect(&self) -> impl Future<Output = io::Result<UnixStream>>;
+    fn connect(&self) -> impl Future<Output = Result<UnixStream, Unreachable>>;
     /// Whether php-fpm is going away (being stopped, or down).
     fn going_away(&self) -> impl Future<Output = bool>;
 }
@@ -50,6 +72,8 @@ pub enum Outcome {
     },
     /// php-fpm closed the connection in order without answering (never replayed).
     ClosedUnanswered,
+    /// The site could not start for want of room: answered 503 here.
+    AnsweredBusy,
 }
 
 enum FirstReply {
@@ -89,7 +113,15 @@ pub async fn proxy(mut client: UnixStream, up: &impl Upstream) -> io::Result<Out
     let mut sent = Sent::default();
     // Held: read what the client sends meanwhile, and notice if it gives up.
     let mut upstream = tokio::select! {
-        upstream = up.connect() => upstream?,
+        upstream = up.connect() => match upstream {
+            Ok(upstream) => upstream,
+            Err(Unreachable::NoRoom { retry_after_secs }) => {
+                let answer = fcgi::busy_answer(fcgi::request_id(&sent.bytes), retry_after_secs);
+                client.write_all(&answer).await?;
+                return Ok(Outcome::AnsweredBusy);
+            }
+            Err(Unreachable::Failed(e)) => return Err(e),
+        },
         () = read_until_gone(&mut client, &mut sent) => return Ok(Outcome::ClientGone),
     };
     let mut replays = 0;
@@ -114,7 +146,7 @@ pub async fn proxy(mut client: UnixStream, up: &impl Upstream) -> io::Result<Out
                     bytes = sent.bytes.len(),
                     "php-fpm reset an unanswered request while stopping: replaying it"
                 );
-                upstream = up.connect().await?;
+                upstream = up.connect().await.map_err(io::Error::from)?;
                 reply = send(&mut upstream, &sent.bytes).await?;
             }
         }

@@ -6,9 +6,10 @@
 //! (also `site nginx`), `start_container`, `stop_container`; `cli` is the command line. Beside
 //! them: `actor` (observe and act on one site), `diff` (the pure decision), `socket_folder` (what
 //! may be removed), `drain` (the drained stop), `metrics` (the Prometheus endpoint and the
-//! events socket).
+//! events socket), `admission` (the budget of awake sites: starts let in, sites stopped for room).
 
 pub mod actor;
+pub mod admission;
 pub mod cli;
 pub mod daemon;
 pub mod diff;

@@ -8,7 +8,7 @@ use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::metrics::serve::{self, Listener};
 use fpm_watcher::metrics::Metrics;
 use fpm_watcher::{
-    renew, report, site_add, site_check, start_container, status, stop_container, Ctx,
+    admission, renew, report, site_add, site_check, start_container, status, stop_container, Ctx,
 };
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
@@ -62,10 +62,11 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
             let rows =
                 status::status(ctx(layout, &docker, &systemd, &Metrics::new()), &sites).await?;
+            let budget = budget_view(layout).await;
             let now = chrono::Utc::now();
             match format {
-                Format::Text => print!("{}", status::status_table(&rows, now)),
-                Format::Json => print!("{}", status::status_json(&rows, now)),
+                Format::Text => print!("{}", status::status_table(&rows, budget.as_ref(), now)),
+                Format::Json => print!("{}", status::status_json(&rows, budget.as_ref(), now)),
             }
             Ok(u8::from(rows.iter().any(|r| !r.to_fix.is_empty())))
         }
@@ -134,10 +135,13 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         Command::StartContainer { site } => {
             // On a cold request's path: no D-Bus connection, which starting does not need.
             let docker = docker(layout).await?;
-            start_container::start_container(layout, &docker, &site)
+            let started = start_container::start_container(layout, &docker, &site)
                 .await
                 .with_context(|| format!("starting {}", layout.container(&site)))?;
-            Ok(0)
+            Ok(match started {
+                start_container::Started::Running => 0,
+                start_container::Started::NoRoom => fpm_shared::budget::NO_ROOM_EXIT as u8,
+            })
         }
         Command::StopContainer { site, grace } => {
             let (docker, systemd) = (docker(layout).await?, systemd().await?);
@@ -149,6 +153,25 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The admission's state when a budget is set and the watcher answers; why not, on stderr.
+async fn budget_view(layout: &Layout) -> Option<admission::BudgetView> {
+    if !layout.budget.enabled() {
+        return None;
+    }
+    let socket = &layout.admission_socket;
+    let answer = admission::client::status(socket).await.and_then(|line| {
+        serde_json::from_str(&line).map_err(|e| std::io::Error::other(format!("{e}: {line:?}")))
+    });
+    answer
+        .inspect_err(|e| {
+            eprintln!(
+                "fpm-watcher: budget state unknown: {}: {e}",
+                socket.display()
+            )
+        })
+        .ok()
 }
 
 async fn docker(layout: &Layout) -> anyhow::Result<DockerClient> {
@@ -178,12 +201,14 @@ fn ctx<'a>(
 struct Activated {
     events: Option<tokio::net::UnixDatagram>,
     metrics: Vec<Listener>,
+    admission: Option<tokio::net::UnixListener>,
 }
 
 fn activated_sockets() -> anyhow::Result<Activated> {
     let mut got = Activated {
         events: None,
         metrics: Vec::new(),
+        admission: None,
     };
     for (fd, name) in sd_notify::listen_fds_with_names().context("reading LISTEN_FDS")? {
         // SAFETY: systemd hands this process ownership of each passed fd (LISTEN_PID checked).
@@ -194,6 +219,11 @@ fn activated_sockets() -> anyhow::Result<Activated> {
                 got.events = Some(tokio::net::UnixDatagram::from_std(socket)?);
             }
             "metrics" => got.metrics.push(unsafe { Listener::from_fd(fd) }?),
+            "admission" => {
+                let socket = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+                socket.set_nonblocking(true)?;
+                got.admission = Some(tokio::net::UnixListener::from_std(socket)?);
+            }
             other => tracing::warn!(fd, name = other, "unexpected socket from systemd: ignored"),
         }
     }
@@ -220,7 +250,19 @@ async fn daemon(
         let layout = ctx.layout.clone();
         tokio::spawn(serve::events(socket, metrics, layout, token.clone()));
     }
-    let daemon = daemon::run(ctx, settings, &SdNotify, &token);
+    let admission = async {
+        match sockets.admission {
+            Some(listener) if ctx.layout.budget.enabled() => {
+                admission::serve(listener, ctx, &token).await
+            }
+            Some(_) => tracing::info!("no budget of awake sites set: starts are not held"),
+            None if ctx.layout.budget.enabled() => tracing::error!(
+                "a budget of awake sites is set, but systemd passed no admission socket (fpm-watcher-admission.socket): starts are not held"
+            ),
+            None => {}
+        }
+    };
+    let daemon = async { tokio::join!(daemon::run(ctx, settings, &SdNotify, &token), admission).0 };
     tokio::pin!(daemon);
     tokio::select! {
         r = &mut daemon => r?,

@@ -2,6 +2,7 @@
 //! reconciles, actions, reconnects) and what the waker and the reaper tell it (wakes, cold-start
 //! latency, replays, refusals, reaper runs) through the events socket.
 
+pub mod budget;
 pub mod serve;
 
 use crate::diff::{Action, SiteView};
@@ -41,6 +42,8 @@ pub enum StopCause {
     died,
     /// Killed by the kernel's OOM killer.
     oom_killed,
+    /// Stopped through its unit by the admission, to make room for another site.
+    evicted,
 }
 
 /// What is known about a container's stop when its `die` event is handled.
@@ -54,12 +57,19 @@ pub struct StopFacts {
     pub killed: bool,
     /// The reaper announced it was stopping the site shortly before.
     pub reaper: bool,
+    /// The admission stopped it to make room shortly before.
+    pub evicted: bool,
 }
 
 /// The cause of a stop, from what was seen around it.
 pub fn stop_cause(facts: StopFacts) -> StopCause {
     match facts {
         StopFacts { oom: true, .. } => StopCause::oom_killed,
+        StopFacts {
+            unit_active: false,
+            evicted: true,
+            ..
+        } => StopCause::evicted,
         StopFacts {
             unit_active: false,
             reaper: true,
@@ -74,7 +84,7 @@ pub fn stop_cause(facts: StopFacts) -> StopCause {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct SiteLabel {
+pub(crate) struct SiteLabel {
     site: String,
 }
 
@@ -107,6 +117,7 @@ struct Recent {
     killed: Option<Instant>,
     oom: Option<Instant>,
     reaper: Option<Instant>,
+    evicted: Option<Instant>,
     /// The time of the last `die` counted (Docker's nanoseconds): a replayed event is not.
     last_die: i64,
 }
@@ -133,6 +144,7 @@ pub struct Metrics {
     replays: Family<SiteLabel, Counter>,
     refusals: Family<RefusalLabels, Counter>,
     rejected: Counter,
+    budget: budget::BudgetMetrics,
     /// Awake sites, and when their awake time was last added to `awake_seconds`.
     awake: Mutex<HashMap<Site, Instant>>,
     recent: Mutex<HashMap<Site, Recent>>,
@@ -147,8 +159,11 @@ impl Default for Metrics {
 impl Metrics {
     /// Every metric at zero.
     pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("fpm_ondemand");
+        let budget = budget::BudgetMetrics::register(&mut registry);
         let mut m = Metrics {
-            registry: Registry::with_prefix("fpm_ondemand"),
+            registry,
+            budget,
             sites: Gauge::default(),
             sites_awake: Gauge::default(),
             wakes: Family::default(),
@@ -198,7 +213,7 @@ impl Metrics {
             Unit::Seconds,
             self.cold_start.clone(),
         );
-        r.register("stops", "Container stops by cause: reaper, systemd (another stop through the unit), out_of_band (docker stop/kill), died, oom_killed", self.stops.clone());
+        r.register("stops", "Container stops by cause: reaper, systemd (another stop through the unit), out_of_band (docker stop/kill), died, oom_killed, evicted (to make room for another site)", self.stops.clone());
         r.register_with_unit(
             "awake",
             "Time each site's container ran, as seen by the watcher",
@@ -283,6 +298,17 @@ impl Metrics {
         text
     }
 
+    /// The admission's metrics.
+    pub fn budget(&self) -> &budget::BudgetMetrics {
+        &self.budget
+    }
+
+    /// The admission is stopping `site` to make room, at `now`: its next stop counts as evicted.
+    pub fn evicting(&self, site: &Site, now: Instant) {
+        let mut recent = self.recent.lock().expect("metrics lock");
+        recent.entry(site.clone()).or_default().evicted = Some(now);
+    }
+
     /// The sites with a conf, after a full reconcile.
     /// Sites without a conf any more are forgotten (their awake time no longer grows).
     pub fn set_sites(&self, managed: &std::collections::BTreeSet<Site>) {
@@ -356,6 +382,7 @@ impl Metrics {
                     oom: fresh(r.oom),
                     killed: fresh(r.killed),
                     reaper: fresh(r.reaper),
+                    evicted: fresh(r.evicted),
                 };
                 *r = Recent {
                     last_die: time_nano,

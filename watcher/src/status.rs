@@ -2,6 +2,7 @@
 //! has been awake and how long idle, and what the watcher would change; a table or a JSON document.
 
 use crate::actor::{managed_sites, Ctx};
+use crate::admission::BudgetView;
 use crate::diff::{diff, Action, SiteView};
 use chrono::{DateTime, Utc};
 use fpm_shared::activity::activity;
@@ -107,7 +108,8 @@ impl StatusRow {
 }
 
 /// The `status` table at `now`; the last column says what is inconsistent.
-pub fn status_table(rows: &[StatusRow], now: DateTime<Utc>) -> String {
+/// With a budget set, `budget` is the admission's state (a last line).
+pub fn status_table(rows: &[StatusRow], budget: Option<&BudgetView>, now: DateTime<Utc>) -> String {
     let header = [
         "SITE",
         "CONTAINER",
@@ -147,6 +149,9 @@ pub fn status_table(rows: &[StatusRow], now: DateTime<Utc>) -> String {
     let n = rows.len();
     let sites = if n == 1 { "site" } else { "sites" };
     writeln!(out, "{n} {sites}, {bad} inconsistent").expect("writing to a String");
+    if let Some(b) = budget {
+        writeln!(out, "{}", b.line()).expect("writing to a String");
+    }
     out
 }
 
@@ -156,6 +161,8 @@ struct StatusDoc<'a> {
     version: u32,
     now: DateTime<Utc>,
     sites: Vec<SiteDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget: Option<&'a BudgetView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,10 +180,11 @@ struct SiteDoc<'a> {
 }
 
 /// The rows as one JSON document at `now`.
-pub fn status_json(rows: &[StatusRow], now: DateTime<Utc>) -> String {
+pub fn status_json(rows: &[StatusRow], budget: Option<&BudgetView>, now: DateTime<Utc>) -> String {
     let doc = StatusDoc {
         version: JSON_VERSION,
         now,
+        budget,
         sites: rows
             .iter()
             .map(|r| SiteDoc {

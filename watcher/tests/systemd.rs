@@ -411,7 +411,10 @@ fn marking_a_unit_inactive_never_stops_a_container_started_again_meanwhile() {
         "-o",
         "cat",
     ]);
-    assert!(by_field.contains("left running: started again"), "{by_field}");
+    assert!(
+        by_field.contains("left running: started again"),
+        "{by_field}"
+    );
 
     // The watcher then marks the unit active again: it and the container agree.
     w.start_watcher();

@@ -56,6 +56,7 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         ("fpm-socket-folders.service", "active"),
         ("fpm-watcher.socket", "active"),
         ("fpm-watcher-metrics.socket", "active"),
+        ("fpm-watcher-admission.socket", "active"),
     ] {
         assert_eq!(h.active_state(unit), want, "{unit}");
     }
@@ -147,6 +148,7 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         "fpm-watcher.service",
         "fpm-watcher.socket",
         "fpm-watcher-metrics.socket",
+        "fpm-watcher-admission.socket",
         "fpm-reaper.timer",
         &s.waker_socket("a"),
     ] {

@@ -25,14 +25,14 @@ impl TestUp {
 }
 
 impl Upstream for TestUp {
-    async fn connect(&self) -> io::Result<UnixStream> {
+    async fn connect(&self) -> Result<UnixStream, Unreachable> {
         self.connects.fetch_add(1, Ordering::SeqCst);
         loop {
             match UnixStream::connect(&self.path).await {
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     tokio::time::sleep(Duration::from_millis(5)).await
                 }
-                r => return r,
+                r => return r.map_err(Unreachable::Failed),
             }
         }
     }
@@ -194,5 +194,40 @@ async fn an_answer_is_relayed_and_the_connection_ends_with_php_fpm_s_close() {
     assert_eq!(
         task.await.unwrap().unwrap(),
         Outcome::Answered { replays: 0 }
+    );
+}
+
+/// A site that cannot start for want of room, after holding the request a moment.
+struct NoRoomUp;
+
+impl Upstream for NoRoomUp {
+    async fn connect(&self) -> Result<UnixStream, Unreachable> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(Unreachable::NoRoom {
+            retry_after_secs: 17,
+        })
+    }
+    async fn going_away(&self) -> bool {
+        unreachable!("nothing was sent to php-fpm")
+    }
+}
+
+#[tokio::test]
+async fn a_request_with_no_room_to_start_its_site_is_answered_503_with_retry_after() {
+    let (client, mut nginx) = UnixStream::pair().unwrap();
+    let mut req = request("POST");
+    req[2..4].copy_from_slice(&3u16.to_be_bytes());
+    nginx.write_all(&req).await.unwrap();
+    let outcome = proxy(client, &NoRoomUp).await.unwrap();
+    assert_eq!(outcome, Outcome::AnsweredBusy);
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(1), nginx.read_to_end(&mut reply))
+        .await
+        .expect("the answer ends the connection")
+        .unwrap();
+    assert_eq!(
+        reply,
+        fcgi::busy_answer(3, 17),
+        "a whole answer to request 3"
     );
 }

@@ -44,7 +44,7 @@ const NOW: &str = "2026-11-27T12:00:00Z";
 
 #[test]
 fn the_table_shows_since_when_a_site_is_awake_how_long_idle_and_what_is_wrong() {
-    let text = status_table(&rows(), at(NOW));
+    let text = status_table(&rows(), None, at(NOW));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].starts_with("SITE  CONTAINER  AWAKE SINCE "),
@@ -77,11 +77,44 @@ fn the_table_shows_since_when_a_site_is_awake_how_long_idle_and_what_is_wrong() 
         "{text}"
     );
     assert_eq!(lines[3], "2 sites, 1 inconsistent");
+    assert_eq!(lines.len(), 4, "no budget line without a budget:\n{text}");
+}
+
+fn budget() -> BudgetView {
+    BudgetView {
+        max_awake: 20,
+        max_starting: 4,
+        awake: Some(20),
+        starting: vec!["news".into()],
+        waiting: vec!["shop".into(), "wiki".into()],
+        evicting: vec!["old".into()],
+    }
+}
+
+#[test]
+fn with_a_budget_the_table_and_the_json_say_who_waits_for_room() {
+    let text = status_table(&rows(), Some(&budget()), at(NOW));
+    assert_eq!(
+        text.lines().last(),
+        Some("budget: 20 of 20 sites awake; starting: news; waiting for room: shop, wiki; being stopped for room: old"),
+        "{text}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&status_json(&rows(), Some(&budget()), at(NOW))).unwrap();
+    assert_eq!(doc["budget"]["max_awake"], 20);
+    assert_eq!(
+        doc["budget"]["waiting"],
+        serde_json::json!(["shop", "wiki"])
+    );
+    let none: serde_json::Value =
+        serde_json::from_str(&status_json(&rows(), None, at(NOW))).unwrap();
+    assert!(none.get("budget").is_none());
 }
 
 #[test]
 fn the_json_document_has_a_version_and_one_entry_per_site() {
-    let doc: serde_json::Value = serde_json::from_str(&status_json(&rows(), at(NOW))).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&status_json(&rows(), None, at(NOW))).unwrap();
     assert_eq!(doc["version"], JSON_VERSION);
     assert_eq!(doc["now"], NOW);
     let blog = &doc["sites"][0];

@@ -1,0 +1,67 @@
+//! The admission as fpm@'s `start-container` and `status` ask it: one line over the watcher's
+//! admission socket.
+
+use super::{Request, GO};
+use fpm_shared::Site;
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+/// The answer to a start.
+#[derive(Debug)]
+pub enum Answer {
+    /// Let in: hold this connection while the container starts, then drop it (the watcher
+    /// counts the start as running until then).
+    Admitted(UnixStream),
+    /// No room was made within the wait.
+    NoRoom,
+    /// The watcher could not be asked (not running, no socket, went away): start without it.
+    Unavailable(io::Error),
+}
+
+/// Asks the watcher at `socket` to let `site` start, waiting at most `wait` for room.
+pub async fn ask(socket: &Path, site: &Site, wait: Duration) -> Answer {
+    let stream = match UnixStream::connect(socket).await {
+        Ok(s) => s,
+        Err(e) => return Answer::Unavailable(e),
+    };
+    let (read, mut write) = stream.into_split();
+    let line = format!("{}\n", Request::Start(site.clone()));
+    if let Err(e) = write.write_all(line.as_bytes()).await {
+        return Answer::Unavailable(e);
+    }
+    let mut reader = BufReader::new(read);
+    let mut answer = String::new();
+    match tokio::time::timeout(wait, reader.read_line(&mut answer)).await {
+        Err(_) => Answer::NoRoom,
+        Ok(Err(e)) => Answer::Unavailable(e),
+        Ok(Ok(_)) if answer.trim_end() == GO => {
+            let read = reader.into_inner();
+            Answer::Admitted(read.reunite(write).expect("the halves of one stream"))
+        }
+        Ok(Ok(0)) => Answer::Unavailable(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the watcher closed the connection without an answer",
+        )),
+        Ok(Ok(_)) => Answer::Unavailable(io::Error::other(format!(
+            "unexpected answer {:?}",
+            answer.trim_end()
+        ))),
+    }
+}
+
+/// The admission's state as JSON (one line), for `fpm-watcher status`.
+pub async fn status(socket: &Path) -> io::Result<String> {
+    let mut stream = UnixStream::connect(socket).await?;
+    stream
+        .write_all(format!("{}\n", Request::Status).as_bytes())
+        .await?;
+    let mut line = String::new();
+    let mut reader = BufReader::new(stream);
+    tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer within 5 s"))??;
+    Ok(line.trim_end().to_owned())
+}
