@@ -235,6 +235,8 @@ bash bench/stop.sh "$results"
 echo "==> 7. watcher memory with 1,000 sites and their metrics"
 bash bench/watcher-metrics.sh "$results"
 bash scripts/sandbox.sh --down >/dev/null
+echo "==> 8. a crawler over 100 sleeping sites, with and without the budget"
+bash bench/budget.sh "$results"
 
 # ---------------------------------------------------------------- report
 {

@@ -186,7 +186,7 @@ fn the_packaged_config_shows_every_settable_key_at_its_default() {
     let uncommented: String = text
         .lines()
         .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| l.contains(" = "))
+        .filter(|l| l.contains(" = ") || l.starts_with('['))
         .map(|l| format!("{l}\n"))
         .collect();
     let parsed = Layout::from_toml(&uncommented, Path::new(file))
@@ -200,6 +200,7 @@ fn the_packaged_config_shows_every_settable_key_at_its_default() {
     let settable = toml::to_string(&Layout::default()).unwrap();
     let settable: Vec<&str> = settable
         .lines()
+        .filter(|l| !l.is_empty())
         .filter_map(|l| l.split(" = ").next())
         .collect();
     assert_eq!(

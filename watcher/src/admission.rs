@@ -28,6 +28,9 @@ use tokio_util::sync::CancellationToken;
 /// The answer that lets a start in.
 pub const GO: &str = "go";
 
+/// Awake sites looked up at once when one must be chosen to stop.
+const LOOKS_AT_ONCE: usize = 8;
+
 /// How often waiting starts look again for a site that has become quiet enough to stop.
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
 
@@ -260,10 +263,12 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
             return;
         };
         let budget = &self.ctx.layout.budget;
+        // Read once a round, when room is first needed: one look at each awake site.
+        let mut candidates: Option<Vec<Candidate>> = None;
         loop {
             match next_step(&board, budget) {
                 Step::Admit(ticket) => self.admit(ticket, &mut board),
-                Step::MakeRoom => match self.victim(&board).await {
+                Step::MakeRoom => match self.victim(&board, &mut candidates).await {
                     Some(site) => self.evict(site, &mut board),
                     None => {
                         if !self.told_no_victim {
@@ -301,21 +306,28 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
         self.told_no_victim = false;
     }
 
-    /// The awake site to stop, of those not starting, waiting or already being stopped.
-    async fn victim(&self, board: &Board) -> Option<Site> {
-        let busy: BTreeSet<&Site> = board
-            .starting
-            .iter()
-            .chain(board.waiting.iter().map(|w| &w.site))
-            .chain(&board.evicting)
-            .collect();
-        let mut candidates = Vec::new();
-        for site in board.awake.iter().filter(|s| !busy.contains(s)) {
-            if let Some(c) = self.candidate(site).await {
-                candidates.push(c);
-            }
+    /// The awake site to stop, of those not starting, waiting or already being stopped; the
+    /// candidates are looked up the first time in a round (`read`) and the victim taken out.
+    async fn victim(&self, board: &Board, read: &mut Option<Vec<Candidate>>) -> Option<Site> {
+        if read.is_none() {
+            let busy: BTreeSet<&Site> = board
+                .starting
+                .iter()
+                .chain(board.waiting.iter().map(|w| &w.site))
+                .chain(&board.evicting)
+                .collect();
+            let sites = board.awake.iter().filter(|s| !busy.contains(s));
+            let looked: Vec<Option<Candidate>> = futures::stream::iter(sites)
+                .map(|site| self.candidate(site))
+                .buffer_unordered(LOOKS_AT_ONCE)
+                .collect()
+                .await;
+            *read = Some(looked.into_iter().flatten().collect());
         }
-        plan::choose_victim(&candidates, &self.ctx.layout.budget, chrono::Utc::now())
+        let candidates = read.as_mut().expect("read above");
+        let victim = plan::choose_victim(candidates, &self.ctx.layout.budget, chrono::Utc::now())?;
+        candidates.retain(|c| c.site != victim);
+        Some(victim)
     }
 
     /// What the plan needs to judge an awake site; `None` when unsure (never stopped then).

@@ -21,6 +21,8 @@ fn bin() -> &'static Path {
 struct Sampler {
     stop: Arc<AtomicBool>,
     peak: Arc<AtomicUsize>,
+    /// The machine's lowest MemAvailable seen, in kB.
+    low_kb: Arc<AtomicUsize>,
     samples: Arc<AtomicUsize>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -28,10 +30,12 @@ struct Sampler {
 impl Sampler {
     fn start(prefix: &str) -> Sampler {
         let (stop, peak, samples) = (Arc::default(), Arc::default(), Arc::default());
+        let low_kb = Arc::new(AtomicUsize::new(mem_available_kb()));
         let filter = format!("name={prefix}-");
         let thread = {
             let (stop, peak, samples): (Arc<AtomicBool>, Arc<AtomicUsize>, Arc<AtomicUsize>) =
                 (Arc::clone(&stop), Arc::clone(&peak), Arc::clone(&samples));
+            let low_kb = Arc::clone(&low_kb);
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let next = std::time::Instant::now() + Duration::from_millis(100);
@@ -40,6 +44,7 @@ impl Sampler {
                     let names = String::from_utf8_lossy(&out.stdout).into_owned();
                     let running = names.lines().filter(|n| n.ends_with(".fpm")).count();
                     peak.fetch_max(running, Ordering::SeqCst);
+                    low_kb.fetch_min(mem_available_kb(), Ordering::SeqCst);
                     samples.fetch_add(1, Ordering::SeqCst);
                     std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
                 }
@@ -48,6 +53,7 @@ impl Sampler {
         Sampler {
             stop,
             peak,
+            low_kb,
             samples,
             thread: Some(thread),
         }
@@ -62,6 +68,15 @@ impl Sampler {
             self.samples.load(Ordering::SeqCst),
         )
     }
+}
+
+/// The machine's MemAvailable, in kB.
+fn mem_available_kb() -> usize {
+    let info = std::fs::read_to_string("/proc/meminfo").expect("/proc/meminfo");
+    info.lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .expect("MemAvailable in /proc/meminfo")
 }
 
 /// A shell loop in the host that requests each of `sites` once, in the order given, one every
@@ -300,6 +315,53 @@ fn a_request_that_finds_no_room_within_the_wait_gets_503_with_retry_after() {
         )),
         "{metrics}"
     );
+}
+
+/// The benchmark (bench/budget.sh): the crawler's pass over 100 sleeping sites with and without
+/// the budget, each on a fresh stack: peak site containers, the machine's peak memory use over
+/// its level before the pass (MemAvailable), the answers, and the wait of each request (p50,
+/// p99), printed as a Markdown table.
+#[test]
+#[ignore = "a benchmark: bash bench/budget.sh"]
+fn bench_crawler_with_and_without_the_budget() {
+    require_docker();
+    let mut rows = Vec::new();
+    for (what, config) in [("no budget", ""), ("max_awake = 20", BUDGET)] {
+        let tags: Vec<String> = (0..100).map(|i| format!("b{i:03}")).collect();
+        let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+        let s = Stack::boot_configured("bench", &tag_refs, "20m", bin(), config);
+        s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+        let mut order: Vec<String> = tags.iter().map(|t| s.site(t)).collect();
+        shuffle(&mut order);
+        std::thread::sleep(Duration::from_secs(2));
+        let before_kb = mem_available_kb();
+        let sampler = Sampler::start(&s.prefix);
+        let out = s.host.ok(&["bash", "-c", &crawl(&order, 0.1)]);
+        std::thread::sleep(Duration::from_secs(1));
+        let low_kb = sampler.low_kb.load(Ordering::SeqCst);
+        let (peak, _) = sampler.finish();
+        let mut waits: Vec<f64> = out
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(3)?.parse().ok())
+            .collect();
+        waits.sort_by(f64::total_cmp);
+        let pct = |p: f64| waits[((waits.len() - 1) as f64 * p).round() as usize];
+        let answered = answers(&out);
+        let ok = answered.values().filter(|a| a.0 == 200).count();
+        let busy = answered.values().filter(|a| a.0 == 503).count();
+        rows.push(format!(
+            "| {what} | {peak} | {} MB | {ok} | {busy} | {} | {:.2} s | {:.2} s |",
+            before_kb.saturating_sub(low_kb) / 1024,
+            answered.len() - ok - busy,
+            pct(0.5),
+            pct(0.99)
+        ));
+    }
+    println!("| crawler pass over 100 sleeping sites | peak site containers | peak memory used | 200 | 503 | other | wait p50 | wait p99 |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for row in rows {
+        println!("{row}");
+    }
 }
 
 /// Fisher-Yates with a clock-seeded xorshift: a different order each run, printed on failure

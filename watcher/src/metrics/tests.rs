@@ -42,6 +42,24 @@ fn the_cause_of_a_stop_follows_what_was_seen_around_it() {
         (
             StopFacts {
                 unit_active: false,
+                evicted: true,
+                ..f()
+            },
+            StopCause::evicted,
+        ),
+        // Stopped for room while the container went behind systemd's back: not the admission's.
+        (
+            StopFacts {
+                unit_active: true,
+                evicted: true,
+                killed: true,
+                ..f()
+            },
+            StopCause::out_of_band,
+        ),
+        (
+            StopFacts {
+                unit_active: false,
                 ..f()
             },
             StopCause::systemd,
@@ -382,6 +400,7 @@ fn exported() -> std::collections::BTreeSet<String> {
     m.observed(&blog, "startup", &view(running(), UnitState::Active), t0);
     m.container_event(&blog, "die", 1, &UnitState::Active, t0);
     m.acted(Action::StopFpmUnit, true);
+    m.budget().gave_up(&blog);
     let text = prometheus_text(&m.encode(t0));
     let mut names = std::collections::BTreeSet::new();
     for line in text.lines() {
