@@ -319,6 +319,27 @@ fn a_request_that_finds_no_room_within_the_wait_gets_503_with_retry_after() {
     );
 }
 
+#[test]
+fn without_the_watcher_a_budget_never_makes_a_site_unreachable() {
+    require_docker();
+    let config = "[budget]\nmax_awake = 1\nwait_secs = 3\n";
+    let s = Stack::boot_configured("noadmit", &["a"], "20m", bin(), config);
+    // Neither the watcher nor its admission socket: nobody to ask.
+    s.host.ok(&[
+        "systemctl",
+        "stop",
+        "fpm-watcher-admission.socket",
+        "fpm-watcher.service",
+    ]);
+    let (code, body) = s.get("a", "test");
+    assert_eq!(code, 200, "{body}");
+    let fpm = s.journal(&[&s.fpm_unit("a")]);
+    assert!(
+        fpm.contains("the watcher's admission (/run/fpm-ondemand/admission.sock) cannot be asked: starting without it"),
+        "{fpm}"
+    );
+}
+
 /// The benchmark (bench/budget.sh): the crawler's pass over 100 sleeping sites with and without
 /// the budget, each on a fresh stack: peak site containers, the machine's peak memory use over
 /// its level before the pass (MemAvailable), the answers, and the wait of each request (p50,
