@@ -10,7 +10,8 @@ pub mod client;
 pub mod plan;
 
 use crate::actor::{managed_sites, Ctx};
-use fpm_shared::docker::{ContainerRuntime, ContainerState, LastLog};
+use fpm_shared::activity::last_activity;
+use fpm_shared::docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site, SystemdError};
 use futures::future::BoxFuture;
@@ -340,15 +341,10 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
         else {
             return None;
         };
-        let last_log = match last_log {
-            LastLog::At(t) => Some(t),
-            LastLog::Never => None,
-            LastLog::Unreadable(_) | LastLog::Unknown(_) => return None,
-        };
         Some(Candidate {
             site: site.clone(),
             awake_since,
-            last_log,
+            last_active: last_activity(Some(awake_since), &last_log)?,
         })
     }
 
@@ -419,6 +415,7 @@ impl BudgetView {
         line
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

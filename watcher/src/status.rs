@@ -5,9 +5,9 @@ use crate::actor::{managed_sites, Ctx};
 use crate::admission::BudgetView;
 use crate::diff::{diff, Action, SiteView};
 use chrono::{DateTime, Utc};
-use fpm_shared::activity::activity;
+use fpm_shared::activity::{activity, last_activity};
 use fpm_shared::conf::ListError;
-use fpm_shared::docker::{ContainerRuntime, ContainerState, LastLog};
+use fpm_shared::docker::{ContainerRuntime, ContainerState};
 use fpm_shared::duration::human;
 use fpm_shared::{ServiceManager, Site};
 use serde::Serialize;
@@ -89,12 +89,8 @@ async fn awake<R: ContainerRuntime>(
     let ContainerState::Running { started_at } = state else {
         return (None, None);
     };
-    let last = match activity(docker, container).await.1 {
-        LastLog::At(t) => Some(started_at.map_or(t, |s| s.max(t))),
-        LastLog::Never => *started_at,
-        LastLog::Unreadable(_) | LastLog::Unknown(_) => None,
-    };
-    (*started_at, last)
+    let last_log = activity(docker, container).await.1;
+    (*started_at, last_activity(*started_at, &last_log))
 }
 
 impl StatusRow {

@@ -76,17 +76,9 @@ pub struct Candidate {
     pub site: Site,
     /// When its container started.
     pub awake_since: DateTime<Utc>,
-    /// When its container last logged (a request, for php-fpm's access log); `None` if it
-    /// has not since it started.
-    pub last_log: Option<DateTime<Utc>>,
-}
-
-impl Candidate {
-    /// Its last sign of activity: its newest log line, or its start.
-    pub fn last_active(&self) -> DateTime<Utc> {
-        self.last_log
-            .map_or(self.awake_since, |t| t.max(self.awake_since))
-    }
+    /// Its last sign of activity: its newest log line (a request, for php-fpm's access log),
+    /// or its start ([`fpm_shared::activity::last_activity`]).
+    pub last_active: DateTime<Utc>,
 }
 
 /// The site to stop to make room: of those awake at least `min_awake` and quiet at least
@@ -105,8 +97,8 @@ pub fn choose_victim(
     candidates
         .iter()
         .filter(|c| old_enough(c.awake_since, budget.min_awake_secs))
-        .filter(|c| old_enough(c.last_active(), budget.min_idle_secs))
-        .min_by_key(|c| (c.last_active(), c.awake_since, c.site.clone()))
+        .filter(|c| old_enough(c.last_active, budget.min_idle_secs))
+        .min_by_key(|c| (c.last_active, c.awake_since, c.site.clone()))
         .map(|c| c.site.clone())
 }
 

@@ -1,4 +1,6 @@
 use super::*;
+use fpm_shared::activity::last_activity;
+use fpm_shared::docker::LastLog;
 
 fn site(id: &str) -> Site {
     Site::new(id).unwrap()
@@ -107,11 +109,13 @@ fn room_is_made_once_per_start_that_could_run() {
     assert_eq!(next_step(&two_coming, &budget(2, 2)), Step::Wait);
 }
 
+/// An awake site, started `awake` seconds ago, whose newest log line is `log` seconds old.
 fn candidate(id: &str, awake: i64, log: Option<i64>) -> Candidate {
+    let last_log = log.map_or(LastLog::Never, |secs| LastLog::At(ago(secs)));
     Candidate {
         site: site(id),
         awake_since: ago(awake),
-        last_log: log.map(ago),
+        last_active: last_activity(Some(ago(awake)), &last_log).unwrap(),
     }
 }
 
