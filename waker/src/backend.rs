@@ -83,10 +83,10 @@ pub struct Backend<S> {
     unit: String,
     socket: PathBuf,
     start_timeout: Duration,
-    starting: Mutex<()>,
-    /// When a start last found no room: connections held since before then get the same answer
-    /// at once instead of each waiting for a start of its own.
-    no_room_at: std::sync::Mutex<Option<Instant>>,
+    /// Held by the one start under way; it keeps when a start last found no room, so that the
+    /// connections held since before then get the same answer at once instead of each waiting
+    /// for a start of its own.
+    starting: Mutex<Option<Instant>>,
     retry_after_secs: u64,
     events: Option<EventSink>,
 }
@@ -111,8 +111,7 @@ impl<S: ServiceManager> Backend<S> {
             unit,
             socket,
             start_timeout,
-            starting: Mutex::new(()),
-            no_room_at: std::sync::Mutex::new(None),
+            starting: Mutex::new(None),
             retry_after_secs: fpm_shared::Budget::default().retry_after_secs,
             events: None,
         }
@@ -171,15 +170,24 @@ impl<S: ServiceManager> Backend<S> {
         }
         // One start at a time; whoever waited behind it finds the socket accepting.
         let arrived = Instant::now();
-        let _guard = self.starting.lock().await;
+        let mut no_room_at = self.starting.lock().await;
         if let Look::Ready(stream) = self.look().await? {
             return Ok(stream);
         }
-        if self.no_room_since(arrived) {
+        if no_room_at.is_some_and(|at| at >= arrived) {
             return Err(BackendError::NoRoom {
                 unit: self.unit.clone(),
             });
         }
+        let started = self.start_and_await(site).await;
+        if let Err(BackendError::NoRoom { .. }) = started {
+            *no_room_at = Some(Instant::now());
+        }
+        started
+    }
+
+    /// Starts the site and waits until php-fpm accepts (the caller holds the start lock).
+    async fn start_and_await(&self, site: &str) -> Result<UnixStream, BackendError> {
         let begun = Instant::now();
         tracing::info!(
             site,
@@ -257,7 +265,6 @@ impl<S: ServiceManager> Backend<S> {
             }
         );
         if failed && self.systemd.exit_status(&self.unit).await.ok() == Some(NO_ROOM_EXIT) {
-            *self.no_room_at.lock().expect("no-room lock") = Some(Instant::now());
             return BackendError::NoRoom {
                 unit: self.unit.clone(),
             };
@@ -266,14 +273,6 @@ impl<S: ServiceManager> Backend<S> {
             unit: self.unit.clone(),
             error,
         }
-    }
-
-    /// Whether a start found no room after `arrived`.
-    fn no_room_since(&self, arrived: Instant) -> bool {
-        self.no_room_at
-            .lock()
-            .expect("no-room lock")
-            .is_some_and(|at| at >= arrived)
     }
 
     /// Whether php-fpm is going away: its unit is being stopped or is down. A request php-fpm
