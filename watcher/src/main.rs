@@ -161,10 +161,8 @@ async fn budget_view(layout: &Layout) -> Option<admission::BudgetView> {
         return None;
     }
     let socket = &layout.admission_socket;
-    let answer = admission::client::status(socket).await.and_then(|line| {
-        serde_json::from_str(&line).map_err(|e| std::io::Error::other(format!("{e}: {line:?}")))
-    });
-    answer
+    admission::client::status(socket)
+        .await
         .inspect_err(|e| {
             eprintln!(
                 "fpm-watcher: budget state unknown: {}: {e}",

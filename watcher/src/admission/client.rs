@@ -1,7 +1,7 @@
 //! The admission as fpm@'s `start-container` and `status` ask it: one line over the watcher's
 //! admission socket.
 
-use super::{Request, GO};
+use super::{BudgetView, Request, GO};
 use fpm_shared::Site;
 use std::io;
 use std::path::Path;
@@ -52,8 +52,8 @@ pub async fn ask(socket: &Path, site: &Site, wait: Duration) -> Answer {
     }
 }
 
-/// The admission's state as JSON (one line), for `fpm-watcher status`.
-pub async fn status(socket: &Path) -> io::Result<String> {
+/// The admission's state, for `fpm-watcher status`.
+pub async fn status(socket: &Path) -> io::Result<BudgetView> {
     let mut stream = UnixStream::connect(socket).await?;
     stream
         .write_all(format!("{}\n", Request::Status).as_bytes())
@@ -63,5 +63,6 @@ pub async fn status(socket: &Path) -> io::Result<String> {
     tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer within 5 s"))??;
-    Ok(line.trim_end().to_owned())
+    serde_json::from_str(line.trim_end())
+        .map_err(|e| io::Error::other(format!("{e}: {:?}", line.trim_end())))
 }
