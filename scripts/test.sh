@@ -67,7 +67,8 @@ if [ "$engine" = debian12 ]; then
   fi
 fi
 echo "==> cargo test"
-cargo test --workspace
+# Every test binary runs even when one fails, so that one failure hides no other.
+cargo test --workspace --no-fail-fast
 # Restart or freeze the Docker engine, so they run alone, after everything else.
 echo "==> cargo test: Docker engine restarted or hung under the watcher and the reaper"
 cargo test -p fpm-watcher --test engine_restart -- --ignored --test-threads 1

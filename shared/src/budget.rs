@@ -8,9 +8,24 @@ use std::time::Duration;
 /// (`EX_TEMPFAIL`): the waker then answers the held requests 503 with `Retry-After`.
 pub const NO_ROOM_EXIT: i32 = 75;
 
-/// The waker's default start timeout, which the wait for room must stay under so that the
-/// waker hears of it and answers 503 before it gives up on its own (502).
+/// `TimeoutStartSec` of `fpm@.service`: systemd ends a start job after this long, and the wait
+/// for room happens inside that job (in `start-container`), before the container's start.
+pub const FPM_START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a start job keeps for the container's own start after the longest wait for room: a
+/// start that finds no room must end with `start-container`'s own answer ([`NO_ROOM_EXIT`],
+/// then a 503), never with systemd's timeout (a failed start, then a 502).
+pub const CONTAINER_START_ROOM: Duration = Duration::from_secs(15);
+
+/// The waker's default `--start-timeout`: how long php-fpm may take to accept after its
+/// container started.
 pub const WAKER_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a visitor's request waits at the waker before its first byte with the shipped
+/// units and defaults: the start job (room and the container's start, bounded by
+/// [`FPM_START_TIMEOUT`]), then php-fpm's own start ([`WAKER_START_TIMEOUT`]). nginx's
+/// `fastcgi_read_timeout` must be at least this, or nginx gives up first (504).
+pub const LONGEST_WAKE: Duration = FPM_START_TIMEOUT.saturating_add(WAKER_START_TIMEOUT);
 
 /// How many sites may be awake, and how starts are let in.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -56,24 +71,34 @@ impl Budget {
     }
 
     /// The first setting that cannot work, as (key, value, why).
-    pub fn problem(&self) -> Option<(&'static str, String, &'static str)> {
+    pub fn problem(&self) -> Option<(&'static str, String, String)> {
         if self.enabled() && self.max_starting == 0 {
             return Some((
                 "budget.max_starting",
                 "0".into(),
-                "must be at least 1 when max_awake is set",
+                "must be at least 1 when max_awake is set".into(),
             ));
         }
         let wait = self.wait();
-        if wait.is_zero() || wait + Duration::from_secs(5) > WAKER_START_TIMEOUT {
+        if wait.is_zero() || wait + CONTAINER_START_ROOM > FPM_START_TIMEOUT {
             return Some((
                 "budget.wait_secs",
                 self.wait_secs.to_string(),
-                "must be 1 to 25: the waker gives up a start after 30 s, and the 503 must come first",
+                format!(
+                    "must be 1 to {}: the wait for room and the container's start share \
+                     fpm@SITE.service's {} s TimeoutStartSec, and the container's start keeps {} s of it",
+                    (FPM_START_TIMEOUT - CONTAINER_START_ROOM).as_secs(),
+                    FPM_START_TIMEOUT.as_secs(),
+                    CONTAINER_START_ROOM.as_secs()
+                ),
             ));
         }
         if self.retry_after_secs == 0 {
-            return Some(("budget.retry_after_secs", "0".into(), "must be at least 1"));
+            return Some((
+                "budget.retry_after_secs",
+                "0".into(),
+                "must be at least 1".into(),
+            ));
         }
         None
     }
@@ -94,11 +119,20 @@ mod tests {
         };
         assert!(on.enabled());
         assert_eq!(on.problem(), None);
-        let bad = Budget {
-            wait_secs: 26,
+        let longest = Budget {
+            wait_secs: 45,
             ..on.clone()
         };
-        assert_eq!(bad.problem().unwrap().0, "budget.wait_secs");
+        assert_eq!(longest.problem(), None);
+        for wait_secs in [0, 46] {
+            let bad = Budget {
+                wait_secs,
+                ..on.clone()
+            };
+            let (key, value, why) = bad.problem().unwrap();
+            assert_eq!((key, value), ("budget.wait_secs", wait_secs.to_string()));
+            assert!(why.contains("TimeoutStartSec"), "{why}");
+        }
         let bad = Budget {
             max_starting: 0,
             ..on

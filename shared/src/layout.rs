@@ -132,7 +132,7 @@ pub enum ConfigError {
         /// Its value.
         value: String,
         /// What is wrong with it.
-        why: &'static str,
+        why: String,
     },
 }
 
@@ -172,12 +172,12 @@ impl Layout {
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        let bad = |key, value: &str, why| {
+        let bad = |key, value: &str, why: &str| {
             Err(ConfigError::Value {
                 path: path.to_owned(),
                 key,
                 value: value.to_owned(),
-                why,
+                why: why.to_owned(),
             })
         };
         if self.container.matches(SITE_PLACEHOLDER).count() != 1 {
@@ -198,7 +198,7 @@ impl Layout {
             return bad("docker_timeout_secs", "0", "must be at least 1");
         }
         if let Some((key, value, why)) = self.budget.problem() {
-            return bad(key, &value, why);
+            return bad(key, &value, &why);
         }
         Ok(())
     }
@@ -351,12 +351,12 @@ mod tests {
         let err = Layout::from_toml("nonsense = 1", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
         let err = Layout::from_toml(
-            "[budget]\nmax_awake = 20\nwait_secs = 40\n",
+            "[budget]\nmax_awake = 20\nwait_secs = 50\n",
             Path::new("c.toml"),
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("budget.wait_secs = \"40\""), "{err}");
+        assert!(err.contains("budget.wait_secs = \"50\""), "{err}");
         let l = Layout::from_toml("[budget]\nmax_awake = 20\n", Path::new("c.toml")).unwrap();
         assert_eq!((l.budget.max_awake, l.budget.max_starting), (20, 4));
         let err = Layout::from_toml("conf_dir = ", Path::new("c.toml")).unwrap_err();

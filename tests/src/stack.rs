@@ -79,19 +79,20 @@ impl Stack {
     /// Boots the stack with one stopped site per tag (conf window `window`). `any_bin` is a
     /// `CARGO_BIN_EXE_*` path; the other binaries are taken from the same folder.
     pub fn boot(tag: &str, sites: &[&str], window: &str, any_bin: &Path) -> Stack {
-        Stack::boot_with(tag, sites, window, any_bin, TEST_START_TIMEOUT)
+        Stack::boot_with(tag, sites, window, any_bin, (TEST_START_TIMEOUT, ""))
     }
 
-    /// Like [`Stack::boot`], with the waker's `--start-timeout`.
+    /// Like [`Stack::boot`], with the waker's `--start-timeout` and `config` added to the host's
+    /// config.toml.
     pub fn boot_with(
         tag: &str,
         sites: &[&str],
         window: &str,
         any_bin: &Path,
-        start_timeout: &str,
+        (start_timeout, config): (&str, &str),
     ) -> Stack {
         let install = Install::Project(any_bin);
-        Stack::assemble(tag, sites, window, start_timeout, install, "")
+        Stack::assemble(tag, sites, window, start_timeout, install, config)
     }
 
     /// Like [`Stack::boot`], with `config` added to the host's config.toml (e.g. a `[budget]`).
@@ -102,8 +103,7 @@ impl Stack {
         any_bin: &Path,
         config: &str,
     ) -> Stack {
-        let install = Install::Project(any_bin);
-        Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, config)
+        Stack::boot_with(tag, sites, window, any_bin, (TEST_START_TIMEOUT, config))
     }
 
     /// Like [`Stack::boot`] on a fresh host ([`HostBuilder::fresh`]) where the Debian package

@@ -211,3 +211,40 @@ fn the_packaged_config_shows_every_settable_key_at_its_default() {
         assert!(!keys.contains(&key), "{file} sets the fixed key {key}");
     }
 }
+
+/// The budget's check of `wait_secs` and the README's longest wait count on fpm@'s start
+/// timeout; nginx's read timeout in the shipped snippets outlasts the longest wake, so that a
+/// held request ends with the waker's answer, not nginx's 504.
+#[test]
+fn the_shipped_timeouts_fit_the_longest_wake() {
+    use fpm_shared::budget::{FPM_START_TIMEOUT, LONGEST_WAKE};
+    assert_line(
+        "deploy/systemd/fpm@.service",
+        &format!("TimeoutStartSec={}", FPM_START_TIMEOUT.as_secs()),
+    );
+    for file in [
+        "deploy/nginx/fpm-waker.conf",
+        "deploy/nginx/fpm-upstream.conf.template",
+    ] {
+        let text = read(file);
+        let secs: Vec<u64> = text
+            .lines()
+            .filter_map(|l| {
+                l.trim_start_matches([' ', '#'])
+                    .strip_prefix("fastcgi_read_timeout ")
+            })
+            .filter_map(|v| v.trim_end_matches(';').strip_suffix('s')?.parse().ok())
+            .collect();
+        assert_eq!(
+            secs.len(),
+            1,
+            "{file} sets fastcgi_read_timeout once:\n{text}"
+        );
+        assert!(
+            secs[0] > LONGEST_WAKE.as_secs(),
+            "{file}: fastcgi_read_timeout {}s must outlast the longest wake ({:?})",
+            secs[0],
+            LONGEST_WAKE
+        );
+    }
+}

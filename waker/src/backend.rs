@@ -41,8 +41,8 @@ pub enum BackendError {
         /// What is there instead.
         found: &'static str,
     },
-    /// The socket did not accept within the start timeout.
-    #[error("{} did not accept a connection within {}s of the start", socket.display(), after.as_secs())]
+    /// The socket did not accept within the start timeout of the container's start.
+    #[error("{} did not accept a connection within {}s of its container's start", socket.display(), after.as_secs())]
     Timeout {
         /// php-fpm's socket.
         socket: PathBuf,
@@ -194,16 +194,15 @@ impl<S: ServiceManager> Backend<S> {
             unit = self.unit,
             "php-fpm not accepting: starting the site"
         );
-        let deadline = begun + self.start_timeout;
-        let ready = self.await_socket(deadline);
+        // Whatever accepts first wins; the start below bounds the wait.
+        let ready = self.await_socket();
         tokio::pin!(ready);
         // A stop may come between the start and php-fpm accepting (the reaper, an operator, a
-        // stop while php-fpm starts: its drain moves the socket away). Then start again; the
-        // readiness deadline bounds the whole wait.
+        // stop while php-fpm starts: its drain moves the socket away). Then start again.
         let stream = loop {
             tokio::select! {
                 stream = &mut ready => break stream?,
-                down = self.start_until_down(site) => down?,
+                down = self.start_then_watch(site) => down?,
             }
             tracing::info!(
                 site,
@@ -225,9 +224,12 @@ impl<S: ServiceManager> Backend<S> {
         Ok(stream)
     }
 
-    /// Starts the unit, then returns once it is down again (polled: this only runs while a
-    /// start is awaited). A failed start answers at once instead of after the timeout.
-    async fn start_until_down(&self, site: &str) -> Result<(), BackendError> {
+    /// Starts the unit, then gives php-fpm the start timeout to accept, counted from when the
+    /// unit's start job finished (its container runs): the job's own time (a wait for room
+    /// under a budget, the engine's start) is bounded by the unit's `TimeoutStartSec`, which
+    /// systemd enforces, so the two timers never overlap. Returns once the unit is down again
+    /// (polled), so that the caller starts it again; a failed start answers at once.
+    async fn start_then_watch(&self, site: &str) -> Result<(), BackendError> {
         loop {
             match self.systemd.start_unit(&self.unit).await {
                 // A stop replaced the start: nothing was sent to php-fpm yet, so start again.
@@ -245,14 +247,22 @@ impl<S: ServiceManager> Backend<S> {
                 Err(error) => return Err(self.start_failed(error).await),
             }
         }
-        loop {
-            tokio::time::sleep(DOWN_POLL).await;
-            if let Ok(UnitState::Inactive | UnitState::Failed) =
-                self.systemd.active_state(&self.unit).await
-            {
-                return Ok(());
+        let down = async {
+            loop {
+                tokio::time::sleep(DOWN_POLL).await;
+                if let Ok(UnitState::Inactive | UnitState::Failed) =
+                    self.systemd.active_state(&self.unit).await
+                {
+                    return;
+                }
             }
-        }
+        };
+        tokio::time::timeout(self.start_timeout, down)
+            .await
+            .map_err(|_| BackendError::Timeout {
+                socket: self.socket.clone(),
+                after: self.start_timeout,
+            })
     }
 
     /// Why a start failed: no room (the unit's start-container said so), or the failure itself.
@@ -293,8 +303,9 @@ impl<S: ServiceManager> Backend<S> {
 
     /// Waits until the socket accepts: woken by inotify on the folder; a socket file that refuses
     /// (stale, or bound but not yet listening) is retried after a short, growing pause. Anything
-    /// but a socket at the path is refused at once, as in [`Backend::connect`].
-    async fn await_socket(&self, deadline: Instant) -> Result<UnixStream, BackendError> {
+    /// but a socket at the path is refused at once, as in [`Backend::connect`]. Unbounded here:
+    /// the start beside it ([`Backend::start_then_watch`]) bounds the wait.
+    async fn await_socket(&self) -> Result<UnixStream, BackendError> {
         let dir = self.socket.parent().unwrap_or(Path::new("/")).to_owned();
         let watch_err = |error| BackendError::Watch {
             dir: dir.clone(),
@@ -323,24 +334,16 @@ impl<S: ServiceManager> Backend<S> {
                     Some(retry)
                 }
             };
-            let woken = async {
-                match pause {
-                    Some(p) => {
-                        tokio::select! {
-                            _ = events.next() => {}
-                            _ = tokio::time::sleep(p) => {}
-                        }
-                    }
-                    None => {
-                        events.next().await;
+            match pause {
+                Some(p) => {
+                    tokio::select! {
+                        _ = events.next() => {}
+                        _ = tokio::time::sleep(p) => {}
                     }
                 }
-            };
-            if tokio::time::timeout_at(deadline, woken).await.is_err() {
-                return Err(BackendError::Timeout {
-                    socket: self.socket.clone(),
-                    after: self.start_timeout,
-                });
+                None => {
+                    events.next().await;
+                }
             }
         }
     }

@@ -24,7 +24,10 @@ pub struct Args {
     /// Config file with paths and name templates [default: /etc/fpm-ondemand/config.toml if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Give up on a start after this long: held connections are closed (nginx answers 502).
+    /// Give up when php-fpm's socket does not accept this long after its container started
+    /// (fpm@SITE.service's start finished): held connections are closed (nginx answers 502).
+    /// The start itself (a wait for room under a budget, the engine's start) is bounded by the
+    /// unit's TimeoutStartSec, not by this.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub start_timeout: Duration,
     /// Exit after this long with no connection, so systemd takes the socket back.
@@ -34,4 +37,15 @@ pub struct Args {
     /// file descriptors: keep LimitNOFILE= of the unit above twice this.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_start_timeout_is_the_one_the_longest_wake_counts() {
+        let args = Args::parse_from(["fpm-waker", "blog"]);
+        assert_eq!(args.start_timeout, fpm_shared::budget::WAKER_START_TIMEOUT);
+    }
 }

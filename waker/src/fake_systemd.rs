@@ -5,6 +5,7 @@ use fpm_shared::{ServiceManager, SystemdError, UnitState};
 use futures::stream::BoxStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the stand-in does on the Nth start (from 0), besides marking the unit active.
 type OnStart = dyn Fn(usize, &Arc<Mutex<UnitState>>) + Send + Sync;
@@ -16,6 +17,8 @@ pub struct FakeSystemd {
     pub starts: Arc<AtomicUsize>,
     state: Arc<Mutex<UnitState>>,
     on_start: Arc<OnStart>,
+    /// How long a start job takes (a wait for room under a budget, a slow engine).
+    start_takes: Duration,
 }
 
 impl FakeSystemd {
@@ -28,7 +31,14 @@ impl FakeSystemd {
             starts: Arc::default(),
             state: Arc::new(Mutex::new(state)),
             on_start: Arc::new(on_start),
+            start_takes: Duration::ZERO,
         }
+    }
+
+    /// Each start job takes `d` before it is done.
+    pub fn with_start_taking(mut self, d: Duration) -> FakeSystemd {
+        self.start_takes = d;
+        self
     }
 }
 
@@ -37,6 +47,8 @@ impl ServiceManager for FakeSystemd {
         unreachable!("the waker never stops a unit")
     }
     async fn start_unit(&self, _: &str) -> Result<(), SystemdError> {
+        *self.state.lock().unwrap() = UnitState::Activating;
+        tokio::time::sleep(self.start_takes).await;
         *self.state.lock().unwrap() = UnitState::Active;
         let n = self.starts.fetch_add(1, Ordering::SeqCst);
         (self.on_start)(n, &self.state);

@@ -13,6 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// How long the waker waits for a start job of `fpm@SITE.service` at most. systemd itself ends
+/// the job at the unit's `TimeoutStartSec` (60 s, [`fpm_shared::budget::FPM_START_TIMEOUT`]),
+/// which bounds a wait for room and the container's start together; this only guards against a
+/// systemd that never answers, and must never be what ends a start.
+const START_JOB_GUARD: Duration = Duration::from_secs(300);
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let _guard = fpm_shared::logging::init(None, tracing::level_filters::LevelFilter::INFO);
@@ -32,7 +38,7 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> anyhow::Result<Exit> {
     let layout = Layout::load(args.config.as_deref())?;
     let listener = listening_socket()?;
-    let systemd = Systemd::connect(args.start_timeout).await?;
+    let systemd = Systemd::connect(START_JOB_GUARD).await?;
     let backend = Backend::new(
         systemd,
         layout.fpm_unit(&args.site),

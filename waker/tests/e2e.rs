@@ -257,7 +257,7 @@ fn the_waker_refuses_to_run_without_a_socket_from_systemd() {
 #[test]
 fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
     require_docker();
-    let mut s = Stack::boot_with("timeout", &["a"], "20m", bin(), SHORT_START_TIMEOUT);
+    let mut s = Stack::boot_with("timeout", &["a"], "20m", bin(), (SHORT_START_TIMEOUT, ""));
     // The container starts, but nothing ever listens on php-fpm.sock.
     let container = s.container("a");
     docker(&["rm", &container]);
@@ -272,7 +272,7 @@ fn a_site_whose_php_fpm_never_listens_gets_a_502_after_the_start_timeout() {
     );
     let journal = s.journal(&[&s.waker_service("a")]);
     assert!(
-        journal.contains("did not accept a connection within 5s"),
+        journal.contains("did not accept a connection within 5s of its container's start"),
         "the log says why:\n{journal}"
     );
 }
@@ -296,4 +296,33 @@ fn starts_queued_behind_running_stops_do_not_hit_a_start_limit() {
     }
     let (code, body) = s.get("a", "test");
     assert_eq!(code, 200, "{body}");
+}
+
+#[test]
+fn one_failed_request_through_the_waker_leaves_it_in_service_in_the_upstream_variant() {
+    require_docker();
+    let s = Stack::boot("markdown", &["a"], "20m", bin());
+    // The site cannot start (its container is not there): the request that nginx sends to the
+    // backup, the waker socket, fails.
+    let container = s.container("a");
+    let away = format!("{container}-away");
+    docker(&["rename", &container, &away]);
+    let (code, _) = s.get("a", "fast");
+    assert_eq!(code, 502, "a site that cannot start answers 502");
+    docker(&["rename", &away, &container]);
+    // Within nginx's default fail_timeout (10 s) of that failure, the sleeping site's next
+    // requests still reach the waker, which starts it.
+    let failed_at = std::time::Instant::now();
+    for _ in 0..2 {
+        let (code, body) = s.get("a", "fast");
+        assert_eq!(code, 200, "the waker socket was marked down: {body}");
+        s.host.ok(&["systemctl", "stop", &s.fpm_unit("a")]);
+    }
+    assert!(
+        failed_at.elapsed() < Duration::from_secs(10),
+        "inside nginx's fail_timeout: {:?}",
+        failed_at.elapsed()
+    );
+    let errors = s.host.ok(&["cat", "/var/log/nginx/error.log"]);
+    assert!(!errors.contains("no live upstreams"), "{errors}");
 }

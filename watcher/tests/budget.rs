@@ -141,8 +141,12 @@ fn check_crawl(what: &str, sites: &[String], out: &str) -> usize {
             _ => panic!("{what}: {site} answered {code}:\n{out}"),
         }
     }
+    let slowest = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3)?.parse::<f64>().ok())
+        .fold(0.0, f64::max);
     println!(
-        "{what}: {} sites, {} answered 200, {busy} answered 503",
+        "{what}: {} sites, {} answered 200, {busy} answered 503; slowest answer {slowest:.1} s",
         got.len(),
         got.len() - busy
     );
@@ -317,6 +321,40 @@ fn a_request_that_finds_no_room_within_the_wait_gets_503_with_retry_after() {
         )),
         "{metrics}"
     );
+}
+
+#[test]
+fn a_start_let_in_late_whose_php_fpm_is_slow_ends_in_its_answer_not_a_502() {
+    require_docker();
+    // One site may be awake; a becomes stoppable 6 s after it woke. b's start waits for that,
+    // then for a's drained stop, and b's php-fpm starts 4 s after its container: about 11 s
+    // in all, far past the waker's 6 s start timeout, which counts only php-fpm's 4 s.
+    let config = "[budget]\nmax_awake = 1\nmin_awake_secs = 6\nmin_idle_secs = 1\nwait_secs = 30\n";
+    let mut s = Stack::boot_with("late", &["a", "b"], "20m", bin(), ("6s", config));
+    s.create_slow_site_container("b", 4);
+    s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+    assert_eq!(s.get("a", "test").0, 200);
+    let started = std::time::Instant::now();
+    let (code, body) = s.get("b", "test");
+    let took = started.elapsed();
+    assert_eq!(code, 200, "after {took:?}: {body}");
+    assert!(
+        took >= Duration::from_secs(8),
+        "b waited for room and for its slow php-fpm: {took:?}"
+    );
+    let waker = s.journal(&[&s.waker_service("b")]);
+    assert!(!waker.contains("did not accept"), "{waker}");
+    let watcher = s
+        .host
+        .ok(&["journalctl", "-u", "fpm-watcher", "--no-pager", "-o", "cat"]);
+    assert!(
+        watcher.contains(&format!(
+            "start let in after waiting for room site={}",
+            s.site("b")
+        )),
+        "{watcher}"
+    );
+    println!("b answered 200 after {took:?}");
 }
 
 #[test]
