@@ -2,6 +2,8 @@
 //! config, one line per check, each failure with what to run to fix it. [`gather`] reads the facts
 //! (conf, Docker, systemd, the socket folder, `nginx -T`); [`judge`] is the pure verdict.
 
+pub mod upstream;
+
 use crate::socket_folder::{self, SocketState};
 use fpm_shared::conf::{self, SiteConf};
 use fpm_shared::docker::{ContainerRuntime, ContainerState, Setup};
@@ -250,16 +252,25 @@ fn socket_check(layout: &Layout, site: &Site, state: &SocketState) -> Check {
 
 fn nginx_check(layout: &Layout, site: &Site, nginx: &Result<String, String>) -> Check {
     let folder = layout.socket_dir(site);
-    let under_run = under_run(&folder);
+    let in_folder = |text: &str| {
+        text.contains(&format!("{}/", folder.display()))
+            || text.contains(&format!("{}/", under_run(&folder).display()))
+    };
     let text = match nginx {
         Ok(text) => text,
         Err(why) => return fail("nginx", why.clone(), "nginx -t".into()),
     };
-    let routed = text.lines().any(|l| {
-        !l.trim_start().starts_with('#')
-            && (l.contains(&format!("{}/", folder.display()))
-                || l.contains(&format!("{}/", under_run.display())))
-    });
+    let rewrite = format!("fpm-watcher site nginx {site} > /etc/nginx/sites-enabled/{site}.conf && nginx -t && systemctl reload nginx");
+    if let Some(found) = marked_down(text, &in_folder) {
+        return fail(
+            "nginx",
+            found,
+            format!("add max_fails=0 to that server line, or: {rewrite}"),
+        );
+    }
+    let routed = text
+        .lines()
+        .any(|l| !l.trim_start().starts_with('#') && in_folder(l));
     if routed {
         ok(
             "nginx",
@@ -271,9 +282,27 @@ fn nginx_check(layout: &Layout, site: &Site, nginx: &Result<String, String>) -> 
         fail(
             "nginx",
             format!("no vhost in nginx -T sends PHP to {}/", folder.display()),
-            format!("fpm-watcher site nginx {site} > /etc/nginx/sites-enabled/{site}.conf && nginx -t && systemctl reload nginx"),
+            rewrite,
         )
     }
+}
+
+/// The first server of an upstream block that reaches the site's folder and that nginx may mark
+/// down after one failed request, said as `site check` prints it.
+fn marked_down(nginx: &str, in_folder: &dyn Fn(&str) -> bool) -> Option<String> {
+    upstream::upstreams(nginx).into_iter().find_map(|block| {
+        let count = block.servers.len();
+        let server = block
+            .servers
+            .into_iter()
+            .find(|s| in_folder(&s.address) && s.may_be_marked_down(count))?;
+        let max_fails = server.max_fails.as_deref().unwrap_or("1 (nginx's default)");
+        Some(format!(
+            "upstream {}: server {} has max_fails={max_fails}: one failed request marks it down \
+             for its fail_timeout (10 s by default), and the site's requests get 502 meanwhile",
+            block.name, server.address
+        ))
+    })
 }
 
 /// Reads the facts about `site` from its conf, Docker, systemd, its socket folder and nginx.

@@ -93,6 +93,32 @@ fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
         assert!(text.contains("fix: "), "{tag}: {text}");
     }
 
+    // The good site's upstream lets nginx mark its waker socket down (the backup without
+    // max_fails=0, as the template had it): only the nginx check fails, and says which line.
+    let nginx = s.files().join("nginx.conf");
+    let routed = std::fs::read_to_string(&nginx).unwrap();
+    let waker_line = "vhost-waker.sock backup max_fails=0;";
+    assert!(routed.contains(waker_line), "{routed}");
+    std::fs::write(
+        &nginx,
+        routed.replace(waker_line, "vhost-waker.sock backup;"),
+    )
+    .unwrap();
+    let (code, failed, text) = check(&s, "good");
+    assert_eq!(
+        (code, failed),
+        (Some(1), vec!["nginx".to_owned()]),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "upstream fpm_{}: server unix:/var/run/docker-apps/{}/vhost-waker.sock has max_fails=1",
+            s.site("good"),
+            s.site("good")
+        )),
+        "{text}"
+    );
+
     // nginx no longer routes anything to the good site: only that check fails.
     std::fs::write(s.files().join("nginx.conf"), "# nothing\n").unwrap();
     let (code, failed, text) = check(&s, "good");

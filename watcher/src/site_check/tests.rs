@@ -166,7 +166,45 @@ fn the_nginx_block_routes_to_the_sites_sockets() {
     let block = nginx_block(&site());
     assert!(block.contains("upstream fpm_blog {"), "{block}");
     assert!(block.contains("server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;"));
-    assert!(block.contains("server unix:/var/run/docker-apps/blog/vhost-waker.sock backup;"));
+    assert!(block
+        .contains("server unix:/var/run/docker-apps/blog/vhost-waker.sock backup max_fails=0;"));
+    assert!(block.contains("fastcgi_read_timeout 95s;"));
+    // What it prints passes the check it is checked by.
+    let mut facts = good();
+    facts.nginx = Ok(block.clone());
+    assert_eq!(failed(&facts), vec![]);
     assert!(block.contains("fastcgi_pass fpm_blog;"));
     assert!(!block.contains("SITE"), "{block}");
+}
+
+#[test]
+fn an_upstream_that_lets_nginx_mark_a_socket_down_fails() {
+    let upstream = |waker_params: &str| {
+        format!(
+            "upstream fpm_blog {{\n    server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;\n    \
+             server unix:/run/docker-apps/blog/vhost-waker.sock {waker_params};\n}}\n"
+        )
+    };
+    for params in ["backup", "backup max_fails=3"] {
+        let mut facts = good();
+        facts.nginx = Ok(upstream(params));
+        let (what, found, fix) = only_failure(&facts);
+        assert_eq!(what, "nginx");
+        assert!(
+            found.contains("upstream fpm_blog: server unix:/run/docker-apps/blog/vhost-waker.sock has max_fails="),
+            "{found}"
+        );
+        assert!(fix.contains("max_fails=0"), "{fix}");
+    }
+    let mut facts = good();
+    facts.nginx = Ok(upstream("backup max_fails=0"));
+    assert_eq!(failed(&facts), vec![]);
+    // Another site's upstream is not this site's business.
+    let mut facts = good();
+    facts.nginx = Ok(format!(
+        "{}{}",
+        upstream("backup max_fails=0"),
+        upstream("backup").replace("blog", "shop")
+    ));
+    assert_eq!(failed(&facts), vec![]);
 }
