@@ -4,6 +4,7 @@ use crate::duration::{parse_duration, DurationError};
 use crate::layout::Layout;
 use crate::site::{Site, SiteError};
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -254,19 +255,21 @@ pub fn reject_duplicates(
         .collect()
 }
 
-/// Reads line 1 without blocking on a FIFO and without reading more than [`MAX_HEADER_BYTES`].
+/// Reads line 1 of a regular file only, without reading more than [`MAX_HEADER_BYTES`]. The
+/// path is first opened with `O_PATH`, which opens nothing (no device acts, no FIFO blocks), and
+/// what it names is checked on that descriptor; the same inode is then opened for reading through
+/// `/proc/self/fd`, so a link swapped in between changes nothing.
 fn read_first_line(path: &Path) -> Result<Vec<u8>, ConfError> {
     let io = |source| ConfError::Io {
         path: path.to_owned(),
         error: source,
     };
-    check_regular(path, std::fs::metadata(path).map_err(io)?.file_type())?;
-    let file = std::fs::OpenOptions::new()
+    let pinned = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_PATH)
         .open(path)
         .map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
+    let meta = pinned.metadata().map_err(io)?;
     check_regular(path, meta.file_type())?;
     if let Some(why) = untrusted(&meta) {
         return Err(ConfError::Untrusted {
@@ -274,6 +277,11 @@ fn read_first_line(path: &Path) -> Result<Vec<u8>, ConfError> {
             why,
         });
     }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(format!("/proc/self/fd/{}", pinned.as_raw_fd()))
+        .map_err(io)?;
     let mut buf = Vec::with_capacity(256);
     Read::take(file, MAX_HEADER_BYTES as u64 + 1)
         .read_to_end(&mut buf)
