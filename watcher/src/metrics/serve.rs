@@ -10,9 +10,19 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+
+/// Metrics connections served at once. More wait in the socket's backlog (the kernel's, not
+/// the watcher's descriptors): a local user who opens thousands of idle connections to the
+/// port can slow a scrape, never exhaust the watcher's descriptors.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// How long one metrics connection may last, from accept to the answer sent (the request is
+/// one small GET; keep-alive is off). A client that sends nothing is closed after this.
+pub const CONNECTION_TIME: Duration = Duration::from_secs(5);
 
 /// The content type of the OpenMetrics text format (Prometheus asks for it).
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -45,15 +55,21 @@ impl Listener {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until `token` is cancelled.
+/// Serves `GET /metrics` on `listener` until `token` is cancelled: at most
+/// [`MAX_CONNECTIONS`] at once, each for at most [`CONNECTION_TIME`].
 pub async fn http(listener: Listener, metrics: Arc<Metrics>, token: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
+        // A slot first: while every slot is taken, connections wait in the backlog.
         let accepted = tokio::select! {
             _ = token.cancelled() => return,
-            accepted = accept(&listener) => accepted,
+            accepted = async {
+                let slot = slots.clone().acquire_owned().await.expect("never closed");
+                (slot, accept(&listener).await)
+            } => accepted,
         };
         match accepted {
-            Ok(io) => {
+            (slot, Ok(io)) => {
                 let metrics = metrics.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -63,12 +79,19 @@ pub async fn http(listener: Listener, metrics: Arc<Metrics>, token: Cancellation
                     let conn = hyper::server::conn::http1::Builder::new()
                         .keep_alive(false)
                         .serve_connection(io, service);
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "metrics connection ended with an error");
+                    match tokio::time::timeout(CONNECTION_TIME, conn).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "metrics connection ended with an error")
+                        }
+                        Err(_) => tracing::debug!(
+                            "metrics connection closed: no request answered within {CONNECTION_TIME:?}"
+                        ),
                     }
+                    drop(slot);
                 });
             }
-            Err(e) => {
+            (_, Err(e)) => {
                 tracing::warn!(error = %e, "metrics endpoint: accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
@@ -160,5 +183,66 @@ pub async fn events(
                 metrics.rejected();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// What one `GET /metrics` on `addr` answers, or `None` when it takes over `within`.
+    async fn scrape(addr: std::net::SocketAddr, within: Duration) -> Option<String> {
+        tokio::time::timeout(within, async {
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = String::new();
+            c.read_to_string(&mut answer).await.unwrap();
+            answer
+        })
+        .await
+        .ok()
+    }
+
+    #[tokio::test]
+    async fn idle_connections_beyond_the_cap_hold_no_descriptor_and_are_closed_in_time() {
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let token = CancellationToken::new();
+        tokio::spawn(http(
+            Listener::Tcp(tcp),
+            Arc::new(Metrics::new()),
+            token.clone(),
+        ));
+        let open_fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        let before = open_fds();
+        // Idle clients, twice the cap: they send nothing.
+        let mut idle = Vec::new();
+        for _ in 0..2 * MAX_CONNECTIONS {
+            idle.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Our own client ends, each with a descriptor; the server holds at most the cap.
+        let held = open_fds() - before - idle.len();
+        assert!(
+            held <= MAX_CONNECTIONS + 1,
+            "the server holds {held} descriptors for idle clients"
+        );
+        // The idle ones are closed in turn, and a scrape is answered behind them.
+        let answer = scrape(addr, 3 * CONNECTION_TIME + Duration::from_secs(2))
+            .await
+            .expect("a scrape answered once the idle connections timed out");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let mut first = idle.remove(0);
+        let mut buf = [0u8; 1];
+        let closed = tokio::time::timeout(Duration::from_secs(1), first.read(&mut buf)).await;
+        assert!(
+            matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+            "an idle connection is closed after {CONNECTION_TIME:?}: {closed:?}"
+        );
+        token.cancel();
     }
 }
