@@ -2,9 +2,11 @@
 //! here before it starts a container; starts are let in in arrival order, a few at a time, and
 //! when the budget is full the awake site quiet longest is stopped through its unit to make room.
 //!
-//! One line per connection: `start SITE` (answered `go` once let in; the connection is then held
-//! while the container starts, its end ending the start) or `status` (answered with one JSON
-//! line). The socket is root's alone (`fpm-watcher-admission.socket`).
+//! One line per connection: `start SITE` (answered `queued` at once, then `go` once let in; the
+//! connection is then held while the container starts, its end ending the start) or `status`
+//! (answered with one JSON line). The socket is root's alone (`fpm-watcher-admission.socket`).
+//! Connections are accepted and acknowledged apart from the decisions, so that a start learns
+//! at once whether the watcher hears it at all.
 
 pub mod client;
 pub mod plan;
@@ -28,6 +30,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The answer that lets a start in.
 pub const GO: &str = "go";
+
+/// The first answer to a start: the watcher has it and will answer [`GO`] when it is let in.
+pub const QUEUED: &str = "queued";
 
 /// Awake sites looked up at once when one must be chosen to stop.
 const LOOKS_AT_ONCE: usize = 8;
@@ -94,27 +99,40 @@ pub async fn serve<R: ContainerRuntime, S: ServiceManager>(
     );
     ctx.metrics.budget().set_max_awake(budget.max_awake);
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let acceptor = tokio::spawn(accept_all(listener, tx, token.clone()));
     let mut core = Core::new(ctx);
-    let mut next_ticket = 0u64;
     let mut look_again = tokio::time::interval(LOOK_AGAIN);
     loop {
         tokio::select! {
             _ = token.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    next_ticket += 1;
-                    tokio::spawn(connection(stream, tx.clone(), next_ticket));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "admission: accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
             Some(msg) = rx.recv() => core.handle(msg).await,
             Some((site, result)) = core.evictions.next() => core.evicted(site, result),
             _ = look_again.tick(), if !core.waiting.is_empty() => {}
         }
         core.decide().await;
+    }
+    acceptor.abort();
+}
+
+/// Accepts every connection into a task of its own until `token` is cancelled: never behind a
+/// decision that waits on Docker.
+async fn accept_all(listener: UnixListener, tx: mpsc::Sender<Msg>, token: CancellationToken) {
+    let mut next_ticket = 0u64;
+    loop {
+        let accepted = tokio::select! {
+            _ = token.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                next_ticket += 1;
+                tokio::spawn(connection(stream, tx.clone(), next_ticket));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "admission: accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
     }
 }
 
@@ -128,6 +146,13 @@ async fn connection(stream: UnixStream, tx: mpsc::Sender<Msg>, ticket: u64) {
     };
     match Request::parse(&line) {
         Some(Request::Start(site)) => {
+            if write
+                .write_all(format!("{QUEUED}\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
             let (go, admitted) = oneshot::channel();
             if tx.send(Msg::Start { ticket, site, go }).await.is_err() {
                 return;

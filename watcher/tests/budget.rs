@@ -6,7 +6,7 @@
 //! finds no room within the wait gets 503 with Retry-After through nginx, in both variants.
 
 use fpm_tests::stack::Stack;
-use fpm_tests::{docker_raw, require_docker, wait_until};
+use fpm_tests::{docker, docker_raw, require_docker, wait_until};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -374,6 +374,75 @@ fn without_the_watcher_a_budget_never_makes_a_site_unreachable() {
     let fpm = s.journal(&[&s.fpm_unit("a")]);
     assert!(
         fpm.contains("the watcher's admission (/run/fpm-ondemand/admission.sock) cannot be asked: starting without it"),
+        "{fpm}"
+    );
+}
+
+/// Idle connections that a local user opens to the metrics port, and then a watcher that hangs:
+/// neither keeps a site from waking nor (the first) the watcher from mirroring Docker.
+#[test]
+fn neither_idle_metrics_connections_nor_a_hung_watcher_keep_a_site_asleep() {
+    require_docker();
+    let config = "[budget]\nmax_awake = 10\n";
+    let s = Stack::boot_configured("starve", &["a", "b", "c"], "20m", bin(), config);
+    s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+    assert_eq!(s.get("a", "test").0, 200);
+    // 1,200 idle connections to 127.0.0.1:9747 from user nobody, held open.
+    let hold = "for i in $(seq 1 1200); do exec {fd}<>/dev/tcp/127.0.0.1/9747 || exit 1; done; \
+                echo opened; sleep 120";
+    s.host.ok(&[
+        "systemd-run",
+        "--unit",
+        "test-idle-scrapers",
+        "-p",
+        "User=nobody",
+        "-p",
+        "LimitNOFILE=4096",
+        "bash",
+        "-c",
+        hold,
+    ]);
+    wait_until(Duration::from_secs(30), "1,200 idle connections", || {
+        s.journal(&["test-idle-scrapers"]).contains("opened")
+    });
+    let pid = s
+        .host
+        .ok(&["systemctl", "show", "-P", "MainPID", "fpm-watcher"]);
+    let fds = s
+        .host
+        .ok(&["sh", "-c", &format!("ls /proc/{}/fd | wc -l", pid.trim())]);
+    let fds: usize = fds.trim().parse().unwrap();
+    assert!(fds < 200, "the watcher holds {fds} descriptors");
+    // Docker's events are still followed at once: a stop behind systemd's back is mirrored.
+    docker(&["stop", &s.container("a")]);
+    let stopped = std::time::Instant::now();
+    wait_until(
+        Duration::from_secs(5),
+        "fpm@a to be mirrored inactive",
+        || s.host.active_state(&s.fpm_unit("a")) == "inactive",
+    );
+    let mirrored = stopped.elapsed();
+    // A sleeping site still wakes: the admission hears its start.
+    let (code, body) = s.get("b", "test");
+    assert_eq!(code, 200, "{body}");
+    println!("watcher: {fds} descriptors; docker stop mirrored in {mirrored:?}");
+    assert!(
+        mirrored < Duration::from_secs(1),
+        "mirrored in {mirrored:?}"
+    );
+
+    // The watcher hangs (its socket still takes connections): a start goes ahead without it
+    // after a few seconds, instead of waiting out wait_secs and answering 503.
+    s.host
+        .ok(&["systemctl", "kill", "-s", "SIGSTOP", "fpm-watcher.service"]);
+    let (code, body) = s.get("c", "test");
+    s.host
+        .ok(&["systemctl", "kill", "-s", "SIGCONT", "fpm-watcher.service"]);
+    assert_eq!(code, 200, "{body}");
+    let fpm = s.journal(&[&s.fpm_unit("c")]);
+    assert!(
+        fpm.contains("cannot be asked: starting without it")
+            && fpm.contains("did not take the request within 3s"),
         "{fpm}"
     );
 }

@@ -1,7 +1,7 @@
 //! The admission as fpm@'s `start-container` and `status` ask it: one line over the watcher's
 //! admission socket.
 
-use super::{BudgetView, Request, GO};
+use super::{BudgetView, Request, GO, QUEUED};
 use fpm_shared::Site;
 use std::io;
 use std::path::Path;
@@ -21,7 +21,13 @@ pub enum Answer {
     Unavailable(io::Error),
 }
 
-/// Asks the watcher at `socket` to let `site` start, waiting at most `wait` for room.
+/// How long the watcher has to say it heard a start ([`QUEUED`]); without that, it cannot be
+/// asked (hung, stalled, out of descriptors: systemd's socket still takes the connection) and the
+/// start goes ahead without it, as when its socket is absent.
+pub const HEARD_WITHIN: Duration = Duration::from_secs(3);
+
+/// Asks the watcher at `socket` to let `site` start, waiting at most `wait` for room once the
+/// watcher has heard the request.
 pub async fn ask(socket: &Path, site: &Site, wait: Duration) -> Answer {
     let stream = match UnixStream::connect(socket).await {
         Ok(s) => s,
@@ -33,6 +39,18 @@ pub async fn ask(socket: &Path, site: &Site, wait: Duration) -> Answer {
         return Answer::Unavailable(e);
     }
     let mut reader = BufReader::new(read);
+    let mut heard = String::new();
+    match tokio::time::timeout(HEARD_WITHIN, reader.read_line(&mut heard)).await {
+        Err(_) => {
+            return Answer::Unavailable(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the watcher did not take the request within {HEARD_WITHIN:?}"),
+            ))
+        }
+        Ok(Err(e)) => return Answer::Unavailable(e),
+        Ok(Ok(_)) if heard.trim_end() == QUEUED => {}
+        Ok(Ok(n)) => return unexpected(n, &heard),
+    }
     let mut answer = String::new();
     match tokio::time::timeout(wait, reader.read_line(&mut answer)).await {
         Err(_) => Answer::NoRoom,
@@ -41,15 +59,20 @@ pub async fn ask(socket: &Path, site: &Site, wait: Duration) -> Answer {
             let read = reader.into_inner();
             Answer::Admitted(read.reunite(write).expect("the halves of one stream"))
         }
-        Ok(Ok(0)) => Answer::Unavailable(io::Error::new(
+        Ok(Ok(n)) => unexpected(n, &answer),
+    }
+}
+
+/// An answer that is none of the protocol's (`n` bytes read, 0: the connection ended).
+fn unexpected(n: usize, line: &str) -> Answer {
+    Answer::Unavailable(if n == 0 {
+        io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the watcher closed the connection without an answer",
-        )),
-        Ok(Ok(_)) => Answer::Unavailable(io::Error::other(format!(
-            "unexpected answer {:?}",
-            answer.trim_end()
-        ))),
-    }
+        )
+    } else {
+        io::Error::other(format!("unexpected answer {:?}", line.trim_end()))
+    })
 }
 
 /// The admission's state, for `fpm-watcher status`.
@@ -65,4 +88,44 @@ pub async fn status(socket: &Path) -> io::Result<BudgetView> {
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer within 5 s"))??;
     serde_json::from_str(line.trim_end())
         .map_err(|e| io::Error::other(format!("{e}: {:?}", line.trim_end())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::UnixListener;
+
+    /// A start asked of a socket whose listener never reads (a hung watcher: systemd's socket
+    /// takes the connection) goes ahead without admission soon, not after the wait for room.
+    #[tokio::test]
+    async fn a_watcher_that_does_not_hear_the_start_is_one_that_cannot_be_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admission.sock");
+        let _hung = UnixListener::bind(&path).unwrap();
+        let site = Site::new("blog").unwrap();
+        let begun = std::time::Instant::now();
+        let answer = ask(&path, &site, Duration::from_secs(60)).await;
+        assert!(
+            matches!(&answer, Answer::Unavailable(e) if e.kind() == io::ErrorKind::TimedOut),
+            "{answer:?}"
+        );
+        assert!(begun.elapsed() < HEARD_WITHIN + Duration::from_secs(1));
+    }
+
+    /// A watcher that heard the start and finds no room within the wait: no room.
+    #[tokio::test]
+    async fn a_start_heard_and_not_let_in_within_the_wait_finds_no_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admission.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        tokio::spawn(async move {
+            let (mut c, _) = listener.accept().await.unwrap();
+            c.write_all(format!("{QUEUED}\n").as_bytes()).await.unwrap();
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            drop(c);
+        });
+        let site = Site::new("blog").unwrap();
+        let answer = ask(&path, &site, Duration::from_millis(300)).await;
+        assert!(matches!(answer, Answer::NoRoom), "{answer:?}");
+    }
 }
