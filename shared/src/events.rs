@@ -51,6 +51,25 @@ pub enum Event {
     },
 }
 
+/// Who sends an event: the watcher takes each kind from its own sender only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// A site's waker (user `fpm-waker`, the events socket's owner).
+    Waker,
+    /// The reaper (root).
+    Reaper,
+}
+
+impl Event {
+    /// The only sender that may report this event.
+    pub fn sender(&self) -> Sender {
+        match self {
+            Event::Wake { .. } | Event::Replay { .. } | Event::Refusal { .. } => Sender::Waker,
+            Event::ReaperStopping { .. } | Event::ReaperRun { .. } => Sender::Reaper,
+        }
+    }
+}
+
 /// Why the waker closed a connection without an answer; the metric's `reason` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +87,15 @@ pub enum RefusalReason {
 }
 
 impl RefusalReason {
+    /// Every reason.
+    pub const ALL: [RefusalReason; 5] = [
+        RefusalReason::NotASocket,
+        RefusalReason::StartFailed,
+        RefusalReason::StartTimeout,
+        RefusalReason::Unanswered,
+        RefusalReason::NoRoom,
+    ];
+
     /// The label value, as sent.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -246,7 +246,17 @@ async fn daemon(
     }
     if let Some(socket) = sockets.events {
         let layout = ctx.layout.clone();
-        tokio::spawn(serve::events(socket, metrics, layout, token.clone()));
+        // The wakers' user owns the events socket (fpm-watcher.socket's SocketUser).
+        let waker_uid = std::fs::metadata(&layout.events_socket)
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .inspect_err(|e| tracing::error!(error = %e, socket = %layout.events_socket.display(), "cannot read the events socket's owner: the wakers' events are rejected"))
+            .ok();
+        tokio::spawn(serve::events(
+            socket,
+            metrics,
+            (layout, waker_uid),
+            token.clone(),
+        ));
     }
     let admission = async {
         match sockets.admission {

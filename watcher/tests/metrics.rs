@@ -202,6 +202,36 @@ fn prometheus_scrapes_exactly_what_happened() {
         "{text}"
     );
 
+    // The wakers' user may not report the reaper's events (nor root a waker's): each is rejected
+    // and counts nothing.
+    let run = r#"{"event":"reaper_run","checked":9,"stopped":9,"errors":0,"duration_seconds":1.0}"#;
+    let wake = format!(
+        r#"{{"event":"wake","site":"{}","held_seconds":9.0}}"#,
+        site("a")
+    );
+    for (user, event) in [("fpm-waker", run), ("root", wake.as_str())] {
+        s.host.ok(&[
+            "setpriv",
+            "--reuid",
+            user,
+            "--regid",
+            "root",
+            "--clear-groups",
+            "sh",
+            "-c",
+            "printf '%s' \"$1\" | socat - UNIX-SENDTO:/run/fpm-ondemand/events.sock",
+            "sh",
+            event,
+        ]);
+    }
+    expect(&s, "fpm_ondemand_events_rejected_total", 2.0);
+    expect(&s, "fpm_ondemand_reaper_runs_total", 1.0);
+    expect(
+        &s,
+        &format!("fpm_ondemand_wakes_total{{site=\"{}\"}}", site("a")),
+        1.0,
+    );
+
     // Prometheus asks for OpenMetrics and gets it; anyone else gets Prometheus' text format, which
     // passes promtool's checks.
     let openmetrics = s.host.ok(&[

@@ -2,16 +2,16 @@
 //! `metrics`) and the reader of the events socket (the datagram socket passed as `events`).
 
 use super::Metrics;
-use fpm_shared::events::{Event, MAX_EVENT_BYTES};
+use fpm_shared::events::{Event, Sender, MAX_EVENT_BYTES};
 use fpm_shared::{Layout, Site};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, Interest};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -152,23 +152,28 @@ fn answer(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
 }
 
 /// Reads the waker's and the reaper's events from `socket` into `metrics` until `token` is
-/// cancelled. An event about a site without a conf in `layout`'s folder is rejected.
+/// cancelled. Each datagram carries its sender's uid (`SO_PASSCRED`): an event is taken only
+/// from the sender of its kind (the waker's kinds from `waker_uid`, the reaper's from root), and
+/// only about a site with a conf in `layout`'s folder; anything else is counted as rejected.
 pub async fn events(
     socket: tokio::net::UnixDatagram,
     metrics: Arc<Metrics>,
-    layout: Layout,
+    (layout, waker_uid): (Layout, Option<u32>),
     token: CancellationToken,
 ) {
+    if let Err(e) = pass_credentials(socket.as_raw_fd()) {
+        tracing::error!(error = %e, "events socket: cannot learn senders (SO_PASSCRED): every event is rejected");
+    }
     let known = |site: &Site| {
         let conf = layout.conf_dir.join(format!("{site}.conf"));
         std::fs::symlink_metadata(conf).is_ok_and(|m| m.is_file())
     };
     let mut buf = vec![0u8; MAX_EVENT_BYTES + 1];
     loop {
-        let n = tokio::select! {
+        let (n, uid) = tokio::select! {
             _ = token.cancelled() => return,
-            got = socket.recv(&mut buf) => match got {
-                Ok(n) => n,
+            got = socket.async_io(Interest::READABLE, || recv_with_uid(socket.as_raw_fd(), &mut buf)) => match got {
+                Ok(got) => got,
                 Err(e) => {
                     tracing::warn!(error = %e, "events socket: read failed");
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -177,13 +182,84 @@ pub async fn events(
             },
         };
         match Event::parse(&buf[..n]) {
-            Ok(event) => metrics.event(event, known, Instant::now()),
+            Ok(event) if may_send(uid, waker_uid, &event) => {
+                metrics.event(event, known, Instant::now())
+            }
+            Ok(event) => {
+                tracing::debug!(uid, sender = ?event.sender(), "events socket: an event from a sender that may not report it");
+                metrics.rejected();
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "events socket: not an event");
                 metrics.rejected();
             }
         }
     }
+}
+
+/// Whether a sender with `uid` (none: unknown) may report `event`: the waker's kinds come from
+/// the waker's user only, the reaper's from root only.
+pub fn may_send(uid: Option<u32>, waker_uid: Option<u32>, event: &Event) -> bool {
+    match (event.sender(), uid) {
+        (Sender::Waker, Some(uid)) => Some(uid) == waker_uid,
+        (Sender::Reaper, Some(uid)) => uid == 0,
+        (_, None) => false,
+    }
+}
+
+/// Asks the kernel to attach its sender's credentials to every datagram on `fd`.
+fn pass_credentials(fd: RawFd) -> std::io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: a valid option value of the size given, on a socket this process owns.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PASSCRED,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// One datagram from `fd` into `buf` (without blocking), with its sender's uid when the kernel
+/// attached it (`SCM_CREDENTIALS`).
+fn recv_with_uid(fd: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<u32>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // Room for one ucred message, aligned as the kernel writes it.
+    let mut control = [0u64; 8];
+    // SAFETY: an all-zero msghdr is valid; its pointers are set to live buffers below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: msg points at buffers that outlive the call.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut uid = None;
+    // SAFETY: the CMSG_* walk stays within msg_controllen, as the kernel filled it.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_CREDENTIALS {
+                let cred: libc::ucred = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                uid = Some(cred.uid);
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n as usize, uid))
 }
 
 #[cfg(test)]
@@ -244,5 +320,42 @@ mod tests {
             "an idle connection is closed after {CONNECTION_TIME:?}: {closed:?}"
         );
         token.cancel();
+    }
+
+    #[test]
+    fn each_kind_of_event_is_taken_from_its_own_sender_only() {
+        let wake = Event::Wake {
+            site: "blog".into(),
+            held_seconds: 0.4,
+        };
+        let run = Event::ReaperRun {
+            checked: 1,
+            stopped: 0,
+            errors: 0,
+            duration_seconds: 0.1,
+        };
+        let waker = Some(997);
+        assert!(may_send(Some(997), waker, &wake));
+        assert!(!may_send(Some(0), waker, &wake), "root is not a waker");
+        assert!(!may_send(Some(1000), waker, &wake));
+        assert!(may_send(Some(0), waker, &run));
+        assert!(
+            !may_send(Some(997), waker, &run),
+            "a waker is not the reaper"
+        );
+        assert!(!may_send(None, waker, &wake));
+        assert!(!may_send(Some(997), None, &wake));
+    }
+
+    #[test]
+    fn a_datagram_arrives_with_its_senders_uid() {
+        let (rx, tx) = std::os::unix::net::UnixDatagram::pair().unwrap();
+        pass_credentials(rx.as_raw_fd()).unwrap();
+        tx.send(b"hello").unwrap();
+        let mut buf = [0u8; 16];
+        let (n, uid) = recv_with_uid(rx.as_raw_fd(), &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"hello");
+        // SAFETY: no preconditions.
+        assert_eq!(uid, Some(unsafe { libc::geteuid() }));
     }
 }
