@@ -96,6 +96,8 @@ pub struct Metrics {
     /// Awake sites, and when their awake time was last added to `awake_seconds`.
     awake: Mutex<HashMap<Site, Instant>>,
     recent: Mutex<HashMap<Site, Recent>>,
+    /// The sites with a conf at the last full reconcile: their series are dropped when they go.
+    known: Mutex<std::collections::BTreeSet<Site>>,
 }
 
 impl Default for Metrics {
@@ -133,6 +135,7 @@ impl Metrics {
             rejected: Counter::default(),
             awake: Mutex::default(),
             recent: Mutex::default(),
+            known: Mutex::default(),
         };
         m.register();
         m
@@ -258,8 +261,15 @@ impl Metrics {
     }
 
     /// The sites with a conf, after a full reconcile.
-    /// Sites without a conf any more are forgotten (their awake time no longer grows).
+    /// Sites without a conf any more are forgotten: their awake time no longer grows, and every
+    /// series labelled with them is dropped (a removed site leaves nothing in the endpoint).
     pub fn set_sites(&self, managed: &std::collections::BTreeSet<Site>) {
+        let mut known = self.known.lock().expect("metrics lock");
+        for gone in known.difference(managed) {
+            self.forget(gone);
+        }
+        known.clone_from(managed);
+        drop(known);
         self.sites.set(managed.len() as i64);
         let mut awake = self.awake.lock().expect("metrics lock");
         awake.retain(|site, _| managed.contains(site));
@@ -267,6 +277,29 @@ impl Metrics {
         drop(awake);
         let mut recent = self.recent.lock().expect("metrics lock");
         recent.retain(|site, _| managed.contains(site));
+    }
+
+    /// Drops every series labelled with `site`.
+    fn forget(&self, site: &Site) {
+        let label = SiteLabel {
+            site: site.to_string(),
+        };
+        self.wakes.remove(&label);
+        self.awake_seconds.remove(&label);
+        self.replays.remove(&label);
+        for cause in StopCause::ALL {
+            self.stops.remove(&StopLabels {
+                site: label.site.clone(),
+                cause,
+            });
+        }
+        for reason in fpm_shared::events::RefusalReason::ALL {
+            self.refusals.remove(&RefusalLabels {
+                site: label.site.clone(),
+                reason: reason.as_str(),
+            });
+        }
+        self.budget.forget(site);
     }
 
     /// A site was reconciled because of `cause`; `view` is what was seen, at `now`.

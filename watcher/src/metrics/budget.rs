@@ -78,4 +78,11 @@ impl BudgetMetrics {
             })
             .inc();
     }
+
+    /// Drops the series of `site` (its conf is gone).
+    pub fn forget(&self, site: &fpm_shared::Site) {
+        self.gave_up.remove(&SiteLabel {
+            site: site.to_string(),
+        });
+    }
 }

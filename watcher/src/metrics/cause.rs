@@ -20,6 +20,18 @@ pub enum StopCause {
     evicted,
 }
 
+impl StopCause {
+    /// Every cause.
+    pub const ALL: [StopCause; 6] = [
+        StopCause::reaper,
+        StopCause::systemd,
+        StopCause::out_of_band,
+        StopCause::died,
+        StopCause::oom_killed,
+        StopCause::evicted,
+    ];
+}
+
 /// What is known about a container's stop when its `die` event is handled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StopFacts {

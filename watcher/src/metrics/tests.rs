@@ -234,12 +234,33 @@ fn awake_time_and_the_awake_gauge_follow_what_the_watcher_sees() {
         ),
         Some(3.0)
     );
-    // b's conf goes: it is forgotten.
+    // b's conf goes: it is forgotten, and every series labelled with it is dropped.
+    m.event(
+        Event::Wake {
+            site: "b".into(),
+            held_seconds: 0.5,
+        },
+        |_| true,
+        t0 + secs(10),
+    );
+    m.event(
+        Event::Refusal {
+            site: "b".into(),
+            reason: RefusalReason::NoRoom,
+        },
+        |_| true,
+        t0 + secs(10),
+    );
+    m.budget().gave_up(&site("b"));
+    let text = m.encode(t0 + secs(10));
+    assert!(text.contains("site=\"b\""), "{text}");
     let managed = ["a", "c"].map(site).into_iter().collect();
     m.set_sites(&managed);
     let text = m.encode(t0 + secs(11));
     assert_eq!(value(&text, "fpm_ondemand_sites_awake"), Some(0.0));
     assert_eq!(value(&text, "fpm_ondemand_sites"), Some(2.0));
+    assert!(!text.contains("site=\"b\""), "{text}");
+    assert!(text.contains("site=\"a\""), "{text}");
 }
 
 #[test]
