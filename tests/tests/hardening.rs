@@ -46,6 +46,20 @@ fn every_unit_is_sandboxed_within_its_budget() {
     assert!(over.is_empty(), "{}", over.join("\n"));
 }
 
+/// Resource bounds systemd applies as the units say: a waker cannot take the host's memory.
+#[test]
+fn a_wakers_memory_and_the_watchers_descriptors_are_bounded() {
+    require_docker();
+    let host = HostBuilder::new(&format!("{}-host", unique("bounds"))).boot();
+    for (unit, property, want) in [
+        ("fpm-waker@demo.service", "MemoryMax", "335544320"),
+        ("fpm-watcher.service", "LimitNOFILE", "8192"),
+    ] {
+        let got = host.ok(&["systemctl", "show", "-P", property, unit]);
+        assert_eq!(got.trim(), want, "{unit} {property}");
+    }
+}
+
 #[test]
 fn the_exposure_line_is_read() {
     assert_eq!(
