@@ -24,7 +24,11 @@ fn a_conf_swapped_for_a_fifo_while_it_is_read_is_never_opened_as_one() {
         dir.path().join("fifo"),
         dir.path().join("blog.conf"),
     );
-    std::fs::write(&file, "# Amount of time to pause the container after: 20m\n").unwrap();
+    std::fs::write(
+        &file,
+        "# Amount of time to pause the container after: 20m\n",
+    )
+    .unwrap();
     mkfifo(&fifo);
     symlink(&file, &conf).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
