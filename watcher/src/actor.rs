@@ -40,6 +40,8 @@ pub enum Cause {
     Systemd,
     /// The periodic full reconcile.
     Periodic,
+    /// The pause before re-arming a waker socket that keeps failing is over.
+    Backoff,
     /// An operator ran `renew`.
     Renew,
 }
@@ -53,9 +55,21 @@ impl Cause {
             Cause::Event => "event",
             Cause::Systemd => "systemd",
             Cause::Periodic => "periodic",
+            Cause::Backoff => "backoff",
             Cause::Renew => "renew",
         }
     }
+}
+
+/// What one reconcile saw and did about the waker socket.
+#[derive(Debug, Clone)]
+pub struct Reconciled {
+    /// What was observed.
+    pub view: SiteView,
+    /// The waker socket was re-armed.
+    pub rearmed: bool,
+    /// The waker socket needed re-arming and was left as it is (held back).
+    pub rearm_held: bool,
 }
 
 /// Why an action failed.
@@ -138,6 +152,17 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     /// Observes a site, applies what its diff asks for and logs each action with its cause;
     /// returns what it observed.
     pub async fn reconcile(&self, site: &Site, cause: Cause) -> SiteView {
+        self.reconcile_holding(site, cause, false).await.view
+    }
+
+    /// Like [`Ctx::reconcile`]; with `hold_rearm`, a waker socket that needs re-arming is left
+    /// as it is (the daemon backs off a socket that keeps failing), and the answer says so.
+    pub async fn reconcile_holding(
+        &self,
+        site: &Site,
+        cause: Cause,
+        hold_rearm: bool,
+    ) -> Reconciled {
         let view = self.observe(site).await;
         self.metrics
             .observed(site, cause.as_str(), &view, std::time::Instant::now());
@@ -151,13 +176,22 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
             let container = self.layout.container(site);
             tracing::warn!(site = %site, container, cause = cause.as_str(), "cannot judge php-fpm.sock of a stopped site: {why}");
         }
+        let mut actions = diff(&view);
+        let wants_rearm = actions.contains(&Action::RearmWakerSocket);
+        if hold_rearm {
+            actions.retain(|a| *a != Action::RearmWakerSocket);
+        }
         // The actions are independent of each other: applied together, so that marking the unit
         // inactive does not wait for the waker's stop.
-        let applied = diff(&view)
+        let applied = actions
             .into_iter()
             .map(|action| self.apply_logged(site, action, cause));
         futures::future::join_all(applied).await;
-        view
+        Reconciled {
+            view,
+            rearmed: wants_rearm && !hold_rearm,
+            rearm_held: wants_rearm && hold_rearm,
+        }
     }
 
     /// Carries out one action and logs its outcome as soon as it is known.

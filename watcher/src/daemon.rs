@@ -1,13 +1,20 @@
 //! The daemon: reconcile every site, then follow Docker's events, reconnecting and replaying
 //! when the stream breaks, with a periodic full reconcile that heals anything else.
 
-use crate::actor::{managed_sites, Cause, Ctx};
+mod queue;
+mod rearm;
+
+use crate::actor::{managed_sites, Cause, Ctx, Reconciled};
 use fpm_shared::docker::{ContainerEvent, ContainerRuntime, DockerError};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use std::collections::BTreeSet;
-use std::time::Duration;
+use queue::Queue;
+use rearm::{Backoff, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -113,9 +120,48 @@ struct State {
     units: Option<mpsc::UnboundedReceiver<String>>,
 }
 
-impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
+/// Site reconciles asked for by events, unit changes and timers, run beside the main loop: one
+/// site's slow job (a waker's stop can take its 35 s) delays no other site's repair.
+struct Runs<'a> {
+    queue: Queue,
+    running: FuturesUnordered<BoxFuture<'a, Ran>>,
+    /// Docker events about each site not yet seen by a reconcile: the stop causes are counted
+    /// with what the next reconcile observes.
+    events: BTreeMap<Site, Vec<(String, i64)>>,
+    backoff: Backoff,
+    /// Sites whose waker socket's re-arm is held back, and when it may run.
+    retry: BTreeMap<Site, Instant>,
+}
+
+/// One reconcile that ran.
+struct Ran {
+    site: Site,
+    reconciled: Reconciled,
+    events: Vec<(String, i64)>,
+}
+
+/// What woke the main loop.
+enum Step {
+    Cancelled,
+    Event(Option<Msg>),
+    Unit(Option<String>),
+    Ran(Ran),
+    Retry,
+    Reconcile,
+    Ping,
+    Watchdog,
+}
+
+impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> {
     /// Subscribes, reconciles everything, follows the stream; again after a pause when it ends.
     async fn run(&self, st: &mut State) -> Result<(), DaemonError> {
+        let mut runs = Runs {
+            queue: Queue::new(RECONCILE_AT_ONCE),
+            running: FuturesUnordered::new(),
+            events: BTreeMap::new(),
+            backoff: Backoff::default(),
+            retry: BTreeMap::new(),
+        };
         let mut cause = Cause::Startup;
         while !self.token.is_cancelled() {
             let (tx, mut rx) = mpsc::unbounded_channel();
@@ -124,7 +170,7 @@ impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
             if cause == Cause::Reconnect {
                 self.ctx.metrics.reconnected();
             }
-            let ended = self.follow(st, &mut rx, cause).await;
+            let ended = self.follow(st, &mut rx, cause, &mut runs).await;
             reader.abort();
             cause = Cause::Reconnect;
             match ended? {
@@ -142,6 +188,10 @@ impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
             }
             st.backoff = (st.backoff * 2).min(Duration::from_secs(5));
         }
+        // The reconciles under way finish (the binary bounds this with its drain deadline).
+        while let Some(ran) = runs.running.next().await {
+            self.ran(&mut runs, ran);
+        }
         Ok(())
     }
 
@@ -151,41 +201,132 @@ impl<R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'_, R, S, N> {
         st: &mut State,
         rx: &mut mpsc::UnboundedReceiver<Msg>,
         cause: Cause,
+        runs: &mut Runs<'a>,
     ) -> Result<StreamEnd, DaemonError> {
         let ctx = self.ctx;
-        reconcile_all(ctx, &mut st.managed, cause, self.token).await?;
         if cause == Cause::Startup {
+            reconcile_all(ctx, &mut st.managed, cause, self.token).await?;
             self.notify.ready();
             tracing::info!(sites = st.managed.len(), "following Docker events");
+        } else {
+            self.ask_all(st, runs, cause)?;
         }
         st.timers.reconcile.reset();
         loop {
-            tokio::select! {
-                _ = self.token.cancelled() => return Ok(StreamEnd::Cancelled),
-                msg = rx.recv() => match msg {
-                    Some(Msg::Event(event)) => {
-                        st.since = event.time_nano.max(st.since);
-                        st.backoff = Duration::from_millis(100);
-                        on_event(ctx, &mut st.managed, &event).await?;
+            self.start_runs(runs);
+            let next_retry = runs.retry.values().min().copied();
+            let step = tokio::select! {
+                _ = self.token.cancelled() => Step::Cancelled,
+                msg = rx.recv() => Step::Event(msg),
+                unit = next_unit(&mut st.units) => Step::Unit(unit),
+                Some(ran) = runs.running.next(), if !runs.running.is_empty() => Step::Ran(ran),
+                _ = sleep_until(next_retry), if next_retry.is_some() => Step::Retry,
+                _ = st.timers.reconcile.tick() => Step::Reconcile,
+                _ = st.timers.ping.tick() => Step::Ping,
+                _ = st.timers.watchdog.tick(), if self.settings.watchdog_every.is_some() => Step::Watchdog,
+            };
+            match step {
+                Step::Cancelled => return Ok(StreamEnd::Cancelled),
+                Step::Event(Some(Msg::Event(event))) => {
+                    st.since = event.time_nano.max(st.since);
+                    st.backoff = Duration::from_millis(100);
+                    on_event(ctx, &mut st.managed, &event, runs)?;
+                }
+                Step::Event(Some(Msg::Ended(end))) => return Ok(end),
+                Step::Event(None) => return Ok(StreamEnd::Closed),
+                Step::Unit(Some(unit)) => on_unit_change(ctx, &st.managed, &unit, runs),
+                Step::Unit(None) => return Err(DaemonError::SystemdLost),
+                Step::Ran(ran) => self.ran(runs, ran),
+                Step::Retry => {
+                    let now = Instant::now();
+                    let due: Vec<Site> = runs
+                        .retry
+                        .iter()
+                        .filter(|(_, at)| **at <= now)
+                        .map(|(site, _)| site.clone())
+                        .collect();
+                    for site in due {
+                        runs.retry.remove(&site);
+                        runs.queue.ask(site, Cause::Backoff);
                     }
-                    Some(Msg::Ended(end)) => return Ok(end),
-                    None => return Ok(StreamEnd::Closed),
-                },
-                unit = next_unit(&mut st.units) => match unit {
-                    Some(unit) => on_unit_change(ctx, &st.managed, &unit).await,
-                    None => return Err(DaemonError::SystemdLost),
-                },
-                _ = st.timers.reconcile.tick() => {
-                    reconcile_all(ctx, &mut st.managed, Cause::Periodic, self.token).await?
                 }
-                _ = st.timers.ping.tick() => if let Err(e) = ctx.docker.ping().await {
-                    return Ok(StreamEnd::Broke(e));
-                },
-                _ = st.timers.watchdog.tick(), if self.settings.watchdog_every.is_some() => {
-                    self.notify.watchdog()
+                Step::Reconcile => self.ask_all(st, runs, Cause::Periodic)?,
+                Step::Ping => {
+                    if let Err(e) = ctx.docker.ping().await {
+                        return Ok(StreamEnd::Broke(e));
+                    }
                 }
+                Step::Watchdog => self.notify.watchdog(),
             }
         }
+    }
+
+    /// Asks for a reconcile of every managed site (looked up again), with `cause`.
+    fn ask_all(&self, st: &mut State, runs: &mut Runs, cause: Cause) -> Result<(), DaemonError> {
+        st.managed = managed_sites(self.ctx.layout)?.into_iter().collect();
+        self.ctx.metrics.set_sites(&st.managed);
+        runs.backoff.retain(|s| st.managed.contains(s));
+        runs.retry.retain(|s, _| st.managed.contains(s));
+        for site in &st.managed {
+            runs.queue.ask(site.clone(), cause);
+        }
+        Ok(())
+    }
+
+    /// Starts the reconciles the queue lets run now.
+    fn start_runs(&self, runs: &mut Runs<'a>) {
+        for (site, cause) in runs.queue.start() {
+            let hold = runs.backoff.verdict(&site, Instant::now()) != Verdict::Now;
+            let events = runs.events.remove(&site).unwrap_or_default();
+            let ctx = self.ctx;
+            runs.running.push(Box::pin(async move {
+                let reconciled = ctx.reconcile_holding(&site, cause, hold).await;
+                Ran {
+                    site,
+                    reconciled,
+                    events,
+                }
+            }));
+        }
+    }
+
+    /// What a reconcile that ran leaves to do: count its events' stops, back off a waker
+    /// socket that keeps failing.
+    fn ran(&self, runs: &mut Runs, ran: Ran) {
+        let Ran {
+            site,
+            reconciled,
+            events,
+        } = ran;
+        runs.queue.done(&site);
+        let now = Instant::now();
+        let metrics = self.ctx.metrics;
+        for (action, time) in events {
+            metrics.container_event(&site, &action, time, &reconciled.view.fpm_unit, now);
+        }
+        let unit = self.ctx.layout.waker_socket_unit(&site);
+        if reconciled.rearmed {
+            if let Some(pause) = runs.backoff.rearmed(&site, now) {
+                tracing::warn!(site = %site, unit, pause_secs = pause.as_secs(),
+                    "the waker socket failed again soon after its re-arm: re-arming it backed off, \
+                     the pause doubling up to 5 minutes (look at what is at its path: systemctl status {unit})");
+            }
+        }
+        if reconciled.rearm_held {
+            metrics.rearm_held(&site);
+            if let Verdict::NotBefore(at) = runs.backoff.verdict(&site, now) {
+                tracing::debug!(site = %site, unit, "waker socket re-arm held back");
+                runs.retry.insert(site, at);
+            }
+        }
+    }
+}
+
+/// Waits until `at`; never when there is none.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -270,10 +411,13 @@ async fn read_events(
     tx.send(end).ok();
 }
 
-async fn on_event<R: ContainerRuntime, S: ServiceManager>(
+/// A Docker event about a container: a managed site's is kept for its next reconcile's
+/// metrics, and that reconcile asked for.
+fn on_event<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     managed: &mut BTreeSet<Site>,
     event: &ContainerEvent,
+    runs: &mut Runs,
 ) -> Result<(), DaemonError> {
     let name = event.name.as_str();
     let Some(site) = ctx.layout.site_of_container(name) else {
@@ -287,20 +431,22 @@ async fn on_event<R: ContainerRuntime, S: ServiceManager>(
             return Ok(());
         }
     }
-    let view = ctx.reconcile(&site, Cause::Event).await;
-    let now = std::time::Instant::now();
-    let (action, time) = (event.action.as_str(), event.time_nano);
-    ctx.metrics
-        .container_event(&site, action, time, &view.fpm_unit, now);
+    runs.events
+        .entry(site.clone())
+        .or_default()
+        .push((event.action.clone(), event.time_nano));
+    runs.queue.ask(site, Cause::Event);
     Ok(())
 }
 
 /// A managed site's waker socket (failed, stopped) or fpm unit (e.g. inactive while a container
-/// started again behind its back runs on) changed state: reconcile that site.
-async fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
+/// started again behind its back runs on) changed state: reconcile that site (once, however
+/// many changes arrive while it is reconciled).
+fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
     ctx: Ctx<'_, R, S>,
     managed: &BTreeSet<Site>,
     unit: &str,
+    runs: &mut Runs,
 ) {
     let l = ctx.layout;
     if let Some(site) = l
@@ -309,7 +455,7 @@ async fn on_unit_change<R: ContainerRuntime, S: ServiceManager>(
     {
         tracing::debug!(unit, site = %site, "unit changed");
         if managed.contains(&site) {
-            ctx.reconcile(&site, Cause::Systemd).await;
+            runs.queue.ask(site, Cause::Systemd);
         }
     }
 }

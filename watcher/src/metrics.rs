@@ -92,6 +92,7 @@ pub struct Metrics {
     replays: Family<SiteLabel, Counter>,
     refusals: Family<RefusalLabels, Counter>,
     rejected: Counter,
+    rearms_held: Family<SiteLabel, Counter>,
     budget: budget::BudgetMetrics,
     /// Awake sites, and when their awake time was last added to `awake_seconds`.
     awake: Mutex<HashMap<Site, Instant>>,
@@ -133,6 +134,7 @@ impl Metrics {
             replays: Family::default(),
             refusals: Family::default(),
             rejected: Counter::default(),
+            rearms_held: Family::default(),
             awake: Mutex::default(),
             recent: Mutex::default(),
             known: Mutex::default(),
@@ -238,6 +240,11 @@ impl Metrics {
             "Datagrams on the events socket that were not an event about a managed site",
             self.rejected.clone(),
         );
+        r.register(
+            "watcher_rearms_held",
+            "Re-arms of a waker socket held back because it failed again soon after the last",
+            self.rearms_held.clone(),
+        );
     }
 
     /// The metrics in the OpenMetrics text format, the awake time counted up to `now`.
@@ -287,6 +294,7 @@ impl Metrics {
         self.wakes.remove(&label);
         self.awake_seconds.remove(&label);
         self.replays.remove(&label);
+        self.rearms_held.remove(&label);
         for cause in StopCause::ALL {
             self.stops.remove(&StopLabels {
                 site: label.site.clone(),
@@ -327,6 +335,15 @@ impl Metrics {
             result: if ok { "done" } else { "failed" },
         };
         self.actions.get_or_create(&labels).inc();
+    }
+
+    /// The re-arm of `site`'s waker socket was held back (it keeps failing).
+    pub fn rearm_held(&self, site: &Site) {
+        self.rearms_held
+            .get_or_create(&SiteLabel {
+                site: site.to_string(),
+            })
+            .inc();
     }
 
     /// A datagram on the events socket was not an event.

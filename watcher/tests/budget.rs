@@ -378,15 +378,34 @@ fn without_the_watcher_a_budget_never_makes_a_site_unreachable() {
     );
 }
 
-/// Idle connections that a local user opens to the metrics port, and then a watcher that hangs:
-/// neither keeps a site from waking nor (the first) the watcher from mirroring Docker.
+/// The watcher's CPU time so far, in clock ticks (1/100 s).
+fn watcher_ticks(s: &Stack) -> u64 {
+    let pid = s
+        .host
+        .ok(&["systemctl", "show", "-P", "MainPID", "fpm-watcher"]);
+    let stat = s.host.ok(&["cat", &format!("/proc/{}/stat", pid.trim())]);
+    // After the command's name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// What a local user and a tenant can do to the watcher, all at once: 1,200 idle connections to
+/// the metrics port, and a waker socket that fails at every start (a folder where the socket
+/// belongs). Docker is still mirrored at once, a sleeping site wakes under the budget, and the
+/// watcher stays nearly idle. Then a watcher that hangs: a start goes ahead without it.
 #[test]
-fn neither_idle_metrics_connections_nor_a_hung_watcher_keep_a_site_asleep() {
+fn neither_idle_metrics_connections_nor_a_failing_socket_nor_a_hung_watcher_keep_a_site_asleep() {
     require_docker();
     let config = "[budget]\nmax_awake = 10\n";
-    let s = Stack::boot_configured("starve", &["a", "b", "c"], "20m", bin(), config);
+    let s = Stack::boot_configured("starve", &["a", "b", "c", "d"], "20m", bin(), config);
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
     assert_eq!(s.get("a", "test").0, 200);
+    // d's tenant puts a folder where its waker socket belongs; the socket's next start fails.
+    let planted = s.sockets.path().join(s.site("d")).join("vhost-waker.sock");
+    std::fs::remove_file(&planted).unwrap();
+    std::fs::create_dir(&planted).unwrap();
+    let restarted = s.host.exec(&["systemctl", "restart", &s.waker_socket("d")]);
+    assert!(!restarted.status.success(), "the socket cannot bind");
     // 1,200 idle connections to 127.0.0.1:9747 from user nobody, held open.
     let hold = "for i in $(seq 1 1200); do exec {fd}<>/dev/tcp/127.0.0.1/9747 || exit 1; done; \
                 echo opened; sleep 120";
@@ -413,7 +432,8 @@ fn neither_idle_metrics_connections_nor_a_hung_watcher_keep_a_site_asleep() {
         .ok(&["sh", "-c", &format!("ls /proc/{}/fd | wc -l", pid.trim())]);
     let fds: usize = fds.trim().parse().unwrap();
     assert!(fds < 200, "the watcher holds {fds} descriptors");
-    // Docker's events are still followed at once: a stop behind systemd's back is mirrored.
+
+    // Under both, Docker is mirrored at once and a sleeping site wakes.
     docker(&["stop", &s.container("a")]);
     let stopped = std::time::Instant::now();
     wait_until(
@@ -422,13 +442,56 @@ fn neither_idle_metrics_connections_nor_a_hung_watcher_keep_a_site_asleep() {
         || s.host.active_state(&s.fpm_unit("a")) == "inactive",
     );
     let mirrored = stopped.elapsed();
-    // A sleeping site still wakes: the admission hears its start.
     let (code, body) = s.get("b", "test");
     assert_eq!(code, 200, "{body}");
-    println!("watcher: {fds} descriptors; docker stop mirrored in {mirrored:?}");
+    // And what the two cost the watcher over ten seconds (a debug build, as every test runs).
+    let rearms = || {
+        let journal = s
+            .host
+            .ok(&["journalctl", "-u", "fpm-watcher", "--no-pager", "-o", "cat"]);
+        let done = format!("re-arm the waker socket: done site={}", s.site("d"));
+        let failed = format!("re-arm the waker socket: failed site={}", s.site("d"));
+        journal
+            .lines()
+            .filter(|l| l.starts_with(&done) || l.starts_with(&failed))
+            .count()
+    };
+    let (ticks_before, rearms_before) = (watcher_ticks(&s), rearms());
+    std::thread::sleep(Duration::from_secs(10));
+    let (cpu_ticks, rearmed) = (watcher_ticks(&s) - ticks_before, rearms() - rearms_before);
+    println!(
+        "watcher: {fds} descriptors; docker stop mirrored in {mirrored:?}; over 10 s \
+         {cpu_ticks} ticks of CPU and {rearmed} re-arms of the failing socket ({} in all)",
+        rearms()
+    );
     assert!(
         mirrored < Duration::from_secs(1),
         "mirrored in {mirrored:?}"
+    );
+    assert!(
+        cpu_ticks < 20,
+        "the watcher used {cpu_ticks}/100 s of CPU in 10 s"
+    );
+    assert!(rearmed <= 8, "{rearmed} re-arms in 10 s: not backed off");
+    let watcher = s
+        .host
+        .ok(&["journalctl", "-u", "fpm-watcher", "--no-pager", "-o", "cat"]);
+    assert_eq!(
+        watcher.matches("re-arming it backed off").count(),
+        1,
+        "said once:\n{watcher}"
+    );
+    // The idle connections go; then the endpoint answers at once again.
+    s.host.ok(&["systemctl", "stop", "test-idle-scrapers"]);
+    let metrics = s
+        .host
+        .ok(&["curl", "-s", "-m", "20", "http://127.0.0.1:9747/metrics"]);
+    assert!(
+        metrics.contains(&format!(
+            "fpm_ondemand_watcher_rearms_held_total{{site=\"{}\"}}",
+            s.site("d")
+        )),
+        "{metrics}"
     );
 
     // The watcher hangs (its socket still takes connections): a start goes ahead without it
@@ -445,6 +508,7 @@ fn neither_idle_metrics_connections_nor_a_hung_watcher_keep_a_site_asleep() {
             && fpm.contains("did not take the request within 3s"),
         "{fpm}"
     );
+    let _ = std::fs::remove_dir(&planted);
 }
 
 /// The benchmark (bench/budget.sh): the crawler's pass over 100 sleeping sites with and without
