@@ -25,6 +25,13 @@ pub enum ConnectError {
         /// What is there instead.
         found: &'static str,
     },
+    /// A socket that systemd itself listens on (a hard link to a waker socket, say): never the
+    /// socket sought, and connecting to it would feed our own requests back to us.
+    #[error("{}: refused, it is {SYSTEMD_LISTENS}, not the socket sought", path.display())]
+    SystemdListens {
+        /// The socket path.
+        path: PathBuf,
+    },
     /// A socket, but the connection failed (refused: nobody listens).
     #[error("{}", path.display())]
     Connect {
@@ -35,6 +42,9 @@ pub enum ConnectError {
         error: std::io::Error,
     },
 }
+
+/// What [`ConnectError::SystemdListens`] found, in words.
+pub const SYSTEMD_LISTENS: &str = "a socket systemd listens on";
 
 /// What a file type is, in words, for logs and errors ("a socket", "a FIFO", ...).
 pub fn kind_of(ft: std::fs::FileType) -> &'static str {
@@ -82,6 +92,8 @@ pub fn kind_at(path: &Path) -> std::io::Result<Option<&'static str>> {
 /// with `O_PATH|O_NOFOLLOW` (a symlink gives the link, not its target), checked to be a socket, and
 /// connected through `/proc/self/fd/N`, which reaches exactly that inode. The folders above `path`
 /// must be the host's own (the site's container controls only what is inside its socket folder).
+/// A socket whose listener is PID 1 (systemd: the waker sockets, which the site's container can
+/// hard-link into place) is refused: no php-fpm is ever PID 1 in our PID namespace.
 pub async fn connect_nofollow(path: &Path) -> Result<UnixStream, ConnectError> {
     let connect_err = |error| ConnectError::Connect {
         path: path.to_owned(),
@@ -101,6 +113,12 @@ pub async fn connect_nofollow(path: &Path) -> Result<UnixStream, ConnectError> {
     let by_fd = format!("/proc/self/fd/{}", file.as_raw_fd());
     let stream = UnixStream::connect(by_fd).await.map_err(connect_err)?;
     drop(file);
+    // The peer's credentials are those of the process that called listen().
+    if stream.peer_cred().map_err(connect_err)?.pid() == Some(1) {
+        return Err(ConnectError::SystemdListens {
+            path: path.to_owned(),
+        });
+    }
     Ok(stream)
 }
 

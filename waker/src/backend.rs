@@ -5,7 +5,7 @@
 use fpm_shared::budget::NO_ROOM_EXIT;
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, EventSink, RefusalReason};
-use fpm_shared::sockets::{connect_nofollow, ConnectError};
+use fpm_shared::sockets::{connect_nofollow, ConnectError, SYSTEMD_LISTENS};
 use fpm_shared::{JobResult, ServiceManager, SystemdError, UnitState};
 use futures::StreamExt;
 use inotify::{Inotify, WatchMask};
@@ -154,6 +154,10 @@ impl<S: ServiceManager> Backend<S> {
             Err(ConnectError::NotSocket { found, .. }) => Err(BackendError::Refused {
                 socket: self.socket.clone(),
                 found,
+            }),
+            Err(ConnectError::SystemdListens { .. }) => Err(BackendError::Refused {
+                socket: self.socket.clone(),
+                found: SYSTEMD_LISTENS,
             }),
             Err(ConnectError::Absent { .. }) => Ok(Look::Absent),
             Err(ConnectError::Connect { error, .. }) if error.kind() == ErrorKind::NotFound => {

@@ -122,7 +122,7 @@ fn a_link_to_another_site_never_runs_that_site_in_either_nginx_variant() {
 }
 
 #[test]
-fn a_file_fifo_or_folder_at_php_fpm_sock_is_refused_at_once() {
+fn a_file_fifo_folder_or_the_wakers_own_socket_at_php_fpm_sock_is_refused_at_once() {
     require_docker();
     let s = Stack::boot("tixkinds", &["a"], "20m", bin());
     assert_eq!(s.get("a", "test").0, 200);
@@ -130,6 +130,9 @@ fn a_file_fifo_or_folder_at_php_fpm_sock_is_refused_at_once() {
         ("echo x > .x", "a regular file"),
         ("mkfifo .x", "a FIFO"),
         ("mkdir .x", "a folder"),
+        // A hard link of the waker's own socket: the waker would proxy each request into
+        // itself, a thousand connections deep.
+        ("ln vhost-waker.sock .x", "a socket systemd listens on"),
     ] {
         plant(&s, "a", "php-fpm.sock", make);
         let started = Instant::now();

@@ -237,7 +237,7 @@ fn socket_check(layout: &Layout, site: &Site, state: &SocketState) -> Check {
         SocketState::NotSocket(kind) => fail(
             "php-fpm.sock",
             format!(
-                "{} is {kind}, not a socket: the site's container put it there",
+                "{} is {kind}, not php-fpm's socket: the site's container put it there",
                 path.display()
             ),
             format!("inspect what the container put there, then: fpm-watcher renew {site}"),

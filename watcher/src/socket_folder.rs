@@ -2,7 +2,7 @@
 //! removing it only when it is provably stale, in a folder nobody else may write.
 
 use fpm_shared::error::chain;
-use fpm_shared::sockets::{connect_nofollow, ConnectError};
+use fpm_shared::sockets::{connect_nofollow, ConnectError, SYSTEMD_LISTENS};
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -92,6 +92,7 @@ async fn probe_socket(path: &Path) -> SocketState {
         Ok(Ok(_)) | Err(_) => SocketState::Live,
         Ok(Err(ConnectError::Absent { .. })) => SocketState::Absent,
         Ok(Err(ConnectError::NotSocket { found, .. })) => SocketState::NotSocket(found),
+        Ok(Err(ConnectError::SystemdListens { .. })) => SocketState::NotSocket(SYSTEMD_LISTENS),
         Ok(Err(ConnectError::Connect { error, .. })) => match error.kind() {
             ErrorKind::ConnectionRefused => SocketState::Stale,
             ErrorKind::NotFound => SocketState::Absent,

@@ -142,7 +142,9 @@ fn each_broken_link_fails_its_own_check_and_says_what_to_run() {
     );
     let mut planted = good();
     planted.fpm_socket = SocketState::NotSocket("a symlink");
-    assert!(only_failure(&planted).1.contains("a symlink, not a socket"));
+    assert!(only_failure(&planted)
+        .1
+        .contains("a symlink, not php-fpm's socket"));
 
     let mut no_vhost = good();
     no_vhost.nginx =
