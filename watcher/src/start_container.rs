@@ -3,9 +3,30 @@
 //! watcher's admission when a budget of awake sites is set.
 
 use crate::admission::client::{self, Answer};
+use fpm_shared::conf::{self, ListError};
 use fpm_shared::docker::{ContainerRuntime, DockerError};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};
+use std::path::PathBuf;
+
+/// Why a site's container was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The site has no conf: not a managed site (a retired one, a typo, another tenant's name).
+    #[error("{site} has no conf in {}: not a managed site, not started", dir.display())]
+    NotManaged {
+        /// The site.
+        site: Site,
+        /// The conf folder.
+        dir: PathBuf,
+    },
+    /// The conf folder cannot be read or is not trusted.
+    #[error(transparent)]
+    Confs(#[from] ListError),
+    /// Docker did not start it.
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+}
 
 /// How a start ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +37,21 @@ pub enum Started {
     NoRoom,
 }
 
-/// Starts the site's container (one already running is left as it is) and logs it. With a
-/// budget set, it first waits to be let in by the watcher's admission (which may stop a quiet
-/// site to make room); if the watcher cannot be asked, it starts anyway.
+/// Starts the site's container (one already running is left as it is) and logs it; only a
+/// managed site's (one with a conf). With a budget set, it first waits to be let in by the
+/// watcher's admission (which may stop a quiet site to make room); if the watcher cannot be
+/// asked, it starts anyway.
 pub async fn start_container<R: ContainerRuntime>(
     layout: &Layout,
     docker: &R,
     site: &Site,
-) -> Result<Started, DockerError> {
+) -> Result<Started, StartError> {
+    if conf::conf_of(layout, site)?.is_none() {
+        return Err(StartError::NotManaged {
+            site: site.clone(),
+            dir: layout.conf_dir.clone(),
+        });
+    }
     let container = layout.container(site);
     let unit = layout.fpm_unit(site);
     let budget = &layout.budget;

@@ -6,11 +6,28 @@ use fpm_tests::names;
 use fpm_tests::{require_docker, unique, Containers, DOCKER_SOCKET};
 use std::process::{Command, Output};
 
-/// `fpm-watcher start-container SITE`, with only the engine's socket configured.
-fn start_container(site: &str) -> Output {
+/// `fpm-watcher start-container SITE`, with the engine's socket and a conf folder configured,
+/// the site's conf in it when `managed`.
+fn start_container_of(site: &str, managed: bool) -> Output {
     let dir = tempfile::tempdir().unwrap();
+    let confs = dir.path().join("confs");
+    std::fs::create_dir(&confs).unwrap();
+    if managed {
+        std::fs::write(
+            confs.join(format!("{site}.conf")),
+            "# Amount of time to pause the container after: 20m\n",
+        )
+        .unwrap();
+    }
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, format!("docker_socket = \"{DOCKER_SOCKET}\"\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "docker_socket = \"{DOCKER_SOCKET}\"\nconf_dir = \"{}\"\n",
+            confs.display()
+        ),
+    )
+    .unwrap();
     Command::new(env!("CARGO_BIN_EXE_fpm-watcher"))
         .arg("--config")
         .arg(&config)
@@ -18,6 +35,28 @@ fn start_container(site: &str) -> Output {
         .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
         .output()
         .unwrap()
+}
+
+/// `fpm-watcher start-container SITE` of a managed site.
+fn start_container(site: &str) -> Output {
+    start_container_of(site, true)
+}
+
+#[test]
+fn a_site_without_a_conf_is_not_started() {
+    require_docker();
+    let site = unique("retired");
+    let container = names::container(&site);
+    let mut c = Containers::default();
+    c.create(&container, "exec sleep 3600");
+    let out = start_container_of(&site, false);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{site} has no conf in ")) && stderr.contains("not started"),
+        "{stderr}"
+    );
+    assert_eq!(container_status(&container), "created", "left as it was");
 }
 
 #[test]
