@@ -28,6 +28,17 @@ fn check(s: &Stack, tag: &str) -> (Option<i32>, Vec<String>, String) {
     (out.status.code(), failed, text)
 }
 
+/// `site check` of the site of `tag` fails its nginx check alone, and says `says`.
+fn nginx_alone_fails(s: &Stack, tag: &str, says: &str) {
+    let (code, failed, text) = check(s, tag);
+    assert_eq!(
+        (code, failed),
+        (Some(1), vec!["nginx".to_owned()]),
+        "{text}"
+    );
+    assert!(text.contains(says), "{text}");
+}
+
 /// Replaces the site's container with one made by `docker create` with `options` (a busybox
 /// that sleeps; never started).
 fn recreate(s: &mut Stack, tag: &str, options: &[&str]) {
@@ -104,32 +115,22 @@ fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
         routed.replace(waker_line, "vhost-waker.sock backup;"),
     )
     .unwrap();
-    let (code, failed, text) = check(&s, "good");
-    assert_eq!(
-        (code, failed),
-        (Some(1), vec!["nginx".to_owned()]),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!(
+    nginx_alone_fails(
+        &s,
+        "good",
+        &format!(
             "upstream fpm_{}: server unix:/var/run/docker-apps/{}/vhost-waker.sock has max_fails=1",
             s.site("good"),
             s.site("good")
-        )),
-        "{text}"
+        ),
     );
 
     // nginx no longer routes anything to the good site: only that check fails.
     std::fs::write(s.files().join("nginx.conf"), "# nothing\n").unwrap();
-    let (code, failed, text) = check(&s, "good");
-    assert_eq!(
-        (code, failed),
-        (Some(1), vec!["nginx".to_owned()]),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("fix: fpm-watcher site nginx {}", s.site("good"))),
-        "{text}"
+    nginx_alone_fails(
+        &s,
+        "good",
+        &format!("fix: fpm-watcher site nginx {}", s.site("good")),
     );
 
     for tag in SITES {
