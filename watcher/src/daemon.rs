@@ -5,9 +5,9 @@ mod queue;
 mod rearm;
 
 use crate::actor::{managed_sites, Cause, Ctx, Reconciled};
-use fpm_shared::docker::{ContainerEvent, ContainerRuntime, DockerError};
+use fpm_shared::docker::{ContainerEvent, ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::error::Chain;
-use fpm_shared::{ServiceManager, Site};
+use fpm_shared::{ServiceManager, Site, UnitState};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
@@ -131,6 +131,10 @@ struct Runs<'a> {
     backoff: Backoff,
     /// Sites whose waker socket's re-arm is held back, and when it may run.
     retry: BTreeMap<Site, Instant>,
+    /// Sites a reconcile saw stopped while their unit was active (a stop behind systemd's
+    /// back), until their `die` is counted: the reconcile that takes the `die` may come after
+    /// the one that already marked the unit inactive.
+    down_while_active: BTreeSet<Site>,
 }
 
 /// One reconcile that ran.
@@ -161,6 +165,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> 
             events: BTreeMap::new(),
             backoff: Backoff::default(),
             retry: BTreeMap::new(),
+            down_while_active: BTreeSet::new(),
         };
         let mut cause = Cause::Startup;
         while !self.token.is_cancelled() {
@@ -301,8 +306,26 @@ impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> 
         runs.queue.done(&site);
         let now = Instant::now();
         let metrics = self.ctx.metrics;
+        let view = &reconciled.view;
+        match view.container {
+            ContainerState::NotRunning(_) | ContainerState::Missing
+                if view.fpm_unit == UnitState::Active =>
+            {
+                runs.down_while_active.insert(site.clone());
+            }
+            ContainerState::Running { .. } => {
+                runs.down_while_active.remove(&site);
+            }
+            _ => {}
+        }
         for (action, time) in events {
-            metrics.container_event(&site, &action, time, &reconciled.view.fpm_unit, now);
+            // The unit as it was when the container stopped.
+            let unit = if action == "die" && runs.down_while_active.remove(&site) {
+                UnitState::Active
+            } else {
+                view.fpm_unit.clone()
+            };
+            metrics.container_event(&site, &action, time, &unit, now);
         }
         let unit = self.ctx.layout.waker_socket_unit(&site);
         if reconciled.rearmed {
