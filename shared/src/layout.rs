@@ -11,7 +11,7 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/fpm-ondemand/config.toml";
 /// The placeholder a name template replaces with the site id.
 pub const SITE_PLACEHOLDER: &str = "{site}";
 
-/// Keys the config may not set, and why: the shipped units, tmpfiles.d, polkit rule and nginx
+/// Keys the config may not set, and why: the shipped units, tmpfiles.d and nginx
 /// snippets name these paths and units literally, so a changed value would silently break the host.
 /// Each is tested to match those files (`tests/tests/layout.rs`).
 pub const FIXED_KEYS: [&str; 6] = [
@@ -68,6 +68,10 @@ pub struct Layout {
     /// budget is set (`fpm-watcher-admission.socket` makes it).
     #[serde(skip)]
     pub admission_socket: PathBuf,
+    /// The start socket, where a site's waker asks for its site's start (`fpm-start.socket`
+    /// makes it; `fpm-watcher start-site` answers each connection).
+    #[serde(skip)]
+    pub start_socket: PathBuf,
     /// The awake-site budget (`[budget]`); off by default.
     pub budget: crate::Budget,
 }
@@ -89,6 +93,7 @@ impl Default for Layout {
             reaper_lock: "/run/fpm-reaper/lock".into(),
             events_socket: "/run/fpm-ondemand/events.sock".into(),
             admission_socket: "/run/fpm-ondemand/admission.sock".into(),
+            start_socket: "/run/fpm-ondemand/start.sock".into(),
             budget: crate::Budget::default(),
         }
     }
@@ -115,7 +120,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A key the shipped units depend on (see [`FIXED_KEYS`]).
-    #[error("invalid config {path}: {key} cannot be changed: the shipped units, tmpfiles.d, polkit rule and nginx snippets use its default; remove the line")]
+    #[error("invalid config {path}: {key} cannot be changed: the shipped units, tmpfiles.d and nginx snippets use its default; remove the line")]
     Fixed {
         /// The config file.
         path: PathBuf,

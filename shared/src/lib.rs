@@ -15,6 +15,7 @@ pub mod layout;
 pub mod logging;
 pub mod site;
 pub mod sockets;
+pub mod start;
 pub mod systemd;
 pub mod table;
 

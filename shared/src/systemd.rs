@@ -147,6 +147,14 @@ pub enum SystemdError {
         /// How it ended.
         result: JobResult,
     },
+    /// The start socket (`fpm-start.socket`) refused to start the unit, or could not be asked.
+    #[error("start {unit}: {why}")]
+    Refused {
+        /// The unit.
+        unit: String,
+        /// Why.
+        why: String,
+    },
     /// The job did not finish in time.
     #[error("{} {unit}: job not finished within {}s", job.verb(), after.as_secs())]
     Timeout {

@@ -295,7 +295,7 @@ pub fn all_capabilities() -> &'static [&'static str] {
 }
 
 /// Every file the project installs on a host, as (repository file, path in the host): the units
-/// of `deploy/systemd/` and `cron/`, the sysusers, tmpfiles and polkit files, the nginx snippet.
+/// of `deploy/systemd/` and `cron/`, the sysusers and tmpfiles files, the nginx snippet.
 pub fn project_files() -> Vec<(PathBuf, String)> {
     let root = repo_root();
     let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(root.join("deploy/systemd"))
@@ -319,10 +319,6 @@ pub fn project_files() -> Vec<(PathBuf, String)> {
         (
             "deploy/tmpfiles.d/fpm-ondemand.conf",
             "/etc/tmpfiles.d/fpm-ondemand.conf",
-        ),
-        (
-            "deploy/polkit/50-fpm-waker.rules",
-            "/etc/polkit-1/rules.d/50-fpm-waker.rules",
         ),
         (
             "deploy/nginx/fpm-waker.conf",

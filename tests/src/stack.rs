@@ -13,9 +13,8 @@ use std::time::Duration;
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
 
-/// The waker's start timeout in the test host: the unit's default. A start request can sit in
-/// polkitd for its 15 s runaway-script wait (seen once in about a thousand, with Debian 12's polkit
-/// 122); the default absorbs that as a delay, as on a real host.
+/// The waker's start timeout in the test host: the unit's default (php-fpm's own start, counted
+/// from its container's).
 pub const TEST_START_TIMEOUT: &str = "30s";
 
 /// A short start timeout, for the tests of what happens when it runs out.

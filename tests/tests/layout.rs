@@ -1,5 +1,5 @@
 //! The paths and unit names the tools take from `Layout` are the ones the shipped files use:
-//! the units, tmpfiles.d, the polkit rule and the nginx snippets. The config cannot change them
+//! the units, tmpfiles.d, the start socket and the nginx snippets. The config cannot change them
 //! (`FIXED_KEYS`), so this is what keeps the two from drifting apart.
 
 use fpm_shared::layout::FIXED_KEYS;
@@ -103,18 +103,16 @@ fn nginx_reaches_the_sockets_the_layout_names() {
 }
 
 #[test]
-fn the_polkit_rule_lets_the_waker_start_exactly_the_layouts_fpm_unit() {
-    let (l, s) = names();
-    let (prefix, suffix) = l
-        .fpm_unit(&s)
-        .split_once("SITEMARK")
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        .unwrap();
-    let rule = read("deploy/polkit/50-fpm-waker.rules");
-    let escaped = suffix.replace('.', "\\.");
-    assert!(
-        rule.contains(&format!("/^{prefix}[A-Za-z0-9]")) && rule.contains(&format!("*{escaped}$/")),
-        "the polkit rule must match {prefix}SITE{suffix}:\n{rule}"
+fn the_start_socket_is_where_the_waker_asks() {
+    let l = Layout::default();
+    assert_line(
+        "deploy/systemd/fpm-start.socket",
+        &format!("ListenStream={}", l.start_socket.display()),
+    );
+    assert_line("deploy/systemd/fpm-start.socket", "SocketUser=fpm-waker");
+    assert_line(
+        "deploy/systemd/fpm-start@.service",
+        "ExecStart=/usr/bin/fpm-watcher start-site",
     );
 }
 

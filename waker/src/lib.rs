@@ -7,6 +7,7 @@ pub mod cli;
 mod fake_systemd;
 pub mod fcgi;
 pub mod proxy;
+pub mod units;
 
 use backend::{Backend, BackendError};
 use fpm_shared::error::Chain;

@@ -6,6 +6,7 @@ use fpm_shared::events::EventSink;
 use fpm_shared::{Layout, Systemd};
 use fpm_waker::backend::Backend;
 use fpm_waker::cli::Args;
+use fpm_waker::units::SiteUnits;
 use fpm_waker::{Exit, Settings};
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
@@ -39,8 +40,14 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
     let layout = Layout::load(args.config.as_deref())?;
     let listener = listening_socket()?;
     let systemd = Systemd::connect(START_JOB_GUARD).await?;
-    let backend = Backend::new(
+    let units = SiteUnits::new(
         systemd,
+        layout.start_socket.clone(),
+        args.site.clone(),
+        START_JOB_GUARD,
+    );
+    let backend = Backend::new(
+        units,
         layout.fpm_unit(&args.site),
         layout.fpm_socket_path(&args.site),
         args.start_timeout,

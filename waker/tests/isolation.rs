@@ -155,7 +155,7 @@ fn a_file_fifo_folder_or_the_wakers_own_socket_at_php_fpm_sock_is_refused_at_onc
 }
 
 #[test]
-fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
+fn the_waker_runs_as_its_own_user_and_changes_nothing_in_systemd_but_its_sites_start() {
     require_docker();
     let s = Stack::boot("tixuser", &["a"], "20m", bin());
     assert_eq!(s.get("a", "test").0, 200);
@@ -203,7 +203,9 @@ fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
         ])
     };
     let fpm = s.fpm_unit("a");
+    s.host.ok(&["systemctl", "stop", &fpm]);
     for (method, unit) in [
+        ("StartUnit", fpm.as_str()),
         ("StopUnit", fpm.as_str()),
         ("RestartUnit", fpm.as_str()),
         ("StartUnit", "nginx.service"),
@@ -222,10 +224,41 @@ fn the_waker_runs_as_its_own_user_and_may_only_start_fpm_units() {
             "{method} {unit}: {out:?}"
         );
     }
-    assert_eq!(s.host.active_state(&fpm), "active", "nothing was stopped");
-    s.host.ok(&["systemctl", "stop", &fpm]);
-    let out = manager("StartUnit", &fpm);
-    assert!(out.status.success(), "the one thing it may do: {out:?}");
+    // Nor with a job mode of its choosing (flush cancels every queued job on the host).
+    let flush = as_waker(&[
+        "busctl",
+        "call",
+        "org.freedesktop.systemd1",
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager",
+        "StartUnit",
+        "ss",
+        &fpm,
+        "flush",
+    ]);
+    assert!(!flush.status.success(), "mode flush: {flush:?}");
+    assert_eq!(s.host.active_state(&fpm), "inactive", "nothing was started");
+    // Its one way to have something started: its site, through the start socket.
+    let ask = |user: &str, line: &str| {
+        let script = format!(
+            "printf '%s\\n' '{line}' | socat -t 30 - UNIX-CONNECT:/run/fpm-ondemand/start.sock"
+        );
+        s.host
+            .exec(&["runuser", "-u", user, "--", "sh", "-c", &script])
+    };
+    let out = ask("fpm-waker", &s.site("a"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "done\n", "{out:?}");
+    assert_eq!(s.host.active_state(&fpm), "active");
+    // A name with no conf (a retired site, another unit's name) is refused; nothing starts.
+    for line in ["retired", "fpm-watcher.service", "../a"] {
+        let out = ask("fpm-waker", line);
+        let answer = String::from_utf8_lossy(&out.stdout);
+        assert!(answer.starts_with("refused: "), "{line}: {out:?}");
+    }
+    assert_eq!(s.host.active_state("fpm@retired.service"), "inactive");
+    // Nobody else may ask.
+    let out = ask("nobody", &s.site("a"));
+    assert!(out.stdout.is_empty() && !out.status.success(), "{out:?}");
 }
 
 #[test]

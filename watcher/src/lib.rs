@@ -21,6 +21,7 @@ pub mod site_add;
 pub mod site_check;
 pub mod socket_folder;
 pub mod start_container;
+pub mod start_site;
 pub mod status;
 pub mod stop_container;
 

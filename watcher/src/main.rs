@@ -8,7 +8,8 @@ use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::metrics::serve::{self, Listener};
 use fpm_watcher::metrics::Metrics;
 use fpm_watcher::{
-    admission, renew, report, site_add, site_check, start_container, status, stop_container, Ctx,
+    admission, renew, report, site_add, site_check, start_container, start_site, status,
+    stop_container, Ctx,
 };
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
@@ -132,6 +133,15 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             let steps = renew::renew(ctx(layout, &docker, &systemd, &Metrics::new()), &site).await;
             Ok(renew::print(&steps))
         }
+        Command::StartSite => {
+            let stream = stdin_socket().context(
+                "stdin is not a connection of the start socket: run me through fpm-start.socket",
+            )?;
+            // systemd ends the job at fpm@'s TimeoutStartSec; 90 s only guards a lost answer.
+            let systemd = systemd().await?;
+            start_site::serve(layout, &systemd, stream).await;
+            Ok(0)
+        }
         Command::StartContainer { site } => {
             // On a cold request's path: no D-Bus connection, which starting does not need.
             let docker = docker(layout).await?;
@@ -174,6 +184,17 @@ async fn budget_view(layout: &Layout) -> Option<admission::BudgetView> {
 
 async fn docker(layout: &Layout) -> anyhow::Result<DockerClient> {
     Ok(DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?)
+}
+
+/// Standard input as the connection systemd passes an `Accept=yes` service.
+fn stdin_socket() -> std::io::Result<tokio::net::UnixStream> {
+    use std::os::fd::AsRawFd;
+    let fd = std::io::stdin().as_raw_fd();
+    // SAFETY: fd 0 is ours; checked to be a socket below before it is used as one.
+    let stream = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
+    stream.peer_addr()?;
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
 }
 
 async fn systemd() -> anyhow::Result<Systemd> {
