@@ -3,8 +3,10 @@
 # fpm-reaper and fpm-watcher against another revision's, alternating, on the same engine and sandbox.
 #   bash bench/ab.sh REV [RUNS]     RUNS a side (default 15)
 # Prints, for each, the median (min-max) in ms and the ratio this/REV: the reaper's dry-run scan of
-# 100 sites (BENCHMARKS.md section 1) and the watcher's reaction to an out-of-band `docker stop`
-# (section 4). Builds REV in a worktree under /var/cache/fpm-ondemand-bench-ab.
+# 100 sites (BENCHMARKS.md section 1), the watcher's reaction to an out-of-band `docker stop`
+# (section 4), and a cold start through a running waker, which has its site started again after a
+# stop (section 3; REV's waker with REV's polkit rule where REV has one). Builds REV in a worktree
+# under /var/cache/fpm-ondemand-bench-ab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=tests/images.env
@@ -15,10 +17,10 @@ old=/var/cache/fpm-ondemand-bench-ab/$(git rev-parse --short "$rev")
 
 bash scripts/setup.sh >/dev/null
 echo "==> building this tree and $rev (release)"
-cargo build --release --quiet -p fpm-reaper -p fpm-watcher
-if [ ! -x "$old/target/release/fpm-watcher" ]; then
+cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+if [ ! -x "$old/target/release/fpm-waker" ]; then
   rm -rf "$old"; git worktree add -f -q --detach "$old" "$rev"
-  (cd "$old" && cargo build --release --quiet -p fpm-reaper -p fpm-watcher)
+  (cd "$old" && cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker)
 fi
 cleanup() { docker ps -aq --filter "label=$label" | xargs -r docker rm -f -v >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -85,3 +87,29 @@ for _ in $(seq 1 "$runs"); do
 done
 use new
 report "watcher reaction (ms)" "${new_w[@]}" -- "${old_w[@]}"
+
+echo "==> waker: a request to a site stopped under its running waker, to the answer, $runs runs a side"
+docker cp "$old/target/release/fpm-waker" "$host:/usr/lib/fpm-waker.ab-old" >/dev/null
+rule=deploy/polkit/50-fpm-waker.rules
+if [ -f "$old/$rule" ]; then docker cp "$old/$rule" "$host:/etc/polkit-1/rules.d/50-fpm-waker.rules"; fi
+waker_over=0
+use_waker() {  # new|old: the fpm-waker the next waker of wiki runs
+  in_host systemctl stop fpm-waker@wiki.service
+  if [ "$waker_over" = 1 ]; then in_host umount /usr/bin/fpm-waker; waker_over=0; fi
+  if [ "$1" = old ]; then in_host mount --bind /usr/lib/fpm-waker.ab-old /usr/bin/fpm-waker; waker_over=1; fi
+}
+cold() {  # wakes the waker and the site, stops the site under it, then times one request
+  in_host curl -s -o /dev/null -H 'Host: wiki.test' http://127.0.0.1:8080/index.php
+  in_host systemctl stop fpm@wiki.service
+  sleep 0.5
+  in_host curl -s -o /dev/null -w '%{time_total}' -H 'Host: wiki.test' http://127.0.0.1:8080/index.php \
+    | awk '{printf "%.1f", $1 * 1000}'
+}
+new_c=() old_c=()
+for _ in $(seq 1 "$runs"); do
+  use_waker new; new_c+=("$(cold)")
+  use_waker old; old_c+=("$(cold)")
+done
+use_waker new
+in_host rm -f /etc/polkit-1/rules.d/50-fpm-waker.rules
+report "cold start through the waker (ms)" "${new_c[@]}" -- "${old_c[@]}"
