@@ -7,7 +7,7 @@ use fpm_tests::{require_docker, unique};
 /// Each unit and the highest exposure it may have (0 = locked down, 10 = unsafe).
 const BUDGETS: [(&str, f64); 6] = [
     ("fpm-watcher.service", 2.0),
-    ("fpm-start@demo.service", 2.0),
+    ("fpm-start.service", 2.0),
     ("fpm-reaper.service", 2.0),
     ("fpm-waker@demo.service", 2.0),
     // It must reach the Docker socket, which is root's.

@@ -111,7 +111,7 @@ fn the_start_socket_is_where_the_waker_asks() {
     );
     assert_line("deploy/systemd/fpm-start.socket", "SocketUser=fpm-waker");
     assert_line(
-        "deploy/systemd/fpm-start@.service",
+        "deploy/systemd/fpm-start.service",
         "ExecStart=/usr/bin/fpm-watcher start-site",
     );
 }

@@ -84,10 +84,10 @@ pub enum Command {
         /// The site id.
         site: Site,
     },
-    /// Answer one start request on the start socket (stdin): the `ExecStart` of
-    /// fpm-start@.service, which systemd runs for each connection to fpm-start.socket. Reads a
-    /// site id, starts exactly fpm@SITE.service (mode replace) if the site has a conf, and
-    /// answers `done`, the job's other result, or `refused: WHY`.
+    /// Serve the wakers' start requests on the start socket systemd passes (fd 3): the
+    /// `ExecStart` of fpm-start.service. For each connection: reads a site id, starts exactly
+    /// fpm@SITE.service (mode replace) if the site has a conf, and answers `done`, the job's
+    /// other result, or `refused: WHY`.
     StartSite,
     /// Stop a site's container: the `ExecStop` of fpm@SITE.service. A container that was
     /// started again after the unit became active (e.g. `docker stop` then `docker start`

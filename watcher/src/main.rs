@@ -134,12 +134,15 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             Ok(renew::print(&steps))
         }
         Command::StartSite => {
-            let stream = stdin_socket().context(
-                "stdin is not a connection of the start socket: run me through fpm-start.socket",
+            let listener = start_socket().context(
+                "expected the start socket from systemd (LISTEN_FDS): run me as fpm-start.service",
             )?;
-            // systemd ends the job at fpm@'s TimeoutStartSec; 90 s only guards a lost answer.
+            // systemd ends each job at fpm@'s TimeoutStartSec; 90 s only guards a lost answer.
             let systemd = systemd().await?;
-            start_site::serve(layout, &systemd, stream).await;
+            let token = CancellationToken::new();
+            tokio::spawn(on_signals(token.clone()));
+            tracing::info!(socket = %layout.start_socket.display(), "serving the wakers' start requests");
+            start_site::serve_all(listener, layout, &systemd, &token).await;
             Ok(0)
         }
         Command::StartContainer { site } => {
@@ -186,15 +189,16 @@ async fn docker(layout: &Layout) -> anyhow::Result<DockerClient> {
     Ok(DockerClient::connect(&layout.docker_socket, layout.docker_timeout()).await?)
 }
 
-/// Standard input as the connection systemd passes an `Accept=yes` service.
-fn stdin_socket() -> std::io::Result<tokio::net::UnixStream> {
-    use std::os::fd::AsRawFd;
-    let fd = std::io::stdin().as_raw_fd();
-    // SAFETY: fd 0 is ours; checked to be a socket below before it is used as one.
-    let stream = unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) };
-    stream.peer_addr()?;
-    stream.set_nonblocking(true)?;
-    tokio::net::UnixStream::from_std(stream)
+/// The one listening socket systemd passes `fpm-start.service` (fd 3).
+fn start_socket() -> anyhow::Result<tokio::net::UnixListener> {
+    let fds: Vec<_> = sd_notify::listen_fds()?.collect();
+    let [fd] = fds[..] else {
+        anyhow::bail!("got {} sockets, not one", fds.len());
+    };
+    // SAFETY: systemd hands this process ownership of fd 3 (LISTEN_PID is checked by listen_fds).
+    let std = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+    std.set_nonblocking(true)?;
+    Ok(tokio::net::UnixListener::from_std(std)?)
 }
 
 async fn systemd() -> anyhow::Result<Systemd> {

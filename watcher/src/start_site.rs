@@ -1,7 +1,8 @@
-//! `fpm-watcher start-site`, run by systemd as root for each connection to the start socket
-//! (`fpm-start.socket`, which only the wakers' user may reach): the one way a waker has its site
-//! started. It starts exactly `fpm@SITE.service`, mode `replace`, and only for a site with a conf,
-//! so the waker's user needs no right on systemd's D-Bus API (no polkit rule).
+//! `fpm-watcher start-site`, `fpm-start.service`: serves the start socket (`fpm-start.socket`,
+//! which only the wakers' user may reach and systemd passes as fd 3), the one way a waker has its
+//! site started. It starts exactly `fpm@SITE.service`, mode `replace`, and only for a site with a
+//! conf, so the waker's user needs no right on systemd's D-Bus API (no polkit rule). Started once
+//! and kept running, so that a start costs a round trip on a unix socket, not a process.
 
 use fpm_shared::conf;
 use fpm_shared::error::chain;
@@ -9,7 +10,8 @@ use fpm_shared::start::Answer;
 use fpm_shared::{Layout, ServiceManager, Site, SystemdError};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
 
 /// How long the waker has to send its request.
 pub const REQUEST_WITHIN: Duration = Duration::from_secs(5);
@@ -59,6 +61,31 @@ pub async fn serve<S: ServiceManager>(layout: &Layout, systemd: &S, stream: Unix
     };
     if let Err(e) = write.write_all(answer.line().as_bytes()).await {
         tracing::warn!(error = %e, "the waker went away before the answer");
+    }
+}
+
+/// Serves every connection on `listener`, each in a task of its own, until `token` is cancelled.
+pub async fn serve_all<S: ServiceManager + Clone + 'static>(
+    listener: UnixListener,
+    layout: &Layout,
+    systemd: &S,
+    token: &CancellationToken,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = token.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let (layout, systemd) = (layout.clone(), systemd.clone());
+                tokio::spawn(async move { serve(&layout, &systemd, stream).await });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "start socket: accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
     }
 }
 
