@@ -57,6 +57,7 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         ("fpm-watcher.socket", "active"),
         ("fpm-watcher-metrics.socket", "active"),
         ("fpm-watcher-admission.socket", "active"),
+        ("fpm-start.socket", "active"),
     ] {
         assert_eq!(h.active_state(unit), want, "{unit}");
     }
@@ -149,6 +150,8 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         "fpm-watcher.socket",
         "fpm-watcher-metrics.socket",
         "fpm-watcher-admission.socket",
+        "fpm-start.socket",
+        "fpm-start.service",
         "fpm-reaper.timer",
         &s.waker_socket("a"),
     ] {
