@@ -11,6 +11,7 @@
 pub mod client;
 pub mod plan;
 
+use crate::accept::accept_each;
 use crate::actor::{managed_sites, Ctx};
 use fpm_shared::activity::last_activity;
 use fpm_shared::docker::{ContainerRuntime, ContainerState};
@@ -118,22 +119,11 @@ pub async fn serve<R: ContainerRuntime, S: ServiceManager>(
 /// decision that waits on Docker.
 async fn accept_all(listener: UnixListener, tx: mpsc::Sender<Msg>, token: CancellationToken) {
     let mut next_ticket = 0u64;
-    loop {
-        let accepted = tokio::select! {
-            _ = token.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                next_ticket += 1;
-                tokio::spawn(connection(stream, tx.clone(), next_ticket));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "admission: accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    }
+    accept_each(&listener, &token, "admission", |stream| {
+        next_ticket += 1;
+        tokio::spawn(connection(stream, tx.clone(), next_ticket));
+    })
+    .await;
 }
 
 /// One connection: its request, then its answer.

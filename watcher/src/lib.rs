@@ -8,6 +8,7 @@
 //! may be removed), `drain` (the drained stop), `metrics` (the Prometheus endpoint and the
 //! events socket), `admission` (the budget of awake sites: starts let in, sites stopped for room).
 
+pub mod accept;
 pub mod actor;
 pub mod admission;
 pub mod cli;

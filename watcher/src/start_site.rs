@@ -4,6 +4,7 @@
 //! conf, so the waker's user needs no right on systemd's D-Bus API (no polkit rule). Started once
 //! and kept running, so that a start costs a round trip on a unix socket, not a process.
 
+use crate::accept::accept_each;
 use fpm_shared::conf;
 use fpm_shared::error::chain;
 use fpm_shared::start::Answer;
@@ -71,22 +72,11 @@ pub async fn serve_all<S: ServiceManager + Clone + 'static>(
     systemd: &S,
     token: &CancellationToken,
 ) {
-    loop {
-        let accepted = tokio::select! {
-            _ = token.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let (layout, systemd) = (layout.clone(), systemd.clone());
-                tokio::spawn(async move { serve(&layout, &systemd, stream).await });
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "start socket: accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    }
+    accept_each(&listener, token, "start socket", |stream| {
+        let (layout, systemd) = (layout.clone(), systemd.clone());
+        tokio::spawn(async move { serve(&layout, &systemd, stream).await });
+    })
+    .await;
 }
 
 #[cfg(test)]
