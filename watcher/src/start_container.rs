@@ -28,6 +28,17 @@ pub enum StartError {
     Docker(#[from] DockerError),
 }
 
+/// Ok when `site` has a conf in `layout`'s folder: only a managed site is ever started.
+pub fn managed(layout: &Layout, site: &Site) -> Result<(), StartError> {
+    match conf::conf_of(layout, site)? {
+        Some(_) => Ok(()),
+        None => Err(StartError::NotManaged {
+            site: site.clone(),
+            dir: layout.conf_dir.clone(),
+        }),
+    }
+}
+
 /// How a start ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Started {
@@ -46,12 +57,7 @@ pub async fn start_container<R: ContainerRuntime>(
     docker: &R,
     site: &Site,
 ) -> Result<Started, StartError> {
-    if conf::conf_of(layout, site)?.is_none() {
-        return Err(StartError::NotManaged {
-            site: site.clone(),
-            dir: layout.conf_dir.clone(),
-        });
-    }
+    managed(layout, site)?;
     let container = layout.container(site);
     let unit = layout.fpm_unit(site);
     let budget = &layout.budget;

@@ -5,7 +5,7 @@
 //! and kept running, so that a start costs a round trip on a unix socket, not a process.
 
 use crate::accept::accept_each;
-use fpm_shared::conf;
+use crate::start_container;
 use fpm_shared::error::chain;
 use fpm_shared::start::Answer;
 use fpm_shared::{Layout, ServiceManager, Site, SystemdError};
@@ -24,15 +24,8 @@ pub async fn answer<S: ServiceManager>(layout: &Layout, systemd: &S, line: &str)
         Ok(site) => site,
         Err(e) => return Answer::Refused(format!("not a site id: {}", chain(&e))),
     };
-    match conf::conf_of(layout, &site) {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return Answer::Refused(format!(
-                "{site} has no conf in {}: not a managed site",
-                layout.conf_dir.display()
-            ))
-        }
-        Err(e) => return Answer::Refused(chain(&e)),
+    if let Err(e) = start_container::managed(layout, &site) {
+        return Answer::Refused(chain(&e));
     }
     let unit = layout.fpm_unit(&site);
     let answer = match systemd.start_unit(&unit).await {
