@@ -10,12 +10,15 @@ use fpm_shared::error::chain;
 use fpm_shared::start::Answer;
 use fpm_shared::{Layout, ServiceManager, Site, SystemdError};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
 /// How long the waker has to send its request.
 pub const REQUEST_WITHIN: Duration = Duration::from_secs(5);
+
+/// The longest request read: a site id and its newline fit many times over.
+pub const MAX_REQUEST_BYTES: u64 = 1024;
 
 /// The answer to the request `line`: the site's unit started through `systemd` when the site
 /// has a conf in `layout`'s folder; refused otherwise.
@@ -46,7 +49,7 @@ pub async fn answer<S: ServiceManager>(layout: &Layout, systemd: &S, line: &str)
 pub async fn serve<S: ServiceManager>(layout: &Layout, systemd: &S, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
-    let mut reader = BufReader::new(read);
+    let mut reader = BufReader::new(read.take(MAX_REQUEST_BYTES));
     let answer = match tokio::time::timeout(REQUEST_WITHIN, reader.read_line(&mut line)).await {
         Ok(Ok(n)) if n > 0 => answer(layout, systemd, &line).await,
         Ok(Ok(_)) => return,
@@ -195,5 +198,27 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A request longer than any site id is cut at the bound and refused, not buffered.
+        let (mut client, server) = UnixStream::pair().unwrap();
+        let served = tokio::spawn({
+            let layout = layout.clone();
+            async move {
+                let systemd = Recorder {
+                    started: Mutex::default(),
+                    result: None,
+                };
+                serve(&layout, &systemd, server).await;
+                systemd.started.into_inner().unwrap()
+            }
+        });
+        let long = vec![b'a'; 1 << 20];
+        let _ = client.write_all(&long).await;
+        let mut answer = String::new();
+        BufReader::new(&mut client)
+            .read_line(&mut answer)
+            .await
+            .unwrap();
+        assert!(answer.starts_with("refused: not a site id"), "{answer:?}");
+        assert!(served.await.unwrap().is_empty());
     }
 }
