@@ -6,6 +6,7 @@ pub mod cli;
 #[cfg(test)]
 mod fake_systemd;
 pub mod fcgi;
+pub mod listeners;
 pub mod proxy;
 pub mod units;
 
@@ -13,11 +14,12 @@ use backend::{Backend, BackendError};
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, RefusalReason};
 use fpm_shared::ServiceManager;
+use listeners::Listeners;
 use proxy::{Outcome, Unreachable};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -44,7 +46,7 @@ pub enum Exit {
 /// Serves `listener` until idle or cancelled.
 pub async fn run<S: ServiceManager + 'static>(
     site: String,
-    listener: UnixListener,
+    listener: Listeners,
     backend: Arc<Backend<S>>,
     settings: &Settings,
     token: &CancellationToken,
@@ -59,7 +61,7 @@ pub async fn run<S: ServiceManager + 'static>(
         tokio::select! {
             _ = token.cancelled() => break Exit::Stopped,
             accepted = listener.accept(), if open < settings.max_connections => match accepted {
-                Ok((client, _)) => {
+                Ok(client) => {
                     open += 1;
                     let (site, backend, done) = (site.clone(), backend.clone(), done_tx.clone());
                     let unanswered = unanswered.clone();
@@ -84,7 +86,7 @@ pub async fn run<S: ServiceManager + 'static>(
         }
     };
     // Not accepting any more: connections still in the backlog stay there, and systemd starts a
-    // new waker for them as soon as this one exits. The socket file is systemd's: never unlinked.
+    // new waker for them as soon as this one exits. The socket files are systemd's: never unlinked.
     drop(listener);
     finish_open(&site, open, done_rx, settings.drain_timeout).await;
     let unanswered = unanswered.load(Ordering::Relaxed);

@@ -1,6 +1,5 @@
 //! `fpm-waker SITE`: run by `fpm-waker@SITE.service` when nginx connects to the site's waker socket.
 
-use anyhow::Context as _;
 use clap::Parser;
 use fpm_shared::events::EventSink;
 use fpm_shared::{Layout, Systemd};
@@ -8,7 +7,6 @@ use fpm_waker::backend::Backend;
 use fpm_waker::cli::Args;
 use fpm_waker::units::SiteUnits;
 use fpm_waker::{Exit, Settings};
-use std::os::fd::FromRawFd;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +36,7 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<Exit> {
     let layout = Layout::load(args.config.as_deref())?;
-    let listener = listening_socket()?;
+    let listener = fpm_waker::listeners::from_systemd()?;
     let systemd = Systemd::connect(START_JOB_GUARD).await?;
     let units = SiteUnits::new(
         systemd,
@@ -69,24 +67,6 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
         &token,
     )
     .await)
-}
-
-/// The one listening socket systemd passes (fd 3); refuses to run without it.
-fn listening_socket() -> anyhow::Result<tokio::net::UnixListener> {
-    let fds: Vec<_> = sd_notify::listen_fds()
-        .context("reading LISTEN_FDS")?
-        .collect();
-    let [fd] = fds[..] else {
-        anyhow::bail!(
-            "expected one listening socket from systemd (LISTEN_FDS), got {}; \
-             run me through fpm-waker@SITE.socket",
-            fds.len()
-        );
-    };
-    // SAFETY: systemd hands this process ownership of fd 3 (LISTEN_PID is checked by listen_fds).
-    let std = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
-    std.set_nonblocking(true).context("fd 3 is not a socket")?;
-    tokio::net::UnixListener::from_std(std).context("fd 3 is not a listening unix socket")
 }
 
 async fn on_sigterm(token: CancellationToken) {

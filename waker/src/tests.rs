@@ -4,14 +4,15 @@ use super::*;
 use crate::fake_systemd::FakeSystemd;
 use fpm_shared::UnitState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixListener;
 
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_in_the_backlog_until_one_ends() {
     let dir = tempfile::tempdir().unwrap();
     let php_path = dir.path().join("php-fpm.sock");
     let php = UnixListener::bind(&php_path).unwrap();
-    let waker_path = dir.path().join("vhost-waker.sock");
-    let listener = UnixListener::bind(&waker_path).unwrap();
+    let waker_path = dir.path().join("waker.sock");
+    let listener = Listeners::new(vec![UnixListener::bind(&waker_path).unwrap()]).unwrap();
     let backend = Backend::new(
         // php-fpm already listens: the waker never starts the site.
         FakeSystemd::new(UnitState::Active, |_, _| unreachable!("php-fpm is running")),
