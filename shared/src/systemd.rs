@@ -4,7 +4,7 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;
-use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, UnitProxy};
+use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, SocketProxy, UnitProxy};
 use zbus_systemd::zbus;
 
 /// The D-Bus error systemd answers for a unit it has not loaded.
@@ -343,6 +343,29 @@ impl Systemd {
             .unit_file_state()
             .await
             .map_err(call)
+    }
+}
+
+impl Systemd {
+    /// The paths a socket unit listens on (its `ListenStream=` and the like that are paths), as
+    /// systemd has loaded them (drop-ins included); for `fpm-watcher site check`.
+    pub async fn socket_paths(&self, unit: &str) -> Result<Vec<std::path::PathBuf>, SystemdError> {
+        let call = call_error(unit, "read listen addresses of");
+        let path = self.manager.load_unit(unit.into()).await.map_err(call)?;
+        let listen = SocketProxy::builder(&self.conn)
+            .path(path)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(call)?
+            .listen()
+            .await
+            .map_err(call)?;
+        Ok(listen
+            .into_iter()
+            .filter(|(_, address)| address.starts_with('/'))
+            .map(|(_, address)| address.into())
+            .collect())
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Facts {
     pub waker_enabled: Result<String, String>,
     /// The waker socket's state.
     pub waker_socket: UnitState,
+    /// The paths the waker socket unit listens on, as systemd loaded it (drop-ins included).
+    pub waker_paths: Result<Vec<PathBuf>, String>,
     /// What is at php-fpm's socket path.
     pub fpm_socket: SocketState,
     /// `nginx -T`'s output, or why it could not be run.
@@ -72,7 +74,7 @@ pub fn judge(layout: &Layout, site: &Site, facts: &Facts) -> Vec<Check> {
     checks.extend(container_checks(layout, site, &facts.container));
     checks.push(waker_check(layout, site, facts));
     checks.push(socket_check(layout, site, &facts.fpm_socket));
-    checks.push(nginx_check(layout, site, &facts.nginx));
+    checks.push(nginx_check(layout, site, facts));
     checks
 }
 
@@ -250,52 +252,109 @@ fn socket_check(layout: &Layout, site: &Site, state: &SocketState) -> Check {
     }
 }
 
-fn nginx_check(layout: &Layout, site: &Site, nginx: &Result<String, String>) -> Check {
-    let folder = layout.socket_dir(site);
-    let in_folder = |text: &str| {
-        text.contains(&format!("{}/", folder.display()))
-            || text.contains(&format!("{}/", under_run(&folder).display()))
-    };
-    let text = match nginx {
+fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
+    let text = match &facts.nginx {
         Ok(text) => text,
         Err(why) => return fail("nginx", why.clone(), "nginx -t".into()),
     };
     let rewrite = format!("fpm-watcher site nginx {site} > /etc/nginx/sites-enabled/{site}.conf && nginx -t && systemctl reload nginx");
-    if let Some(found) = marked_down(text, &in_folder) {
+    let wake = layout.waker_socket_path(site);
+    // Where the waker listens; what the shipped unit says when systemd cannot be asked.
+    let waker_paths = match &facts.waker_paths {
+        Ok(paths) if !paths.is_empty() => paths.clone(),
+        _ => vec![wake.clone()],
+    };
+    let seed = layout.seed_waker_socket_path(site);
+    let seed_listens = waker_paths.iter().any(|p| same_run_path(p, &seed));
+    let folder = layout.socket_dir(site);
+    let reaches = |address: &str| {
+        names_path_under(address, &folder) || waker_paths.iter().any(|p| names_path(address, p))
+    };
+    if let Some(found) = marked_down(text, &reaches) {
         return fail(
             "nginx",
             found,
             format!("add max_fails=0 to that server line, or: {rewrite}"),
         );
     }
-    let routed = text
-        .lines()
-        .any(|l| !l.trim_start().starts_with('#') && in_folder(l));
-    if routed {
+    let code = || text.lines().filter(|l| !l.trim_start().starts_with('#'));
+    if !seed_listens && code().any(|l| names_path(l, &seed)) {
+        return fail(
+            "nginx",
+            format!(
+                "a vhost sends PHP to {} (the shell-script host's waker socket), where nothing listens: the waker socket is {}, and requests to the sleeping site get 502",
+                seed.display(),
+                wake.display()
+            ),
+            format!("{rewrite} (or keep the old path: README, \"Keeping the seed's vhosts\")"),
+        );
+    }
+    if seed_listens && code().any(|l| names_path(l, &seed)) {
+        ok("nginx", format!("a vhost sends PHP to {}, the seed's path in the tenant's folder (README, \"Security model\"); {rewrite} moves it to {}", seed.display(), wake.display()))
+    } else if code().any(reaches) {
         ok(
             "nginx",
-            format!("a vhost sends PHP to {}/ (nginx -T)", folder.display()),
+            format!(
+                "a vhost sends PHP to {} or {} (nginx -T)",
+                layout.fpm_socket_path(site).display(),
+                wake.display()
+            ),
         )
     } else if text.contains("fpm-waker.conf") {
         ok("nginx", "only the generic waker vhost (server_name → $fpm_site) may route to it: check its server_name matches".into())
     } else {
         fail(
             "nginx",
-            format!("no vhost in nginx -T sends PHP to {}/", folder.display()),
+            format!(
+                "no vhost in nginx -T sends PHP to {} or {}",
+                layout.fpm_socket_path(site).display(),
+                wake.display()
+            ),
             rewrite,
         )
     }
 }
 
-/// The first server of an upstream block that reaches the site's folder and that nginx may mark
-/// down after one failed request, said as `site check` prints it.
-fn marked_down(nginx: &str, in_folder: &dyn Fn(&str) -> bool) -> Option<String> {
+/// Whether `text` names `path` (or its `/var/run` twin) as a whole path: not as the start of a
+/// longer name (`blog.sock` is not `blog.sock2`).
+fn names_path(text: &str, path: &Path) -> bool {
+    let run = under_run(path);
+    let var = Path::new("/var").join(run.strip_prefix("/").unwrap_or(&run));
+    [run, var].iter().any(|p| {
+        let p = p.display().to_string();
+        text.match_indices(&p).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + p.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || "/._-".contains(c))
+                && !after.is_some_and(|c| c.is_alphanumeric() || "/._-".contains(c))
+        })
+    })
+}
+
+/// Whether `text` names a path inside `folder` (or its `/var/run` twin).
+fn names_path_under(text: &str, folder: &Path) -> bool {
+    let run = under_run(folder);
+    let var = Path::new("/var").join(run.strip_prefix("/").unwrap_or(&run));
+    [run, var].iter().any(|f| {
+        let f = format!("{}/", f.display());
+        text.match_indices(&f).any(|(at, _)| {
+            !text[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || "/._-".contains(c))
+        })
+    })
+}
+
+/// The first server of an upstream block that reaches the site (`reaches` its address) and that
+/// nginx may mark down after one failed request, said as `site check` prints it.
+fn marked_down(nginx: &str, reaches: &dyn Fn(&str) -> bool) -> Option<String> {
     upstream::upstreams(nginx).into_iter().find_map(|block| {
         let count = block.servers.len();
         let server = block
             .servers
             .into_iter()
-            .find(|s| in_folder(&s.address) && s.may_be_marked_down(count))?;
+            .find(|s| reaches(&s.address) && s.may_be_marked_down(count))?;
         let max_fails = server.max_fails.as_deref().unwrap_or("1 (nginx's default)");
         Some(format!(
             "upstream {}: server {} has max_fails={max_fails}: one failed request marks it down \
@@ -325,6 +384,7 @@ pub async fn gather<R: ContainerRuntime>(
             .active_state(&unit)
             .await
             .unwrap_or_else(|e| UnitState::Unknown(chain(&e))),
+        waker_paths: systemd.socket_paths(&unit).await.map_err(|e| chain(&e)),
         fpm_socket: socket_folder::probe(&layout.fpm_socket_path(site)).await,
         nginx: nginx_config(),
     }

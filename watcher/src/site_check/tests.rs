@@ -28,6 +28,7 @@ fn good() -> Facts {
         ))),
         waker_enabled: Ok("enabled".into()),
         waker_socket: UnitState::Active,
+        waker_paths: Ok(vec![PathBuf::from("/run/fpm-ondemand/wake/blog.sock")]),
         fpm_socket: SocketState::Absent,
         nginx: Ok("upstream fpm_blog {\n    server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;\n}\n".into()),
     }
@@ -168,8 +169,7 @@ fn the_nginx_block_routes_to_the_sites_sockets() {
     let block = nginx_block(&site());
     assert!(block.contains("upstream fpm_blog {"), "{block}");
     assert!(block.contains("server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;"));
-    assert!(block
-        .contains("server unix:/var/run/docker-apps/blog/vhost-waker.sock backup max_fails=0;"));
+    assert!(block.contains("server unix:/run/fpm-ondemand/wake/blog.sock backup max_fails=0;"));
     assert!(block.contains("fastcgi_read_timeout 95s;"));
     // What it prints passes the check it is checked by.
     let mut facts = good();
@@ -184,7 +184,7 @@ fn an_upstream_that_lets_nginx_mark_a_socket_down_fails() {
     let upstream = |waker_params: &str| {
         format!(
             "upstream fpm_blog {{\n    server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;\n    \
-             server unix:/run/docker-apps/blog/vhost-waker.sock {waker_params};\n}}\n"
+             server unix:/run/fpm-ondemand/wake/blog.sock {waker_params};\n}}\n"
         )
     };
     for params in ["backup", "backup max_fails=3"] {
@@ -193,7 +193,9 @@ fn an_upstream_that_lets_nginx_mark_a_socket_down_fails() {
         let (what, found, fix) = only_failure(&facts);
         assert_eq!(what, "nginx");
         assert!(
-            found.contains("upstream fpm_blog: server unix:/run/docker-apps/blog/vhost-waker.sock has max_fails="),
+            found.contains(
+                "upstream fpm_blog: server unix:/run/fpm-ondemand/wake/blog.sock has max_fails="
+            ),
             "{found}"
         );
         assert!(fix.contains("max_fails=0"), "{fix}");
@@ -209,4 +211,76 @@ fn an_upstream_that_lets_nginx_mark_a_socket_down_fails() {
         upstream("backup").replace("blog", "shop")
     ));
     assert_eq!(failed(&facts), vec![]);
+}
+
+/// A vhost of the shell-script host, still sending PHP into the site's folder.
+const SEED_VHOST: &str =
+    "location ~ \\.php$ {\n    fastcgi_pass unix:/var/run/docker-apps/blog/vhost-waker.sock;\n}\n";
+
+#[test]
+fn a_vhost_left_on_the_seed_path_fails_unless_the_waker_still_listens_there() {
+    let mut facts = good();
+    facts.nginx = Ok(SEED_VHOST.into());
+    let (what, found, fix) = only_failure(&facts);
+    assert_eq!(what, "nginx");
+    assert!(
+        found.contains("/var/run/docker-apps/blog/vhost-waker.sock") && found.contains("502"),
+        "{found}"
+    );
+    assert!(
+        found.contains("/run/fpm-ondemand/wake/blog.sock"),
+        "{found}"
+    );
+    assert!(fix.starts_with("fpm-watcher site nginx blog >"), "{fix}");
+
+    // With the seed-path drop-in systemd listens there too: it works, and says where it is.
+    facts.waker_paths = Ok(vec![
+        PathBuf::from("/run/fpm-ondemand/wake/blog.sock"),
+        PathBuf::from("/run/docker-apps/blog/vhost-waker.sock"),
+    ]);
+    assert_eq!(failed(&facts), vec![]);
+    let checks = judge(&Layout::default(), &site(), &facts);
+    let Outcome::Ok(said) = &checks.last().unwrap().outcome else {
+        panic!("{checks:?}")
+    };
+    assert!(said.contains("tenant's folder"), "{said}");
+}
+
+#[test]
+fn a_path_counts_only_as_a_whole_name() {
+    let wake = Path::new("/run/fpm-ondemand/wake/blog.sock");
+    assert!(names_path(
+        "fastcgi_pass unix:/run/fpm-ondemand/wake/blog.sock;",
+        wake
+    ));
+    assert!(names_path(
+        "server unix:/var/run/fpm-ondemand/wake/blog.sock backup",
+        wake
+    ));
+    assert!(!names_path(
+        "fastcgi_pass unix:/run/fpm-ondemand/wake/blog.sock2;",
+        wake
+    ));
+    assert!(!names_path(
+        "fastcgi_pass unix:/run/fpm-ondemand/wake/old-blog.sock;",
+        wake
+    ));
+    let folder = Path::new("/run/docker-apps/blog");
+    assert!(names_path_under(
+        "unix:/var/run/docker-apps/blog/php-fpm.sock",
+        folder
+    ));
+    assert!(!names_path_under(
+        "unix:/run/docker-apps/blog2/php-fpm.sock",
+        folder
+    ));
+    assert!(!names_path_under(
+        "unix:/srv/run/docker-apps/blog/php-fpm.sock",
+        folder
+    ));
+
+    // A vhost of another site whose id ends like this one's does not route this site.
+    let mut facts = good();
+    facts.nginx = Ok("fastcgi_pass unix:/run/fpm-ondemand/wake/old-blog.sock;\n".into());
+    assert_eq!(only_failure(&facts).0, "nginx");
 }
