@@ -11,6 +11,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/fpm-ondemand/config.toml";
 /// The placeholder a name template replaces with the site id.
 pub const SITE_PLACEHOLDER: &str = "{site}";
 
+/// File name of the waker socket in the site's folder on the shell-script host.
+pub const SEED_WAKER_SOCKET: &str = "vhost-waker.sock";
+
 /// Keys the config may not set, and why: the shipped units, tmpfiles.d and nginx
 /// snippets name these paths and units literally, so a changed value would silently break the host.
 /// Each is tested to match those files (`tests/tests/layout.rs`).
@@ -46,7 +49,8 @@ pub struct Layout {
     /// The site's socket folder template (the socket unit, tmpfiles.d, nginx).
     #[serde(skip)]
     pub socket_dir: String,
-    /// File name of the waker socket inside the socket folder (owned by systemd).
+    /// The waker socket's path template (owned by systemd): in a root-owned folder that is
+    /// never mounted into a container, so nothing a tenant does reaches the socket systemd binds.
     #[serde(skip)]
     pub waker_socket: String,
     /// File name of php-fpm's socket inside the socket folder (created by php-fpm; nginx's upstream).
@@ -86,7 +90,7 @@ impl Default for Layout {
             waker_socket_unit: "fpm-waker@{site}.socket".into(),
             waker_service_unit: "fpm-waker@{site}.service".into(),
             socket_dir: "/var/run/docker-apps/{site}".into(),
-            waker_socket: "vhost-waker.sock".into(),
+            waker_socket: "/run/fpm-ondemand/wake/{site}.sock".into(),
             fpm_socket: "php-fpm.sock".into(),
             docker_socket: "/var/run/docker.sock".into(),
             docker_timeout_secs: 20,
@@ -233,9 +237,16 @@ impl Layout {
         fill(&self.socket_dir, site).into()
     }
 
-    /// The waker socket owned by systemd, e.g. `/var/run/docker-apps/blog/vhost-waker.sock`.
+    /// The waker socket owned by systemd, e.g. `/run/fpm-ondemand/wake/blog.sock`.
     pub fn waker_socket_path(&self, site: &Site) -> PathBuf {
-        self.socket_dir(site).join(&self.waker_socket)
+        fill(&self.waker_socket, site).into()
+    }
+
+    /// Where the shell-script host put the waker socket, inside the site's folder, e.g.
+    /// `/var/run/docker-apps/blog/vhost-waker.sock`: systemd listens there too only on a host that
+    /// keeps its old vhosts with the seed-path drop-in (README, "Security model").
+    pub fn seed_waker_socket_path(&self, site: &Site) -> PathBuf {
+        self.socket_dir(site).join(SEED_WAKER_SOCKET)
     }
 
     /// php-fpm's socket, e.g. `/var/run/docker-apps/blog/php-fpm.sock`.
@@ -292,6 +303,10 @@ mod tests {
         assert_eq!(l.waker_service_unit(&s), "fpm-waker@blog.service");
         assert_eq!(
             l.waker_socket_path(&s),
+            Path::new("/run/fpm-ondemand/wake/blog.sock")
+        );
+        assert_eq!(
+            l.seed_waker_socket_path(&s),
             Path::new("/var/run/docker-apps/blog/vhost-waker.sock")
         );
         assert_eq!(

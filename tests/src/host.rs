@@ -238,6 +238,15 @@ impl SystemdHost {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// Whether something in the host accepts a connection on the unix socket `path` (socat, as
+    /// root; the connection is closed at once).
+    pub fn accepts(&self, path: &str) -> bool {
+        let target = format!("UNIX-CONNECT:{path}");
+        self.exec(&["socat", "-u", "/dev/null", &target])
+            .status
+            .success()
+    }
+
     /// `systemctl is-active UNIT` as a word (active, inactive, failed, ...).
     pub fn active_state(&self, unit: &str) -> String {
         let out = self.exec(&["systemctl", "is-active", unit]);

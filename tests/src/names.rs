@@ -26,3 +26,8 @@ pub fn waker_socket(site: &str) -> String {
 pub fn waker_service(site: &str) -> String {
     with(site, Layout::waker_service_unit)
 }
+
+/// Where systemd listens for the site's waker, e.g. `/run/fpm-ondemand/wake/blog.sock`.
+pub fn waker_socket_path(site: &str) -> String {
+    with(site, |l, s| l.waker_socket_path(s).display().to_string())
+}

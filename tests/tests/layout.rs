@@ -63,6 +63,34 @@ fn the_socket_unit_listens_where_the_layout_puts_the_waker_socket() {
 }
 
 #[test]
+fn the_waker_sockets_folder_is_roots_and_the_seed_path_drop_in_names_the_seed_path() {
+    let (l, s) = names();
+    let wake = l.waker_socket_path(&s);
+    let folder = run_path(wake.parent().unwrap());
+    assert_line(
+        "deploy/tmpfiles.d/fpm-ondemand.conf",
+        &format!("d {folder} 0750 root www-data -"),
+    );
+    let folders = read("deploy/systemd/fpm-socket-folders.service");
+    assert!(
+        folders.contains(&format!(
+            "--prefix={}",
+            run_path(Path::new(&folder).parent().unwrap())
+        )),
+        "fpm-socket-folders.service must make {folder} before any waker socket binds:\n{folders}"
+    );
+    assert!(
+        !wake.starts_with(run_path(l.socket_dir(&s).parent().unwrap())),
+        "the waker socket must not be in the folder tree mounted into containers"
+    );
+    let seed = filled(run_path(&l.seed_waker_socket_path(&s)), "%i");
+    assert_line(
+        "deploy/seed-path/seed-path.conf",
+        &format!("ListenStream={seed}"),
+    );
+}
+
+#[test]
 fn socket_folders_are_made_mounted_and_writable_where_the_layout_puts_them() {
     let (l, s) = names();
     let root = run_path(l.socket_dir(&s).parent().unwrap());

@@ -44,15 +44,16 @@ fn a_link_to_the_docker_socket_never_reaches_the_engine() {
     let s = Stack::boot("tixdock", &["a"], "20m", bin());
     assert_eq!(s.get("a", "test").0, 200);
     plant(&s, "a", "php-fpm.sock", "ln -s /var/run/docker.sock .x");
-    // What issue #17 ran from inside the container: the waker socket, proxied to "php-fpm".
+    // What issue #17 ran from inside the container, through the waker socket: that socket is no
+    // longer in the container's folder, nor anywhere it can reach.
     let out = s.in_site(
         "a",
         "curl -s -m 5 --unix-socket /run/php-sock/vhost-waker.sock http://x/version; echo rc=$?",
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        !said.contains("ApiVersion"),
-        "the tenant reached Docker: {said}"
+        !said.contains("ApiVersion") && said.contains("rc=7"),
+        "the tenant reached Docker, or a waker socket: {said}"
     );
     let (code, body) = s.get("a", "test");
     assert_eq!(code, 502, "{body}");
@@ -80,12 +81,11 @@ fn a_link_to_another_site_never_runs_that_site_in_either_nginx_variant() {
     assert_eq!(s.get("b", "test").0, 200);
     let b = s.site("b");
     let other = format!("hello from {b}");
+    let b_waker = fpm_tests::names::waker_socket_path(&b);
     for (name, target) in [
         ("php-fpm.sock", format!("/run/docker-apps/{b}/php-fpm.sock")),
-        (
-            "php-fpm.sock",
-            format!("/run/docker-apps/{b}/vhost-waker.sock"),
-        ),
+        ("php-fpm.sock", b_waker.clone()),
+        // Where the shell-script host's waker socket was: nothing of ours uses that name now.
         (
             "vhost-waker.sock",
             format!("/run/docker-apps/{b}/php-fpm.sock"),
@@ -98,20 +98,11 @@ fn a_link_to_another_site_never_runs_that_site_in_either_nginx_variant() {
                 !body.contains(&other),
                 "{name} -> {target}: a's {vhost} vhost ran b's code: {code} {body}"
             );
-            // The upstream variant tries php-fpm.sock first: a's own, live, when the link is at
-            // the waker socket.
-            let expected = if vhost == "fast" && name == "vhost-waker.sock" {
-                200
-            } else {
-                502
-            };
+            // A link at the old waker name reaches nothing: a's requests are served as before.
+            let expected = if name == "vhost-waker.sock" { 200 } else { 502 };
             assert_eq!(code, expected, "{name} -> {target}, {vhost}: {body}");
         }
         restart_site(&s, "a");
-        if name == "vhost-waker.sock" {
-            // systemd's socket is gone from the folder; re-arming it puts it back.
-            s.host.ok(&["fpm-watcher", "renew", &s.site("a")]);
-        }
         let (code, body) = s.get("a", "test");
         assert_eq!(
             (code, body.trim()),
@@ -122,7 +113,7 @@ fn a_link_to_another_site_never_runs_that_site_in_either_nginx_variant() {
 }
 
 #[test]
-fn a_file_fifo_folder_or_the_wakers_own_socket_at_php_fpm_sock_is_refused_at_once() {
+fn a_file_fifo_or_folder_at_php_fpm_sock_is_refused_at_once() {
     require_docker();
     let s = Stack::boot("tixkinds", &["a"], "20m", bin());
     assert_eq!(s.get("a", "test").0, 200);
@@ -130,28 +121,115 @@ fn a_file_fifo_folder_or_the_wakers_own_socket_at_php_fpm_sock_is_refused_at_onc
         ("echo x > .x", "a regular file"),
         ("mkfifo .x", "a FIFO"),
         ("mkdir .x", "a folder"),
-        // A hard link of the waker's own socket: the waker would proxy each request into
-        // itself, a thousand connections deep.
-        ("ln vhost-waker.sock .x", "a socket systemd listens on"),
     ] {
         plant(&s, "a", "php-fpm.sock", make);
-        let started = Instant::now();
-        let (code, _) = s.get("a", "test");
-        assert_eq!(code, 502, "{found}");
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{found}: refused at once, not after the start timeout ({:?})",
-            started.elapsed()
-        );
-        let journal = waker_journal(&s, "a");
-        assert!(
-            journal.contains(&format!("is {found}, not php-fpm's socket: refused")),
-            "{found}:\n{journal}"
-        );
-        s.in_site("a", "rm -rf /run/php-sock/php-fpm.sock");
-        restart_site(&s, "a");
-        assert_eq!(s.get("a", "test").0, 200, "after {found}");
+        assert_refused_at_once(&s, found);
     }
+}
+
+/// The site's next request gets 502 at once and the waker says what it found; then the site is
+/// restarted and serves again.
+fn assert_refused_at_once(s: &Stack, found: &str) {
+    let started = Instant::now();
+    let (code, _) = s.get("a", "test");
+    assert_eq!(code, 502, "{found}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{found}: refused at once, not after the start timeout ({:?})",
+        started.elapsed()
+    );
+    let journal = waker_journal(s, "a");
+    assert!(
+        journal.contains(&format!("is {found}, not php-fpm's socket: refused")),
+        "{found}:\n{journal}"
+    );
+    s.in_site("a", "rm -rf /run/php-sock/php-fpm.sock");
+    restart_site(s, "a");
+    assert_eq!(s.get("a", "test").0, 200, "after {found}");
+}
+
+/// Whatever the tenant puts where the shell-script host's waker socket was (a folder, a link to
+/// the Docker socket, a hard link of php-fpm's socket), systemd's socket is not in its folder:
+/// it restarts, and the site is served through both nginx variants as before.
+#[test]
+fn nothing_planted_in_the_tenants_folder_reaches_the_waker_socket() {
+    require_docker();
+    let s = Stack::boot("tixplant", &["a"], "20m", bin());
+    let (socket, wake) = (
+        s.waker_socket("a"),
+        fpm_tests::names::waker_socket_path(&s.site("a")),
+    );
+    for make in [
+        "mkdir .x",
+        "ln -s /var/run/docker.sock .x",
+        "ln php-fpm.sock .x",
+    ] {
+        assert_eq!(s.get("a", "test").0, 200, "awake before {make}");
+        plant(&s, "a", "vhost-waker.sock", make);
+        s.host.ok(&["systemctl", "restart", &socket]);
+        assert_eq!(s.host.active_state(&socket), "active", "{make}");
+        assert!(s.host.accepts(&wake), "{make}: systemd listens at {wake}");
+        for vhost in ["test", "fast"] {
+            let (code, body) = s.get("a", vhost);
+            assert_eq!(code, 200, "{make}, {vhost}: {body}");
+        }
+    }
+}
+
+/// A host that keeps the shell-script host's vhosts installs the seed-path drop-in: one waker
+/// takes both sockets, so a vhost on the seed path is served by the waker that a request on the
+/// new path woke; and a hard link of the seed socket planted at php-fpm.sock (the waker would
+/// proxy each request into itself, a thousand connections deep) is refused at once.
+#[test]
+fn the_seed_path_serves_old_vhosts_and_a_hard_link_of_its_socket_is_refused_at_once() {
+    require_docker();
+    let s = Stack::boot("tixseed", &["a"], "20m", bin());
+    let (site, waker) = (s.site("a"), s.waker_service("a"));
+    let dropin = s
+        .host
+        .copy_in(&fpm_tests::host::repo_root().join("deploy/seed-path/seed-path.conf"));
+    s.host
+        .ok(&["mkdir", "-p", "/etc/systemd/system/fpm-waker@.socket.d"]);
+    s.host
+        .ok(&["mv", &dropin, "/etc/systemd/system/fpm-waker@.socket.d/"]);
+    s.host.ok(&["systemctl", "daemon-reload"]);
+    s.host.ok(&["systemctl", "restart", &s.waker_socket("a")]);
+    // The site's upstream variant as an old vhost: the seed path alone.
+    let nginx = s.files().join("nginx.conf");
+    let text = std::fs::read_to_string(&nginx).unwrap();
+    let wake = fpm_tests::names::waker_socket_path(&site);
+    let old = text
+        .replace(
+            &format!("server unix:/var/run/docker-apps/{site}/php-fpm.sock max_fails=0;"),
+            &format!("server unix:/var/run/docker-apps/{site}/vhost-waker.sock;"),
+        )
+        .replace(&format!("server unix:{wake} backup max_fails=0;"), "");
+    assert_ne!(old, text);
+    std::fs::write(&nginx, old).unwrap();
+    s.reload_nginx();
+
+    assert_eq!(s.get("a", "test").0, 200, "woken through the new path");
+    let pid = || s.host.ok(&["systemctl", "show", "-P", "MainPID", &waker]);
+    let first = pid();
+    let started = Instant::now();
+    let (code, body) = s.get("a", "fast");
+    assert_eq!(
+        (code, body.trim()),
+        (200, format!("hello from {site}").as_str())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "served by the running waker, not one started after it ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(
+        pid(),
+        first,
+        "the same waker took the seed path's connection"
+    );
+
+    plant(&s, "a", "php-fpm.sock", "ln vhost-waker.sock .x");
+    assert_refused_at_once(&s, "a socket systemd listens on");
 }
 
 #[test]
@@ -289,9 +367,13 @@ fn the_socket_folder_and_php_fpm_sock_are_closed_to_other_users() {
         stat(&format!("{dir}/php-fpm.sock")),
         "660 www-data www-data"
     );
+    let wake = fpm_tests::names::waker_socket_path(&s.site("a"));
+    assert_eq!(stat(&wake), "660 root www-data");
+    assert_eq!(stat("/run/fpm-ondemand/wake"), "750 root www-data");
     assert_eq!(
-        stat(&format!("{dir}/vhost-waker.sock")),
-        "660 root www-data"
+        s.host.ok(&["ls", "-A", &dir]),
+        "php-fpm.sock",
+        "the tenant's folder holds php-fpm's socket and nothing of systemd's"
     );
     let nobody = s.host.exec(&[
         "runuser",

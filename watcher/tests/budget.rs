@@ -400,10 +400,11 @@ fn neither_idle_metrics_connections_nor_a_failing_socket_nor_a_hung_watcher_keep
     let s = Stack::boot_configured("starve", &["a", "b", "c", "d"], "20m", bin(), config);
     s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
     assert_eq!(s.get("a", "test").0, 200);
-    // d's tenant puts a folder where its waker socket belongs; the socket's next start fails.
-    let planted = s.sockets.path().join(s.site("d")).join("vhost-waker.sock");
-    std::fs::remove_file(&planted).unwrap();
-    std::fs::create_dir(&planted).unwrap();
+    // A folder where d's waker socket belongs (a tenant could plant it at the seed path, which
+    // the seed-path drop-in makes systemd bind too; here root does it): the next start fails.
+    let planted = fpm_tests::names::waker_socket_path(&s.site("d"));
+    s.host
+        .ok(&["sh", "-c", &format!("rm {planted} && mkdir {planted}")]);
     let restarted = s.host.exec(&["systemctl", "restart", &s.waker_socket("d")]);
     assert!(!restarted.status.success(), "the socket cannot bind");
     // 1,200 idle connections to 127.0.0.1:9747 from user nobody, held open.

@@ -3,6 +3,7 @@
 //! that check (exit 1) with the fix to run. The containers are never started: every check but
 //! php-fpm.sock reads how they are set up, and the socket check reads the host's socket folder.
 
+use fpm_tests::host::repo_root;
 use fpm_tests::stack::Stack;
 use fpm_tests::{docker, images, require_docker, TEST_LABEL};
 use std::os::unix::net::UnixListener;
@@ -108,22 +109,41 @@ fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
     // max_fails=0, as the template had it): only the nginx check fails, and says which line.
     let nginx = s.files().join("nginx.conf");
     let routed = std::fs::read_to_string(&nginx).unwrap();
-    let waker_line = "vhost-waker.sock backup max_fails=0;";
-    assert!(routed.contains(waker_line), "{routed}");
+    let good = s.site("good");
+    let wake = fpm_tests::names::waker_socket_path(&good);
+    let waker_line = format!("{wake} backup max_fails=0;");
+    assert!(routed.contains(&waker_line), "{routed}");
     std::fs::write(
         &nginx,
-        routed.replace(waker_line, "vhost-waker.sock backup;"),
+        routed.replace(&waker_line, &format!("{wake} backup;")),
     )
     .unwrap();
     nginx_alone_fails(
         &s,
         "good",
-        &format!(
-            "upstream fpm_{}: server unix:/var/run/docker-apps/{}/vhost-waker.sock has max_fails=1",
-            s.site("good"),
-            s.site("good")
-        ),
+        &format!("upstream fpm_{good}: server unix:{wake} has max_fails=1"),
     );
+
+    // Its upstream sends to the shell-script host's waker path, in the site's folder: nothing
+    // listens there, and site check says so.
+    let seed = format!("/var/run/docker-apps/{good}/vhost-waker.sock");
+    std::fs::write(&nginx, routed.replace(&wake, &seed)).unwrap();
+    nginx_alone_fails(&s, "good", "where nothing listens");
+    // With the seed-path drop-in, systemd listens there too: the check passes, and names the risk.
+    let dropin = s
+        .host
+        .copy_in(&repo_root().join("deploy/seed-path/seed-path.conf"));
+    s.host
+        .ok(&["mkdir", "-p", "/etc/systemd/system/fpm-waker@.socket.d"]);
+    s.host
+        .ok(&["mv", &dropin, "/etc/systemd/system/fpm-waker@.socket.d/"]);
+    s.host.ok(&["systemctl", "daemon-reload"]);
+    s.host
+        .ok(&["systemctl", "restart", &s.waker_socket("good")]);
+    assert!(s.host.accepts(&seed), "systemd listens at {seed}");
+    let (code, failed, text) = check(&s, "good");
+    assert_eq!((code, failed.len()), (Some(0), 0), "{text}");
+    assert!(text.contains("tenant's folder"), "{text}");
 
     // nginx no longer routes anything to the good site: only that check fails.
     std::fs::write(s.files().join("nginx.conf"), "# nothing\n").unwrap();
