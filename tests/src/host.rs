@@ -247,6 +247,14 @@ impl SystemdHost {
             .success()
     }
 
+    /// Whether a unix socket listens at `path` (`ss`, without connecting: a connection to a waker
+    /// socket would wake its site).
+    pub fn listening(&self, path: &str) -> bool {
+        self.ok(&["ss", "-Hxl"])
+            .lines()
+            .any(|l| l.split_whitespace().any(|word| word == path))
+    }
+
     /// `systemctl is-active UNIT` as a word (active, inactive, failed, ...).
     pub fn active_state(&self, unit: &str) -> String {
         let out = self.exec(&["systemctl", "is-active", unit]);

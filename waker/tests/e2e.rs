@@ -1,4 +1,4 @@
-//! The whole request path, end to end: nginx -> vhost-waker.sock (systemd) -> fpm-waker ->
+//! The whole request path, end to end: nginx -> the waker socket (systemd) -> fpm-waker ->
 //! fpm@SITE.service -> the site's php-fpm container -> php-fpm.sock.
 
 use fpm_tests::host::container_status;

@@ -160,5 +160,10 @@ pub enum SiteCommand {
     Nginx {
         /// The site id.
         site: Site,
+        /// Name the seed's waker socket as the backup (the shell-script host's path, in the
+        /// site's folder) rather than /run/fpm-ondemand/wake/SITE.sock: for a host whose waker
+        /// sockets listen there too (the seed-path drop-in), as during a migration.
+        #[arg(long)]
+        seed_path: bool,
     },
 }

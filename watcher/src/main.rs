@@ -104,14 +104,14 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             site_add::add(layout, &docker, &systemd, &site, &opts, &mut done)
                 .await
                 .with_context(|| format!("adding site {site}"))?;
-            print!("{}", site_check::nginx_block(&site));
+            print!("{}", site_check::nginx_block(layout, &site, false));
             println!("# next: fpm-watcher site check {site}");
             Ok(0)
         }
         Command::Site {
-            command: SiteCommand::Nginx { site },
+            command: SiteCommand::Nginx { site, seed_path },
         } => {
-            print!("{}", site_check::nginx_block(&site));
+            print!("{}", site_check::nginx_block(layout, &site, seed_path));
             Ok(0)
         }
         Command::Report { since, format } => {

@@ -413,14 +413,20 @@ fn nginx_config() -> Result<String, String> {
 }
 
 /// The nginx upstream for `site` (`deploy/nginx/fpm-upstream.conf.template`, which the package
-/// also ships), with the location block that uses it.
-pub fn nginx_block(site: &Site) -> String {
+/// also ships), with the location block that uses it; with `seed_path`, its backup is the seed's
+/// waker socket in the site's folder instead of the wake folder's.
+pub fn nginx_block(layout: &Layout, site: &Site, seed_path: bool) -> String {
     let template = include_str!("../../deploy/nginx/fpm-upstream.conf.template");
-    let body = template
+    let mut body = template
         .lines()
         .skip_while(|l| l.starts_with('#'))
         .map(|l| format!("{}\n", l.replace("SITE", site.as_str())))
         .collect::<String>();
+    if seed_path {
+        let wake = format!("unix:{} backup", layout.waker_socket_path(site).display());
+        let seed = format!("unix:{} backup", layout.seed_waker_socket_path(site).display());
+        body = body.replace(&wake, &seed);
+    }
     format!("# nginx for on-demand site {site} (fpm-watcher site nginx {site}): php-fpm's socket\n# first, the waker socket when the site sleeps.\n{body}")
 }
 

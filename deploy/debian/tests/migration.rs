@@ -90,6 +90,9 @@ fn exists(host: &SystemdHost, path: &str) -> bool {
     host.exec(&["test", "-e", path]).status.success()
 }
 
+/// What makes the package's waker sockets listen at the old path too, during the cut-over.
+const SEED_PATH_DROP_IN: &str = "/etc/systemd/system/fpm-waker@.socket.d/seed-path.conf";
+
 /// What only the old host has.
 const OLD_FILES: [&str; 3] = [
     "/etc/systemd/system/fpm-waker@.socket",
@@ -141,6 +144,11 @@ fn migrate_and_back(name: &str, listen: ListenPath) {
     for old in OLD_FILES {
         assert!(!exists(h, old), "{old} is gone after the cut-over");
     }
+    assert!(!exists(h, SEED_PATH_DROP_IN), "the old path is closed");
+    for tag in tags {
+        let wake = fpm_tests::names::waker_socket_path(&s.site(tag));
+        assert!(h.listening(&wake), "{tag}: systemd listens at {wake}");
+    }
     assert_eq!(h.active_state("fpm-reaper.timer"), "active");
     // The new chain: the sleeping site wakes through fpm-waker, a drained stop of the busy site
     // through its unit, and its next request wakes it again.
@@ -160,6 +168,7 @@ fn migrate_and_back(name: &str, listen: ListenPath) {
         );
     }
     assert!(exists(h, "/etc/cron.d/pause-on-demand-containers"));
+    assert!(!exists(h, SEED_PATH_DROP_IN), "the old units alone");
     assert_eq!(h.active_state("fpm-watcher.service"), "inactive");
     h.ok(&["systemctl", "stop", &s.fpm_unit("asleep")]);
     assert_eq!(s.get("asleep", "test").0, 200, "cold, after the rollback");

@@ -166,7 +166,7 @@ fn docker_unreachable_is_a_failure_not_a_pass() {
 
 #[test]
 fn the_nginx_block_routes_to_the_sites_sockets() {
-    let block = nginx_block(&site());
+    let block = nginx_block(&Layout::default(), &site(), false);
     assert!(block.contains("upstream fpm_blog {"), "{block}");
     assert!(block.contains("server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;"));
     assert!(block.contains("server unix:/run/fpm-ondemand/wake/blog.sock backup max_fails=0;"));
@@ -244,6 +244,26 @@ fn a_vhost_left_on_the_seed_path_fails_unless_the_waker_still_listens_there() {
         panic!("{checks:?}")
     };
     assert!(said.contains("tenant's folder"), "{said}");
+}
+
+#[test]
+fn the_seed_path_block_has_the_seed_socket_as_backup_and_passes_where_it_listens() {
+    let block = nginx_block(&Layout::default(), &site(), true);
+    assert!(
+        block.contains(
+            "server unix:/var/run/docker-apps/blog/vhost-waker.sock backup max_fails=0;"
+        ),
+        "{block}"
+    );
+    assert!(!block.contains("/run/fpm-ondemand/wake"), "{block}");
+    let mut facts = good();
+    facts.nginx = Ok(block);
+    assert_eq!(only_failure(&facts).0, "nginx", "nothing listens there yet");
+    facts.waker_paths = Ok(vec![
+        PathBuf::from("/run/fpm-ondemand/wake/blog.sock"),
+        PathBuf::from("/run/docker-apps/blog/vhost-waker.sock"),
+    ]);
+    assert_eq!(failed(&facts), vec![]);
 }
 
 #[test]
