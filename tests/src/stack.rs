@@ -257,6 +257,9 @@ impl Stack {
             "SIGQUIT",
             "--stop-timeout",
             "20",
+            // A bounded log, as `site check` requires.
+            "--log-opt",
+            "max-size=10m",
         ];
         for v in &volumes {
             args.extend_from_slice(&["-v", v]);

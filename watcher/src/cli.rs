@@ -124,7 +124,8 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
     /// Onboard a site in one command: write its conf, create its container from --image with
-    /// what the chain needs (the socket folder mounted at --php-dir, SIGQUIT, json-file log),
+    /// what the chain needs (the socket folder mounted at --php-dir, SIGQUIT, a json-file log
+    /// bounded by --log-max-size and --log-max-file, restart policy `no`),
     /// enable and start its waker socket, and print its nginx block. Nothing that exists is
     /// replaced. Then run `fpm-watcher site check SITE`.
     Add {
@@ -143,6 +144,12 @@ pub enum SiteCommand {
         /// More binds for the container (repeatable).
         #[arg(long = "volume", short = 'v', value_name = "HOST:INSIDE[:ro]")]
         volumes: Vec<String>,
+        /// The container's json-file log is rotated at this size (Docker's `max-size`: 10m, 500k).
+        #[arg(long, value_name = "SIZE", default_value = "10m")]
+        log_max_size: String,
+        /// How many json-file logs are kept, the current one included (Docker's `max-file`).
+        #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        log_max_file: u32,
         /// The container's command instead of the image's (after `--`).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,

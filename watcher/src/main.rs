@@ -89,6 +89,8 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                     image,
                     php_dir,
                     volumes,
+                    log_max_size,
+                    log_max_file,
                     command,
                 },
         } => {
@@ -98,6 +100,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                 image,
                 php_dir,
                 volumes,
+                log: (log_max_size, log_max_file),
                 command,
             };
             let mut done = |line: String| println!("ok    {line}");

@@ -21,6 +21,8 @@ pub struct AddOptions {
     pub php_dir: String,
     /// More binds for the container, `HOST:INSIDE[:ro]`.
     pub volumes: Vec<String>,
+    /// The json-file log's `max-size` and `max-file`.
+    pub log: (String, u32),
     /// The container's command instead of the image's, when not empty.
     pub command: Vec<String>,
 }
@@ -96,7 +98,13 @@ pub async fn add(
         (Some(image), ContainerState::Missing) => {
             let command = (!opts.command.is_empty()).then(|| opts.command.clone());
             docker.create(&name, image, &setup, command).await?;
-            done(format!("container     created {name} from {image}: SIGQUIT, json-file log, {}:{}", layout.socket_dir(site).display(), opts.php_dir));
+            done(format!(
+                "container     created {name} from {image}: SIGQUIT, json-file log (max-size {}, max-file {}), restart policy no, {}:{}",
+                opts.log.0,
+                opts.log.1,
+                layout.socket_dir(site).display(),
+                opts.php_dir
+            ));
         }
         (_, state) => done(format!(
             "container     {name} exists ({}): left as it is",
@@ -110,7 +118,8 @@ pub async fn add(
     Ok(())
 }
 
-/// The container's setup: the socket folder where php-fpm listens, SIGQUIT, json-file.
+/// The container's setup: the socket folder where php-fpm listens, SIGQUIT, a bounded json-file
+/// log.
 fn setup(layout: &Layout, site: &Site, opts: &AddOptions) -> Result<Setup, AddError> {
     let mut binds = vec![(layout.socket_dir(site), opts.php_dir.clone())];
     for v in &opts.volumes {
@@ -124,6 +133,12 @@ fn setup(layout: &Layout, site: &Site, opts: &AddOptions) -> Result<Setup, AddEr
         binds,
         stop_signal: Some("SIGQUIT".into()),
         log_driver: Some("json-file".into()),
+        log_options: [
+            ("max-size".to_owned(), opts.log.0.clone()),
+            ("max-file".to_owned(), opts.log.1.to_string()),
+        ]
+        .into(),
+        restart_policy: None,
     })
 }
 

@@ -107,7 +107,7 @@ fn container_checks(
             return vec![fail(
                 "container",
                 format!("no container named {name}"),
-                format!("create it: docker create --name {name} --stop-signal SIGQUIT --log-driver json-file -v {}:/run/php IMAGE (php-fpm listening on /run/php/{})", layout.socket_dir(site).display(), layout.fpm_socket),
+                format!("create it: docker create --name {name} --stop-signal SIGQUIT --log-driver json-file --log-opt max-size=10m --log-opt max-file=3 -v {}:/run/php IMAGE (php-fpm listening on /run/php/{})", layout.socket_dir(site).display(), layout.fpm_socket),
             )]
         }
         Ok(Some(found)) => found,
@@ -118,7 +118,27 @@ fn container_checks(
         mount_check(layout, site, setup, &recreate),
         signal_check(setup, &recreate),
         log_check(setup, &recreate),
+        restart_check(setup, &name),
     ]
+}
+
+fn restart_check(setup: &Setup, name: &str) -> Check {
+    let policy = setup.restart_policy.as_deref().unwrap_or("no");
+    match policy {
+        "no" => ok(
+            "restart",
+            "no: only systemd starts the site (Docker's default)".into(),
+        ),
+        "unless-stopped" => ok(
+            "restart",
+            "unless-stopped: an engine restart brings back only a site that was awake".into(),
+        ),
+        _ => fail(
+            "restart",
+            format!("{policy}: Docker starts the site behind systemd's back (on every engine restart, a sleeping site wakes)"),
+            format!("docker update --restart no {name}"),
+        ),
+    }
 }
 
 fn mount_check(layout: &Layout, site: &Site, setup: &Setup, recreate: &str) -> Check {
@@ -174,7 +194,18 @@ fn signal_check(setup: &Setup, recreate: &str) -> Check {
 fn log_check(setup: &Setup, recreate: &str) -> Check {
     let driver = setup.log_driver.as_deref().unwrap_or("unknown");
     match driver {
-        "json-file" => ok("logs", "json-file: the reaper reads the log file".into()),
+        "json-file" if !setup.log_options.contains_key("max-size") => fail(
+            "logs",
+            "json-file without max-size: the log grows without bound".into(),
+            format!("{recreate} --log-opt max-size=10m --log-opt max-file=3 (or set log-opts in /etc/docker/daemon.json for new containers)"),
+        ),
+        "json-file" => ok(
+            "logs",
+            format!(
+                "json-file, rotated at {}: the reaper reads the log file",
+                setup.log_options["max-size"]
+            ),
+        ),
         "local" | "journald" => ok(
             "logs",
             format!("{driver}: the reaper asks Docker for the last line"),
@@ -424,7 +455,10 @@ pub fn nginx_block(layout: &Layout, site: &Site, seed_path: bool) -> String {
         .collect::<String>();
     if seed_path {
         let wake = format!("unix:{} backup", layout.waker_socket_path(site).display());
-        let seed = format!("unix:{} backup", layout.seed_waker_socket_path(site).display());
+        let seed = format!(
+            "unix:{} backup",
+            layout.seed_waker_socket_path(site).display()
+        );
         body = body.replace(&wake, &seed);
     }
     format!("# nginx for on-demand site {site} (fpm-watcher site nginx {site}): php-fpm's socket\n# first, the waker socket when the site sleeps.\n{body}")

@@ -13,8 +13,17 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_fpm-watcher"))
 }
 
-const SITES: [&str; 8] = [
-    "good", "conf", "gone", "nomount", "sigterm", "nolog", "nowaker", "stale",
+const SITES: [&str; 10] = [
+    "good",
+    "conf",
+    "gone",
+    "nomount",
+    "sigterm",
+    "nolog",
+    "unbounded",
+    "always",
+    "nowaker",
+    "stale",
 ];
 
 /// `site check` of the site of `tag`: its exit code, and the names of the checks that failed.
@@ -57,18 +66,20 @@ fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
     require_docker();
     let mut s = Stack::boot("sitecheck", &SITES, "20m", bin());
     for tag in SITES {
-        // Set up as a host would: the socket folder mounted from its host path, SIGQUIT,
-        // json-file; each broken site lacks one of the three.
+        // Set up as a host would: the socket folder mounted from its host path, SIGQUIT, a
+        // bounded json-file log; each broken site lacks one of these, or restarts by itself.
         let folder = format!("/run/docker-apps/{}:/run/php", s.site(tag));
         let (mount, signal, log) = (
-            ["-v", folder.as_str()],
-            ["--stop-signal", "SIGQUIT"],
-            ["--log-driver", "json-file"],
+            vec!["-v", folder.as_str()],
+            vec!["--stop-signal", "SIGQUIT"],
+            vec!["--log-driver", "json-file", "--log-opt", "max-size=1m"],
         );
         let options: Vec<&str> = match tag {
             "nomount" => [signal, log].concat(),
             "sigterm" => [mount, log].concat(),
-            "nolog" => [mount, signal, ["--log-driver", "none"]].concat(),
+            "nolog" => [mount, signal, vec!["--log-driver", "none"]].concat(),
+            "unbounded" => [mount, signal, vec!["--log-driver", "json-file"]].concat(),
+            "always" => [mount, signal, log, vec!["--restart", "always"]].concat(),
             _ => [mount, signal, log].concat(),
         };
         recreate(&mut s, tag, &options);
@@ -96,6 +107,8 @@ fn site_check_passes_a_whole_chain_and_fails_each_broken_link_alone() {
         ("nomount", "socket folder"),
         ("sigterm", "stop signal"),
         ("nolog", "logs"),
+        ("unbounded", "logs"),
+        ("always", "restart"),
         ("nowaker", "waker socket"),
         ("stale", "php-fpm.sock"),
     ] {
@@ -202,6 +215,11 @@ fn site_add_onboards_a_site_that_site_check_passes() {
         inspect("{{.HostConfig.LogConfig.Type}}").trim(),
         "json-file"
     );
+    assert_eq!(
+        inspect("{{json .HostConfig.LogConfig.Config}}").trim(),
+        r#"{"max-file":"3","max-size":"10m"}"#
+    );
+    assert_eq!(inspect("{{.HostConfig.RestartPolicy.Name}}").trim(), "no");
     assert_eq!(
         inspect("{{json .HostConfig.Binds}}").trim(),
         format!("[\"/var/run/docker-apps/{site}:/run/php\"]")

@@ -2,6 +2,7 @@
 //! signal `docker stop` sends, and where its log goes (`fpm-watcher site check` reads it).
 
 use bollard::models::ContainerInspectResponse;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// A container's setup, from the same inspect request as its state.
@@ -13,6 +14,12 @@ pub struct Setup {
     pub stop_signal: Option<String>,
     /// `HostConfig.LogConfig.Type`, when known.
     pub log_driver: Option<String>,
+    /// `HostConfig.LogConfig.Config`: the log driver's options (`max-size`, `max-file`, ...), as
+    /// the engine filled them in at creation (the daemon's `log-opts` included).
+    pub log_options: BTreeMap<String, String>,
+    /// `HostConfig.RestartPolicy.Name` (`no`, `always`, `unless-stopped`, `on-failure`); `None`
+    /// when not set, which Docker takes as `no`.
+    pub restart_policy: Option<String>,
 }
 
 impl Setup {
@@ -24,21 +31,29 @@ impl Setup {
             .flatten()
             .filter_map(|m| Some((PathBuf::from(m.source.as_ref()?), m.destination.clone()?)))
             .collect();
+        let host = info.host_config.as_ref();
+        let log = host.and_then(|h| h.log_config.as_ref());
         Setup {
             binds,
             stop_signal: info.config.as_ref().and_then(|c| c.stop_signal.clone()),
-            log_driver: info
-                .host_config
-                .as_ref()
-                .and_then(|h| h.log_config.as_ref())
-                .and_then(|l| l.typ.clone()),
+            log_driver: log.and_then(|l| l.typ.clone()),
+            log_options: log
+                .and_then(|l| l.config.clone())
+                .map(|c| c.into_iter().collect())
+                .unwrap_or_default(),
+            restart_policy: host
+                .and_then(|h| h.restart_policy.as_ref())
+                .and_then(|r| r.name)
+                .map(|name| name.to_string())
+                .filter(|name| !name.is_empty()),
         }
     }
 }
 
 impl super::DockerClient {
     /// Creates (does not start) the container `name` from `image` with `setup` (binds as
-    /// `host:inside[:ro]`, stop signal, log driver) and, when given, `command` instead of the
+    /// `host:inside[:ro]`, stop signal, log driver and options, restart policy `no`: only
+    /// systemd starts a site) and, when given, `command` instead of the
     /// image's own. A container of that name already there is an error: nothing is replaced.
     pub async fn create(
         &self,
@@ -47,7 +62,10 @@ impl super::DockerClient {
         setup: &Setup,
         command: Option<Vec<String>>,
     ) -> Result<(), super::DockerError> {
-        use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig};
+        use bollard::models::{
+            ContainerCreateBody, HostConfig, HostConfigLogConfig, RestartPolicy,
+            RestartPolicyNameEnum,
+        };
         let what = "create";
         let binds = setup
             .binds
@@ -62,7 +80,11 @@ impl super::DockerClient {
                 binds: Some(binds),
                 log_config: Some(HostConfigLogConfig {
                     typ: setup.log_driver.clone(),
-                    config: None,
+                    config: Some(setup.log_options.clone().into_iter().collect()),
+                }),
+                restart_policy: Some(RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::NO),
+                    maximum_retry_count: None,
                 }),
                 ..Default::default()
             }),

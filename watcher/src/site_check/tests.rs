@@ -24,6 +24,8 @@ fn good() -> Facts {
                 binds: vec![(PathBuf::from("/run/docker-apps/blog"), "/run/php".into())],
                 stop_signal: Some("SIGQUIT".into()),
                 log_driver: Some("json-file".into()),
+                log_options: [("max-size".to_owned(), "10m".to_owned())].into(),
+                restart_policy: Some("no".into()),
             },
         ))),
         waker_enabled: Ok("enabled".into()),
@@ -70,6 +72,7 @@ fn a_whole_chain_passes_every_check() {
             "socket folder",
             "stop signal",
             "logs",
+            "restart",
             "waker socket",
             "php-fpm.sock",
             "nginx"
@@ -250,9 +253,8 @@ fn a_vhost_left_on_the_seed_path_fails_unless_the_waker_still_listens_there() {
 fn the_seed_path_block_has_the_seed_socket_as_backup_and_passes_where_it_listens() {
     let block = nginx_block(&Layout::default(), &site(), true);
     assert!(
-        block.contains(
-            "server unix:/var/run/docker-apps/blog/vhost-waker.sock backup max_fails=0;"
-        ),
+        block
+            .contains("server unix:/var/run/docker-apps/blog/vhost-waker.sock backup max_fails=0;"),
         "{block}"
     );
     assert!(!block.contains("/run/fpm-ondemand/wake"), "{block}");
@@ -303,4 +305,42 @@ fn a_path_counts_only_as_a_whole_name() {
     let mut facts = good();
     facts.nginx = Ok("fastcgi_pass unix:/run/fpm-ondemand/wake/old-blog.sock;\n".into());
     assert_eq!(only_failure(&facts).0, "nginx");
+}
+
+#[test]
+fn a_restart_policy_that_wakes_a_sleeping_site_fails_and_says_how_to_change_it() {
+    for (policy, fails) in [
+        (None, false),
+        (Some("no"), false),
+        (Some("unless-stopped"), false),
+        (Some("always"), true),
+        (Some("on-failure"), true),
+    ] {
+        let facts = with_setup(|s| s.restart_policy = policy.map(str::to_owned));
+        if fails {
+            let (what, found, fix) = only_failure(&facts);
+            assert_eq!(what, "restart");
+            assert!(found.contains("behind systemd's back"), "{found}");
+            assert_eq!(fix, "docker update --restart no blog.fpm");
+        } else {
+            assert_eq!(failed(&facts), vec![], "{policy:?}");
+        }
+    }
+}
+
+#[test]
+fn a_json_file_log_without_max_size_fails_as_unbounded() {
+    let facts = with_setup(|s| s.log_options.clear());
+    let (what, found, fix) = only_failure(&facts);
+    assert_eq!(what, "logs");
+    assert!(found.contains("without bound"), "{found}");
+    assert!(fix.contains("--log-opt max-size=10m"), "{fix}");
+    // Drivers that rotate by themselves, or keep nothing on disk, are fine without it.
+    for driver in ["local", "journald"] {
+        let facts = with_setup(|s| {
+            s.log_options.clear();
+            s.log_driver = Some(driver.into());
+        });
+        assert_eq!(failed(&facts), vec![], "{driver}");
+    }
 }
