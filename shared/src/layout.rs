@@ -14,6 +14,10 @@ pub const SITE_PLACEHOLDER: &str = "{site}";
 /// File name of the waker socket in the site's folder on the shell-script host.
 pub const SEED_WAKER_SOCKET: &str = "vhost-waker.sock";
 
+/// Where the operator keeps a site's nginx upstream, as the README and the migration guide write
+/// it (`fpm-watcher site nginx SITE > ...`); `site remove` removes it when `site nginx` wrote it.
+pub const NGINX_UPSTREAM_FILE: &str = "/etc/nginx/conf.d/fpm-{site}.conf";
+
 /// Keys the config may not set, and why: the shipped units, tmpfiles.d and nginx
 /// snippets name these paths and units literally, so a changed value would silently break the host.
 /// Each is tested to match those files (`tests/tests/layout.rs`).
@@ -252,6 +256,11 @@ impl Layout {
     /// php-fpm's socket, e.g. `/var/run/docker-apps/blog/php-fpm.sock`.
     pub fn fpm_socket_path(&self, site: &Site) -> PathBuf {
         self.socket_dir(site).join(&self.fpm_socket)
+    }
+
+    /// The site's nginx upstream file ([`NGINX_UPSTREAM_FILE`]), e.g. `/etc/nginx/conf.d/fpm-blog.conf`.
+    pub fn nginx_upstream_file(&self, site: &Site) -> PathBuf {
+        fill(NGINX_UPSTREAM_FILE, site).into()
     }
 
     /// The site whose container has this name, if the name fits the template exactly.

@@ -334,6 +334,17 @@ impl Systemd {
         self.manager.reload().await.map_err(call)
     }
 
+    /// Disables `unit` (removes its `[Install]` links, as `systemctl disable` does) and reloads
+    /// systemd.
+    pub async fn disable_unit(&self, unit: &str) -> Result<(), SystemdError> {
+        let call = call_error(unit, "disable");
+        self.manager
+            .disable_unit_files(vec![unit.to_owned()], false)
+            .await
+            .map_err(call)?;
+        self.manager.reload().await.map_err(call)
+    }
+
     /// The unit's `UnitFileState`: `enabled`, `disabled`, `static`, ... (whether it is started
     /// at boot; for `fpm-watcher site check`).
     pub async fn unit_file_state(&self, unit: &str) -> Result<String, SystemdError> {

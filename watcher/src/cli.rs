@@ -154,6 +154,21 @@ pub enum SiteCommand {
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
+    /// Remove a site, the inverse of `site add`: disable and stop its waker socket, stop the site
+    /// through fpm@SITE.service (drained), remove its container (unless --keep-container), its
+    /// conf, its socket folder (its stale sockets; a folder holding anything else is left and
+    /// named) and the upstream file `site nginx` wrote. Refuses (exit 2) while nginx still sends
+    /// the site requests or its waker runs, unless --force.
+    Remove {
+        /// The site id.
+        site: Site,
+        /// Leave the site's container in place (stopped).
+        #[arg(long)]
+        keep_container: bool,
+        /// Remove the site although nginx may still send it requests or its waker holds some.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check every link of the site's chain, like `nginx -t`: its conf, its container (exists,
     /// mounts the socket folder, stops with SIGQUIT, logs where the reaper reads), its waker
     /// socket (enabled and listening), php-fpm.sock, and an nginx vhost that routes to it. One

@@ -20,6 +20,7 @@ pub mod renew;
 pub mod report;
 pub mod site_add;
 pub mod site_check;
+pub mod site_remove;
 pub mod socket_folder;
 pub mod start_container;
 pub mod start_site;

@@ -8,8 +8,8 @@ use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::metrics::serve::{self, Listener};
 use fpm_watcher::metrics::Metrics;
 use fpm_watcher::{
-    admission, renew, report, site_add, site_check, start_container, start_site, status,
-    stop_container, Ctx,
+    admission, renew, report, site_add, site_check, site_remove, start_container, start_site,
+    status, stop_container, Ctx,
 };
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
@@ -110,6 +110,33 @@ async fn run(args: Args) -> anyhow::Result<u8> {
             print!("{}", site_check::nginx_block(layout, &site, false));
             println!("# next: fpm-watcher site check {site}");
             Ok(0)
+        }
+        Command::Site {
+            command:
+                SiteCommand::Remove {
+                    site,
+                    keep_container,
+                    force,
+                },
+        } => {
+            let (docker, systemd) = (docker(layout).await?, systemd().await?);
+            let opts = site_remove::RemoveOptions {
+                keep_container,
+                force,
+            };
+            let mut done = |line: String| println!("ok    {line}");
+            match site_remove::remove(layout, &docker, &systemd, &site, opts, &mut done).await {
+                Ok(()) => Ok(0),
+                Err(
+                    e @ (site_remove::RemoveError::NotASite { .. }
+                    | site_remove::RemoveError::InUse { .. }
+                    | site_remove::RemoveError::Nginx { .. }),
+                ) => {
+                    eprintln!("fpm-watcher: {e}");
+                    Ok(2)
+                }
+                Err(e) => Err(anyhow::Error::new(e).context(format!("removing site {site}"))),
+            }
         }
         Command::Site {
             command: SiteCommand::Nginx { site, seed_path },

@@ -43,7 +43,7 @@ pub enum AddError {
     #[error("--volume {0:?}: expected HOST:INSIDE[:ro]")]
     Volume(String),
     /// The site has a conf already.
-    #[error("{} exists: {site} is a site already (edit its conf, or remove it first)", path.display())]
+    #[error("{} exists: {site} is a site already (edit its conf, or remove the site first: fpm-watcher site remove {site})", path.display())]
     ConfExists {
         /// The site.
         site: Site,

@@ -288,7 +288,10 @@ fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
         Ok(text) => text,
         Err(why) => return fail("nginx", why.clone(), "nginx -t".into()),
     };
-    let rewrite = format!("fpm-watcher site nginx {site} > /etc/nginx/sites-enabled/{site}.conf && nginx -t && systemctl reload nginx");
+    let rewrite = format!(
+        "fpm-watcher site nginx {site} > {} && nginx -t && systemctl reload nginx",
+        layout.nginx_upstream_file(site).display()
+    );
     let wake = layout.waker_socket_path(site);
     // Where the waker listens; what the shipped unit says when systemd cannot be asked.
     let waker_paths = match &facts.waker_paths {
@@ -348,7 +351,7 @@ fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
 
 /// Whether `text` names `path` (or its `/var/run` twin) as a whole path: not as the start of a
 /// longer name (`blog.sock` is not `blog.sock2`).
-fn names_path(text: &str, path: &Path) -> bool {
+pub(crate) fn names_path(text: &str, path: &Path) -> bool {
     let run = under_run(path);
     let var = Path::new("/var").join(run.strip_prefix("/").unwrap_or(&run));
     [run, var].iter().any(|p| {
@@ -429,7 +432,7 @@ fn read_conf(layout: &Layout, site: &Site) -> Result<SiteConf, String> {
 }
 
 /// `nginx -T` (run directly, no shell): the whole configuration nginx would load.
-fn nginx_config() -> Result<String, String> {
+pub(crate) fn nginx_config() -> Result<String, String> {
     let out = std::process::Command::new("nginx")
         .arg("-T")
         .output()

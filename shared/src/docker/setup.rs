@@ -106,4 +106,24 @@ impl super::DockerClient {
         })
         .await
     }
+
+    /// Removes the stopped container `name` (never a running one: the engine refuses, and so is
+    /// this an error); its anonymous volumes stay, as with `docker rm`.
+    pub async fn remove(&self, name: &str) -> Result<(), super::DockerError> {
+        let what = "remove";
+        let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+            .force(false)
+            .build();
+        self.bounded(name, what, async {
+            self.docker
+                .remove_container(name, Some(options))
+                .await
+                .map_err(|error| super::DockerError::Request {
+                    container: name.to_owned(),
+                    what,
+                    error,
+                })
+        })
+        .await
+    }
 }
