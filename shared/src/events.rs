@@ -84,16 +84,19 @@ pub enum RefusalReason {
     Unanswered,
     /// The budget of awake sites was full and no room was made in time: answered 503.
     NoRoom,
+    /// php-fpm's socket does not let the waker's user connect (the pool's owner, group, mode).
+    Forbidden,
 }
 
 impl RefusalReason {
     /// Every reason.
-    pub const ALL: [RefusalReason; 5] = [
+    pub const ALL: [RefusalReason; 6] = [
         RefusalReason::NotASocket,
         RefusalReason::StartFailed,
         RefusalReason::StartTimeout,
         RefusalReason::Unanswered,
         RefusalReason::NoRoom,
+        RefusalReason::Forbidden,
     ];
 
     /// The label value, as sent.
@@ -104,6 +107,7 @@ impl RefusalReason {
             RefusalReason::StartTimeout => "start_timeout",
             RefusalReason::Unanswered => "unanswered",
             RefusalReason::NoRoom => "no_room",
+            RefusalReason::Forbidden => "forbidden",
         }
     }
 }

@@ -41,6 +41,13 @@ pub enum BackendError {
         /// What is there instead.
         found: &'static str,
     },
+    /// php-fpm's socket does not let the waker's user connect (its pool's `listen.owner`,
+    /// `listen.group` or `listen.mode`): nginx's user likely meets the same.
+    #[error("{} does not let the waker's user connect (permission denied): set the pool's listen.group to the host's www-data and listen.mode = 0660 (fpm-watcher site check says what to set)", socket.display())]
+    Forbidden {
+        /// php-fpm's socket.
+        socket: PathBuf,
+    },
     /// The socket did not accept within the start timeout of the container's start.
     #[error("{} did not accept a connection within {}s of its container's start", socket.display(), after.as_secs())]
     Timeout {
@@ -75,7 +82,14 @@ enum Look {
     Absent,
     /// A socket nobody accepts on (stale, or bound but not yet listening).
     Refusing,
+    /// A socket the waker's user may not connect to (its owner, group or mode): php-fpm may be
+    /// between binding it and handing it to the pool's `listen.owner`, so only for a moment.
+    Denied,
 }
+
+/// How long php-fpm's socket may refuse the waker's user (permission denied) before that counts
+/// as the pool's setting rather than php-fpm setting the socket's owner after binding it.
+const DENIED_GRACE: Duration = Duration::from_secs(1);
 
 /// php-fpm of one site, behind `fpm@SITE.service`.
 pub struct Backend<S> {
@@ -97,6 +111,7 @@ impl BackendError {
         match self {
             BackendError::Start { .. } | BackendError::Watch { .. } => RefusalReason::StartFailed,
             BackendError::Refused { .. } => RefusalReason::NotASocket,
+            BackendError::Forbidden { .. } => RefusalReason::Forbidden,
             BackendError::Timeout { .. } => RefusalReason::StartTimeout,
             BackendError::NoRoom { .. } => RefusalReason::NoRoom,
         }
@@ -162,6 +177,11 @@ impl<S: ServiceManager> Backend<S> {
             Err(ConnectError::Absent { .. }) => Ok(Look::Absent),
             Err(ConnectError::Connect { error, .. }) if error.kind() == ErrorKind::NotFound => {
                 Ok(Look::Absent)
+            }
+            Err(ConnectError::Connect { error, .. })
+                if error.kind() == ErrorKind::PermissionDenied =>
+            {
+                Ok(Look::Denied)
             }
             Err(ConnectError::Connect { .. }) => Ok(Look::Refusing),
         }
@@ -328,12 +348,24 @@ impl<S: ServiceManager> Backend<S> {
             .map_err(watch_err)?;
         let mut events = inotify.into_event_stream([0u8; 1024]).map_err(watch_err)?;
         let mut retry = Duration::from_micros(500);
+        let mut denied_since = None;
         loop {
             // Checked after the watch exists, so a socket created in between is not missed.
-            let pause = match self.look().await? {
+            let look = self.look().await?;
+            if !matches!(look, Look::Denied) {
+                denied_since = None;
+            }
+            let pause = match look {
                 Look::Ready(stream) => return Ok(stream),
                 Look::Absent => None,
-                Look::Refusing => {
+                Look::Denied
+                    if denied_since.get_or_insert_with(Instant::now).elapsed() >= DENIED_GRACE =>
+                {
+                    return Err(BackendError::Forbidden {
+                        socket: self.socket.clone(),
+                    })
+                }
+                Look::Refusing | Look::Denied => {
                     retry = (retry * 2).min(Duration::from_millis(20));
                     Some(retry)
                 }
