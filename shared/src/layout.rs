@@ -14,6 +14,10 @@ pub const SITE_PLACEHOLDER: &str = "{site}";
 /// File name of the waker socket in the site's folder on the shell-script host.
 pub const SEED_WAKER_SOCKET: &str = "vhost-waker.sock";
 
+/// The user and group `fpm-waker@.service` runs the waker as (`User=`, `Group=`): it must be
+/// able to connect to every site's php-fpm socket.
+pub const WAKER_USER: (&str, &str) = ("fpm-waker", "www-data");
+
 /// Where the operator keeps a site's nginx upstream, as the README and the migration guide write
 /// it (`fpm-watcher site nginx SITE > ...`); `site remove` removes it when `site nginx` wrote it.
 pub const NGINX_UPSTREAM_FILE: &str = "/etc/nginx/conf.d/fpm-{site}.conf";

@@ -131,6 +131,16 @@ fn nginx_reaches_the_sockets_the_layout_names() {
 }
 
 #[test]
+fn site_check_connects_as_the_user_the_waker_unit_runs_as() {
+    let (user, group) = fpm_shared::layout::WAKER_USER;
+    assert_line("deploy/systemd/fpm-waker@.service", &format!("User={user}"));
+    assert_line(
+        "deploy/systemd/fpm-waker@.service",
+        &format!("Group={group}"),
+    );
+}
+
+#[test]
 fn the_start_socket_is_where_the_waker_asks() {
     let l = Layout::default();
     assert_line(

@@ -2,7 +2,15 @@
 //! config, one line per check, each failure with what to run to fix it. [`gather`] reads the facts
 //! (conf, Docker, systemd, the socket folder, `nginx -T`); [`judge`] is the pure verdict.
 
+pub mod nginx;
+pub mod reach;
 pub mod upstream;
+
+pub(crate) use nginx::names_path;
+#[cfg(test)]
+use nginx::names_path_under;
+use nginx::nginx_check;
+pub use nginx::{nginx_block, nginx_config};
 
 use crate::socket_folder::{self, SocketState};
 use fpm_shared::conf::{self, SiteConf};
@@ -10,6 +18,7 @@ use fpm_shared::docker::{ContainerRuntime, ContainerState, Setup};
 use fpm_shared::duration::human;
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, UnitState};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Everything `site check` looks at, read once.
@@ -27,6 +36,10 @@ pub struct Facts {
     pub waker_paths: Result<Vec<PathBuf>, String>,
     /// What is at php-fpm's socket path.
     pub fpm_socket: SocketState,
+    /// When it is live: what nginx's user and the waker's met connecting to it with their ids.
+    pub fpm_reach: Vec<reach::Reach>,
+    /// Its owner, group and mode, when it is there.
+    pub fpm_socket_ids: Option<(u32, u32, u32)>,
     /// `nginx -T`'s output, or why it could not be run.
     pub nginx: Result<String, String>,
 }
@@ -73,7 +86,7 @@ pub fn judge(layout: &Layout, site: &Site, facts: &Facts) -> Vec<Check> {
     let mut checks = vec![conf_check(layout, site, &facts.conf)];
     checks.extend(container_checks(layout, site, &facts.container));
     checks.push(waker_check(layout, site, facts));
-    checks.push(socket_check(layout, site, &facts.fpm_socket));
+    checks.push(socket_check(layout, site, facts));
     checks.push(nginx_check(layout, site, facts));
     checks
 }
@@ -257,10 +270,10 @@ fn waker_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
     }
 }
 
-fn socket_check(layout: &Layout, site: &Site, state: &SocketState) -> Check {
+fn socket_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
     let path = layout.fpm_socket_path(site);
-    match state {
-        SocketState::Live => ok("php-fpm.sock", "live: the site is awake".into()),
+    match &facts.fpm_socket {
+        SocketState::Live => reach_check(layout, site, facts),
         SocketState::Absent => ok("php-fpm.sock", "absent: the site sleeps".into()),
         SocketState::Stale => fail(
             "php-fpm.sock",
@@ -283,119 +296,41 @@ fn socket_check(layout: &Layout, site: &Site, state: &SocketState) -> Check {
     }
 }
 
-fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
-    let text = match &facts.nginx {
-        Ok(text) => text,
-        Err(why) => return fail("nginx", why.clone(), "nginx -t".into()),
-    };
-    let rewrite = format!(
-        "fpm-watcher site nginx {site} > {} && nginx -t && systemctl reload nginx",
-        layout.nginx_upstream_file(site).display()
-    );
-    let wake = layout.waker_socket_path(site);
-    // Where the waker listens; what the shipped unit says when systemd cannot be asked.
-    let waker_paths = match &facts.waker_paths {
-        Ok(paths) if !paths.is_empty() => paths.clone(),
-        _ => vec![wake.clone()],
-    };
-    let seed = layout.seed_waker_socket_path(site);
-    let seed_listens = waker_paths.iter().any(|p| same_run_path(p, &seed));
-    let folder = layout.socket_dir(site);
-    let reaches = |address: &str| {
-        names_path_under(address, &folder) || waker_paths.iter().any(|p| names_path(address, p))
-    };
-    if let Some(found) = marked_down(text, &reaches) {
-        return fail(
-            "nginx",
-            found,
-            format!("add max_fails=0 to that server line, or: {rewrite}"),
+/// A live socket: whether nginx's user and the waker's may connect to it, as they would.
+fn reach_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
+    let refused: Vec<_> = facts
+        .fpm_reach
+        .iter()
+        .filter_map(|r| Some((&r.identity, r.result.as_ref().err()?)))
+        .collect();
+    let Some((first, why)) = refused.first() else {
+        let who: Vec<&str> = facts
+            .fpm_reach
+            .iter()
+            .map(|r| r.identity.who.as_str())
+            .collect();
+        return ok(
+            "php-fpm.sock",
+            format!("live: the site is awake; {} may connect", who.join(" and ")),
         );
-    }
-    let code = || text.lines().filter(|l| !l.trim_start().starts_with('#'));
-    if !seed_listens && code().any(|l| names_path(l, &seed)) {
-        return fail(
-            "nginx",
-            format!(
-                "a vhost sends PHP to {} (the shell-script host's waker socket), where nothing listens: the waker socket is {}, and requests to the sleeping site get 502",
-                seed.display(),
-                wake.display()
-            ),
-            format!("{rewrite} (or keep the old path: README, \"Keeping the seed's vhosts\")"),
-        );
-    }
-    if seed_listens && code().any(|l| names_path(l, &seed)) {
-        ok("nginx", format!("a vhost sends PHP to {}, the seed's path in the tenant's folder (README, \"Security model\"); {rewrite} moves it to {}", seed.display(), wake.display()))
-    } else if code().any(reaches) {
-        ok(
-            "nginx",
-            format!(
-                "a vhost sends PHP to {} or {} (nginx -T)",
-                layout.fpm_socket_path(site).display(),
-                wake.display()
-            ),
-        )
-    } else if text.contains("fpm-waker.conf") {
-        ok("nginx", "only the generic waker vhost (server_name → $fpm_site) may route to it: check its server_name matches".into())
-    } else {
-        fail(
-            "nginx",
-            format!(
-                "no vhost in nginx -T sends PHP to {} or {}",
-                layout.fpm_socket_path(site).display(),
-                wake.display()
-            ),
-            rewrite,
-        )
-    }
-}
-
-/// Whether `text` names `path` (or its `/var/run` twin) as a whole path: not as the start of a
-/// longer name (`blog.sock` is not `blog.sock2`).
-pub(crate) fn names_path(text: &str, path: &Path) -> bool {
-    let run = under_run(path);
-    let var = Path::new("/var").join(run.strip_prefix("/").unwrap_or(&run));
-    [run, var].iter().any(|p| {
-        let p = p.display().to_string();
-        text.match_indices(&p).any(|(at, _)| {
-            let before = text[..at].chars().next_back();
-            let after = text[at + p.len()..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || "/._-".contains(c))
-                && !after.is_some_and(|c| c.is_alphanumeric() || "/._-".contains(c))
-        })
-    })
-}
-
-/// Whether `text` names a path inside `folder` (or its `/var/run` twin).
-fn names_path_under(text: &str, folder: &Path) -> bool {
-    let run = under_run(folder);
-    let var = Path::new("/var").join(run.strip_prefix("/").unwrap_or(&run));
-    [run, var].iter().any(|f| {
-        let f = format!("{}/", f.display());
-        text.match_indices(&f).any(|(at, _)| {
-            !text[..at]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_alphanumeric() || "/._-".contains(c))
-        })
-    })
-}
-
-/// The first server of an upstream block that reaches the site (`reaches` its address) and that
-/// nginx may mark down after one failed request, said as `site check` prints it.
-fn marked_down(nginx: &str, reaches: &dyn Fn(&str) -> bool) -> Option<String> {
-    upstream::upstreams(nginx).into_iter().find_map(|block| {
-        let count = block.servers.len();
-        let server = block
-            .servers
-            .into_iter()
-            .find(|s| reaches(&s.address) && s.may_be_marked_down(count))?;
-        let max_fails = server.max_fails.as_deref().unwrap_or("1 (nginx's default)");
-        Some(format!(
-            "upstream {}: server {} has max_fails={max_fails}: one failed request marks it down \
-             for its fail_timeout (10 s by default), and the site's requests get 502 meanwhile",
-            block.name, server.address
-        ))
-    })
+    };
+    let ids = facts
+        .fpm_socket_ids
+        .map_or_else(String::new, |(uid, gid, mode)| {
+            format!(" (the socket is {uid}:{gid}, mode {:04o})", mode & 0o7777)
+        });
+    fail(
+        "php-fpm.sock",
+        format!(
+            "live, but {} ({}:{}) may not connect: {why}{ids}; nginx answers 502",
+            first.who, first.uid, first.gid
+        ),
+        format!(
+            "in the site's php-fpm pool: listen.group = {}, listen.mode = 0660 (the number: the container's www-data may not be the host's), then systemctl restart {}",
+            first.gid,
+            layout.fpm_unit(site)
+        ),
+    )
 }
 
 /// Reads the facts about `site` from its conf, Docker, systemd, its socket folder and nginx.
@@ -406,6 +341,9 @@ pub async fn gather<R: ContainerRuntime>(
     site: &Site,
 ) -> Facts {
     let unit = layout.waker_socket_unit(site);
+    let fpm_path = layout.fpm_socket_path(site);
+    let fpm_socket = socket_folder::probe(&fpm_path).await;
+    let nginx = nginx_config();
     Facts {
         conf: read_conf(layout, site),
         container: match docker.inspect(&layout.container(site)).await {
@@ -419,9 +357,30 @@ pub async fn gather<R: ContainerRuntime>(
             .await
             .unwrap_or_else(|e| UnitState::Unknown(chain(&e))),
         waker_paths: systemd.socket_paths(&unit).await.map_err(|e| chain(&e)),
-        fpm_socket: socket_folder::probe(&layout.fpm_socket_path(site)).await,
-        nginx: nginx_config(),
+        fpm_socket: fpm_socket.clone(),
+        fpm_reach: if fpm_socket == SocketState::Live {
+            reach_of(&fpm_path, nginx.as_deref().unwrap_or(""))
+        } else {
+            Vec::new()
+        },
+        fpm_socket_ids: std::fs::symlink_metadata(&fpm_path)
+            .ok()
+            .map(|m| (m.uid(), m.gid(), m.mode())),
+        nginx,
     }
+}
+
+/// What nginx's user and the waker's meet connecting to php-fpm's socket at `path`.
+fn reach_of(path: &Path, nginx: &str) -> Vec<reach::Reach> {
+    let (user, group) = reach::nginx_user(nginx);
+    let nginx_id = reach::identity(format!("nginx ({user})"), &user, &group);
+    let (user, group) = fpm_shared::layout::WAKER_USER;
+    let waker_id = reach::identity(format!("the waker ({user})"), user, group);
+    [nginx_id, waker_id]
+        .into_iter()
+        .flatten()
+        .map(|id| reach::connect_as(path, &id))
+        .collect()
 }
 
 fn read_conf(layout: &Layout, site: &Site) -> Result<SiteConf, String> {
@@ -429,42 +388,6 @@ fn read_conf(layout: &Layout, site: &Site) -> Result<SiteConf, String> {
         .map_err(|e| chain(&e))?
         .ok_or_else(|| format!("no conf for {site} in {}", layout.conf_dir.display()))?;
     conf::read_conf(&path).map_err(|e| chain(&e))
-}
-
-/// `nginx -T` (run directly, no shell): the whole configuration nginx would load.
-pub(crate) fn nginx_config() -> Result<String, String> {
-    let out = std::process::Command::new("nginx")
-        .arg("-T")
-        .output()
-        .map_err(|e| format!("cannot run nginx -T: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "nginx -T failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The nginx upstream for `site` (`deploy/nginx/fpm-upstream.conf.template`, which the package
-/// also ships), with the location block that uses it; with `seed_path`, its backup is the seed's
-/// waker socket in the site's folder instead of the wake folder's.
-pub fn nginx_block(layout: &Layout, site: &Site, seed_path: bool) -> String {
-    let template = include_str!("../../deploy/nginx/fpm-upstream.conf.template");
-    let mut body = template
-        .lines()
-        .skip_while(|l| l.starts_with('#'))
-        .map(|l| format!("{}\n", l.replace("SITE", site.as_str())))
-        .collect::<String>();
-    if seed_path {
-        let wake = format!("unix:{} backup", layout.waker_socket_path(site).display());
-        let seed = format!(
-            "unix:{} backup",
-            layout.seed_waker_socket_path(site).display()
-        );
-        body = body.replace(&wake, &seed);
-    }
-    format!("# nginx for on-demand site {site} (fpm-watcher site nginx {site}): php-fpm's socket\n# first, the waker socket when the site sleeps.\n{body}")
 }
 
 /// The lines `site check` prints, one per check, and its exit status: 0 when every check holds.

@@ -261,3 +261,93 @@ fn site_add_onboards_a_site_that_site_check_passes() {
     );
     let _ = std::fs::remove_dir(format!("/run/docker-apps/{site}"));
 }
+
+/// `site check` connects to a live php-fpm.sock as nginx's user and the waker's would, not as
+/// root: a pool whose socket has Alpine's www-data ids (82:82, 0660) fails with those ids and
+/// the pool setting to change, while nginx indeed answers 502; the stack's pool (www-data) passes.
+#[test]
+fn site_check_connects_to_php_fpm_as_nginx_and_the_waker_would() {
+    require_docker();
+    let mut s = Stack::boot("sitereach", &["www", "alpine"], "20m", bin());
+    let f = s.files().to_owned();
+    let pool = std::fs::read_to_string(f.join("pool.conf")).unwrap();
+    let alpine = pool
+        .replace("listen.owner = www-data", "listen.owner = 82")
+        .replace("listen.group = www-data", "listen.group = 82");
+    assert_ne!(alpine, pool);
+    std::fs::write(f.join("pool82.conf"), alpine).unwrap();
+    let name = s.container("alpine");
+    docker(&["rm", "-f", &name]);
+    let folder = s.sockets.path().join(s.site("alpine"));
+    let bind = |outer: &Path, inner: &str| format!("{}:{inner}", outer.display());
+    docker(&[
+        "create",
+        "--name",
+        &name,
+        "--label",
+        TEST_LABEL,
+        "--stop-signal",
+        "SIGQUIT",
+        "--log-opt",
+        "max-size=10m",
+        "-v",
+        &bind(&folder, "/run/php-sock"),
+        "-v",
+        &bind(&f.join("pool82.conf"), "/etc/php-site.conf:ro"),
+        "-v",
+        &bind(&f.join("www"), "/var/www:ro"),
+        images::host(),
+        "php-fpm",
+        "-F",
+        "-y",
+        "/etc/php-site.conf",
+    ]);
+    s.containers.track(&name);
+
+    let php_fpm_line = |tag: &str| {
+        s.host.ok(&["systemctl", "start", &s.fpm_unit(tag)]);
+        let socket = format!("/run/docker-apps/{}/php-fpm.sock", s.site(tag));
+        fpm_tests::wait_until(
+            std::time::Duration::from_secs(10),
+            "php-fpm to listen",
+            || s.host.exec(&["test", "-S", &socket]).status.success(),
+        );
+        let (_, _, text) = check(&s, tag);
+        text.lines()
+            .skip_while(|l| !l.contains("php-fpm.sock "))
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let www = php_fpm_line("www");
+    assert!(
+        www.starts_with("ok    php-fpm.sock")
+            && www.contains("nginx (www-data) and the waker (fpm-waker) may connect"),
+        "{www}"
+    );
+    let line = php_fpm_line("alpine");
+    assert!(
+        line.starts_with("FAIL  php-fpm.sock")
+            && line.contains("nginx (www-data) (33:33) may not connect")
+            && line.contains("the socket is 82:82, mode 0660"),
+        "{line}"
+    );
+    assert!(
+        line.contains("listen.group = 33, listen.mode = 0660"),
+        "{line}"
+    );
+    // What nginx meets: the waker, which it falls back to, may not connect either, and says so
+    // within a second or so instead of waiting out its start timeout.
+    let asked = std::time::Instant::now();
+    assert_eq!(s.get("alpine", "fast").0, 502, "what nginx meets");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    let journal = s.journal(&[&s.waker_service("alpine")]);
+    assert!(
+        journal.contains("does not let the waker's user connect (permission denied)"),
+        "{journal}"
+    );
+}

@@ -32,6 +32,8 @@ fn good() -> Facts {
         waker_socket: UnitState::Active,
         waker_paths: Ok(vec![PathBuf::from("/run/fpm-ondemand/wake/blog.sock")]),
         fpm_socket: SocketState::Absent,
+        fpm_reach: Vec::new(),
+        fpm_socket_ids: None,
         nginx: Ok("upstream fpm_blog {\n    server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;\n}\n".into()),
     }
 }
@@ -343,4 +345,37 @@ fn a_json_file_log_without_max_size_fails_as_unbounded() {
         });
         assert_eq!(failed(&facts), vec![], "{driver}");
     }
+}
+
+#[test]
+fn a_live_socket_that_nginx_or_the_waker_may_not_connect_to_fails_with_the_ids_and_the_pool_fix() {
+    let who = |who: &str, uid, result: Result<(), String>| reach::Reach {
+        identity: reach::Identity {
+            who: who.into(),
+            uid,
+            gid: uid,
+        },
+        result,
+    };
+    let mut facts = good();
+    facts.fpm_socket = SocketState::Live;
+    facts.fpm_reach = vec![
+        who("nginx (www-data)", 33, Ok(())),
+        who("the waker (fpm-waker)", 996, Ok(())),
+    ];
+    assert_eq!(failed(&facts), vec![]);
+    facts.fpm_reach[0].result = Err("Permission denied (os error 13)".into());
+    facts.fpm_socket_ids = Some((82, 82, 0o140660));
+    let (what, found, fix) = only_failure(&facts);
+    assert_eq!(what, "php-fpm.sock");
+    assert!(
+        found.contains("nginx (www-data) (33:33) may not connect: Permission denied")
+            && found.contains("the socket is 82:82, mode 0660"),
+        "{found}"
+    );
+    assert!(
+        fix.contains("listen.group = 33, listen.mode = 0660")
+            && fix.ends_with("systemctl restart fpm@blog.service"),
+        "{fix}"
+    );
 }
