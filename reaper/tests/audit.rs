@@ -5,6 +5,7 @@ mod common;
 use common::{audit, entry, time};
 use fpm_tests::names;
 use fpm_tests::{docker, header, require_docker, unique, wait_until, ConfDir, Containers};
+use std::path::Path;
 use std::time::Duration;
 
 #[test]
@@ -184,4 +185,51 @@ fn a_huge_log_is_judged_by_its_newest_line() {
         last_line_at.timestamp_millis(),
         "{e}"
     );
+}
+
+/// A json-file log rotated at 2 KiB (`max-size=2k`, as `site add` bounds logs): an idle site
+/// whose log has just been rotated several times is judged by its real last line, and a site
+/// that logs all the time, its file rotated under the reaper, is kept.
+#[test]
+fn a_rotated_log_is_judged_by_its_newest_line() {
+    require_docker();
+    let confs = ConfDir::new();
+    let mut c = Containers::default();
+    let rotated = ["--log-opt", "max-size=2k", "--log-opt", "max-file=3"];
+    let (quiet, busy) = (unique("rotquiet"), unique("rotbusy"));
+    // About 6 KiB of lines (the file is rotated at each 2 KiB), the last one marked.
+    let script = "for i in $(seq 1 60); do echo line-$i-padding-padding-padding; done; \
+                  echo LAST; exec sleep 3600";
+    c.run(&names::container(&quiet), &rotated, script);
+    let script = "while true; do echo busy-line-padding-padding-padding; sleep 0.05; done";
+    c.run(&names::container(&busy), &rotated, script);
+    confs.add(&quiet, &header("1s"));
+    confs.add(&busy, &header("1s"));
+    let name = names::container(&quiet);
+    wait_until(Duration::from_secs(20), "the last line", || {
+        docker(&["logs", "--tail", "1", &name]) == "LAST"
+    });
+    let log = docker(&["inspect", "--format", "{{.LogPath}}", &name]);
+    assert!(
+        Path::new(&format!("{}.1", log.trim())).exists(),
+        "the log was rotated"
+    );
+    let last_line = docker(&["logs", "--tail", "1", "--timestamps", &name]);
+    let last_line_at: chrono::DateTime<chrono::Utc> =
+        chrono::DateTime::parse_from_rfc3339(last_line.split(' ').next().unwrap())
+            .unwrap()
+            .into();
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let (code, sites, stderr) = audit(confs.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let e = entry(&sites, &quiet);
+    assert_eq!(e["decision"], "stop", "{e}");
+    assert_eq!(
+        time(&e["last_activity"]).timestamp_millis(),
+        last_line_at.timestamp_millis(),
+        "{e}"
+    );
+    let e = entry(&sites, &busy);
+    assert_eq!(e["decision"], "keep", "{e}");
 }
