@@ -45,6 +45,9 @@ impl ContainerRuntime for QuietSite {
     async fn running(&self) -> Result<Vec<String>, DockerError> {
         Ok(Vec::new())
     }
+    async fn processes(&self, _: &str) -> Result<Vec<fpm_shared::docker::Process>, DockerError> {
+        unreachable!("the reaper never lists a container's processes")
+    }
     async fn ping(&self) -> Result<(), DockerError> {
         Ok(())
     }

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 mod setup;
 mod stats;
+mod top;
 pub use setup::Setup;
+pub use top::Process;
 
 /// What Docker says about a site's container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +171,12 @@ pub trait ContainerRuntime: Send + Sync {
     fn events(&self, since: Option<i64>)
         -> BoxStream<'static, Result<ContainerEvent, DockerError>>;
 
+    /// The container's processes, each with the kernel function it waits in (see [`Process`]).
+    fn processes(
+        &self,
+        container: &str,
+    ) -> impl Future<Output = Result<Vec<Process>, DockerError>> + Send;
+
     /// The names (no leading `/`) of every running container: one request, whatever their number.
     fn running(&self) -> impl Future<Output = Result<Vec<String>, DockerError>> + Send;
 
@@ -321,6 +329,10 @@ impl ContainerRuntime for DockerClient {
             }
         })
         .await
+    }
+
+    async fn processes(&self, container: &str) -> Result<Vec<Process>, DockerError> {
+        self.top(container).await
     }
 
     async fn running(&self) -> Result<Vec<String>, DockerError> {

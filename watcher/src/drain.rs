@@ -7,8 +7,9 @@
 //!    holds them until the site is started again, after this stop.
 //! 2. A FastCGI `GET_VALUES` record is sent on a connection to the moved socket: php-fpm's workers
 //!    accept in arrival order, so its answer (or php-fpm closing it) means every connection queued
-//!    before it has been taken by a worker. Requests a worker holds then finish under php-fpm's
-//!    graceful stop (SIGQUIT, with `process_control_timeout` covering them).
+//!    before it has been taken by a worker. The stop then waits until no worker holds a request
+//!    ([`crate::workers`]) before php-fpm gets its SIGQUIT, so that its `process_control_timeout`
+//!    (php-fpm's default 0 kills what runs) does not matter.
 //!
 //! A stop that begins while php-fpm is starting (its container runs, its socket is not there
 //! yet) first waits, within a bound the caller sets, for the socket to appear: a waker holding

@@ -26,5 +26,6 @@ pub mod start_container;
 pub mod start_site;
 pub mod status;
 pub mod stop_container;
+pub mod workers;
 
 pub use actor::Ctx;

@@ -3,6 +3,7 @@
 
 use crate::actor::Ctx;
 use crate::drain::{Drain, Drainer};
+use crate::workers::{self, Wait};
 use chrono::{DateTime, Utc};
 use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::error::Chain;
@@ -87,6 +88,7 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
         let drainer = Drainer::new(&ctx.layout.socket_dir(site), &ctx.layout.fpm_socket);
         let starting = socket_wait(&state, now);
         let left = drain_logged(&drainer, site, &unit, grace, starting).await;
+        let left = workers_logged(ctx.docker, site, &unit, &container, left).await;
         let stopped = ctx.docker.stop(&container, left).await;
         if let Err(e) = drainer.finish().await {
             tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot tidy the drained php-fpm socket");
@@ -129,6 +131,39 @@ async fn drain_logged(
         Err(e) => {
             tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot drain: stopping as asked")
         }
+    }
+    grace
+        .saturating_sub(begun.elapsed())
+        .max(Duration::from_secs(1))
+}
+
+/// Waits until php-fpm's workers hold no request (see [`crate::workers`]), within what is left of
+/// the grace, logs how it went, and returns what is left then for php-fpm's own stop (at least a
+/// second).
+async fn workers_logged<R: ContainerRuntime>(
+    docker: &R,
+    site: &Site,
+    unit: &str,
+    container: &str,
+    grace: Duration,
+) -> Duration {
+    let begun = std::time::Instant::now();
+    match workers::until_idle(docker, container, grace).await {
+        Wait::Idle(took) if took >= Duration::from_millis(1) => tracing::info!(
+            site = %site, unit, container, took_ms = took.as_millis() as u64,
+            "php-fpm's workers finished the requests they held"
+        ),
+        Wait::Idle(_) => {
+            tracing::debug!(site = %site, unit, container, "no php-fpm worker holds a request")
+        }
+        Wait::RanOut(pids) => tracing::warn!(
+            site = %site, unit, container, workers = pids.join(","),
+            "grace ran out while php-fpm's workers still held requests: they end with the container"
+        ),
+        Wait::CannotTell(why) => tracing::warn!(
+            site = %site, unit, container, why,
+            "cannot tell whether php-fpm's workers hold requests: stopping as asked"
+        ),
     }
     grace
         .saturating_sub(begun.elapsed())

@@ -148,3 +148,69 @@ fn a_stop_while_php_fpm_starts_loses_no_held_request() {
         s.count_runs()
     );
 }
+
+/// php-fpm's own default `process_control_timeout` (0: its SIGQUIT becomes SIGTERM at once, and
+/// the requests its workers run are killed): a 3 s request in flight is still answered in full
+/// across a stop by systemctl and one by the reaper, in both nginx variants, because the stop
+/// waits until php-fpm's workers hold no request before php-fpm gets its signal.
+#[test]
+fn a_request_in_flight_is_answered_in_full_with_php_fpms_default_control_timeout() {
+    require_docker();
+    let s = Stack::boot("drainpct", &["a"], "1s", bin());
+    let pool = s.files().join("pool.conf");
+    let text = std::fs::read_to_string(&pool).unwrap();
+    let default: String = text
+        .lines()
+        .filter(|l| !l.starts_with("process_control_timeout"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(
+        default, text,
+        "the stack's pool sets it: php-fpm's default here"
+    );
+    std::fs::write(&pool, default).unwrap();
+    let stop_by = |how: &str| match how {
+        "systemctl" => s.host.ok(&["systemctl", "stop", &s.fpm_unit("a")]),
+        _ => s.host.ok(&["fpm-reaper", "--site", &s.site("a")]),
+    };
+    for (vhost, how) in [
+        ("test", "systemctl"),
+        ("fast", "systemctl"),
+        ("test", "reaper"),
+        ("fast", "reaper"),
+    ] {
+        assert_eq!(s.get("a", vhost).0, 200, "awake");
+        let id = format!("{vhost}-{how}");
+        let (answer, stop_took) = std::thread::scope(|scope| {
+            let slow =
+                scope.spawn(|| s.fetch("a", vhost, &format!("/count.php?ms=3000&id={id}"), &[]));
+            std::thread::sleep(Duration::from_millis(1500));
+            let asked = Instant::now();
+            stop_by(how);
+            let took = asked.elapsed();
+            (slow.join().unwrap(), took)
+        });
+        assert_eq!(
+            (answer.0, answer.1.trim()),
+            (200, format!("ran {id}").as_str()),
+            "{vhost}, stopped by {how}"
+        );
+        assert!(
+            stop_took >= Duration::from_millis(800),
+            "{vhost}, {how}: the stop waited for the request ({stop_took:?})"
+        );
+        assert_eq!(s.host.active_state(&s.fpm_unit("a")), "inactive", "{how}");
+    }
+    let fpm = s.journal(&[&s.fpm_unit("a")]);
+    assert_eq!(
+        fpm.matches("php-fpm's workers finished the requests they held")
+            .count(),
+        4,
+        "{fpm}"
+    );
+    let runs = s.count_runs();
+    assert!(
+        runs.len() == 4 && runs.values().all(|n| *n == 1),
+        "each request ran once: {runs:?}"
+    );
+}

@@ -1,0 +1,124 @@
+//! Whether php-fpm's workers still hold requests, read from the container's process list (the
+//! engine's `top`): a worker waiting for its next connection sleeps in the kernel's accept (on a
+//! unix socket `skb_wait_for_more_packets`, on TCP `inet_csk_accept`); any other worker holds a
+//! request. A stop waits for them before php-fpm gets its signal, so that a pool left at php-fpm's
+//! default `process_control_timeout` (0: its SIGQUIT becomes SIGTERM at once, killing what runs)
+//! loses nothing. It needs nothing from the image.
+
+use fpm_shared::docker::{ContainerRuntime, Process};
+use fpm_shared::error::chain;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The kernel functions a php-fpm worker waiting for a connection sleeps in.
+pub const WAITING_IN: [&str; 2] = ["skb_wait_for_more_packets", "inet_csk_accept"];
+
+/// How often the process list is read while workers are busy.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What php-fpm's workers are doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workers {
+    /// None holds a request (or there is no worker).
+    Idle,
+    /// These workers (pids) hold one.
+    Busy(Vec<String>),
+    /// The list shows no process's kernel function (the engine's `ps` cannot read them).
+    Unknown,
+}
+
+/// Reads php-fpm's workers out of a container's process list.
+pub fn workers(processes: &[Process]) -> Workers {
+    let known = |p: &&Process| !matches!(p.wchan.as_str(), "" | "-" | "0" | "?");
+    if !processes.is_empty() && !processes.iter().any(|p| known(&p)) {
+        return Workers::Unknown;
+    }
+    let busy: Vec<String> = processes
+        .iter()
+        .filter(|p| p.command.starts_with("php-fpm: pool"))
+        .filter(|p| !WAITING_IN.contains(&p.wchan.as_str()))
+        .map(|p| p.pid.clone())
+        .collect();
+    if busy.is_empty() {
+        Workers::Idle
+    } else {
+        Workers::Busy(busy)
+    }
+}
+
+/// How the wait for php-fpm's workers ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wait {
+    /// No worker holds a request; how long that took.
+    Idle(Duration),
+    /// The limit ran out; these workers still hold a request.
+    RanOut(Vec<String>),
+    /// Could not be told (see [`Workers::Unknown`]), or the process list could not be read.
+    CannotTell(String),
+}
+
+/// Waits, at most `limit`, until no php-fpm worker of `container` holds a request.
+pub async fn until_idle<R: ContainerRuntime>(docker: &R, container: &str, limit: Duration) -> Wait {
+    let begun = Instant::now();
+    loop {
+        let listed = match docker.processes(container).await {
+            Ok(list) => workers(&list),
+            Err(e) => return Wait::CannotTell(chain(&e)),
+        };
+        match listed {
+            Workers::Idle => return Wait::Idle(begun.elapsed()),
+            Workers::Unknown => {
+                return Wait::CannotTell(
+                    "the engine's process list shows no kernel function".into(),
+                )
+            }
+            Workers::Busy(pids) if begun.elapsed() + POLL >= limit => return Wait::RanOut(pids),
+            Workers::Busy(_) => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pid: &str, wchan: &str, command: &str) -> Process {
+        Process {
+            pid: pid.into(),
+            wchan: wchan.into(),
+            command: command.into(),
+        }
+    }
+
+    const MASTER: &str = "php-fpm: master process (/etc/php-site.conf)";
+    const WORKER: &str = "php-fpm: pool www";
+
+    #[test]
+    fn workers_waiting_in_accept_are_idle_and_any_other_holds_a_request() {
+        let idle = [
+            p("1", "do_epoll_wait", MASTER),
+            p("2", "skb_wait_for_more_packets", WORKER),
+            p("3", "inet_csk_accept", WORKER),
+        ];
+        assert_eq!(workers(&idle), Workers::Idle);
+        let busy = [
+            p("1", "do_epoll_wait", MASTER),
+            p("2", "hrtimer_nanosleep", WORKER),
+            p("3", "-", WORKER),
+            p("4", "skb_wait_for_more_packets", WORKER),
+        ];
+        assert_eq!(workers(&busy), Workers::Busy(vec!["2".into(), "3".into()]));
+        // Not php-fpm (an init, a shell), or no worker at all: nothing to wait for.
+        assert_eq!(
+            workers(&[p("1", "do_wait", "sh -c sleep 1; exec php-fpm")]),
+            Workers::Idle
+        );
+        assert_eq!(workers(&[]), Workers::Idle);
+    }
+
+    #[test]
+    fn a_list_without_any_kernel_function_cannot_tell() {
+        let hidden = [p("1", "-", MASTER), p("2", "-", WORKER)];
+        assert_eq!(workers(&hidden), Workers::Unknown);
+    }
+}
