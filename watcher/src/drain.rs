@@ -17,6 +17,10 @@
 //! (found by the WordPress test: a stop 20 ms after the container started found no socket,
 //! drained nothing, and php-fpm's stop then reset two POSTs the waker had just queued).
 //!
+//! php-fpm binds its socket a moment before it listens on it: a probe refused then, while php-fpm
+//! may be starting, is tried again until it listens (found in CI: the stop moved the socket aside
+//! in that moment, took it for stale, and drained nothing).
+//!
 //! Both are bounded by the stop grace. The moved socket is removed once the container is down, or
 //! moved back if it still runs (a failed stop), so the running php-fpm stays reachable.
 
@@ -68,16 +72,18 @@ impl Drainer {
 
     /// Moves the socket aside and waits, at most `grace`, until php-fpm has taken every
     /// connection that was queued before. A socket that is not there yet is waited for up to
-    /// `starting` (php-fpm may still be starting), within the grace.
+    /// `starting` (php-fpm may still be starting), within the grace, and so is one that is there
+    /// but refuses: php-fpm binds its socket a moment before it listens on it.
     pub async fn drain(&self, grace: Duration, starting: Duration) -> std::io::Result<Drain> {
         let begun = Instant::now();
+        let starting_until = begun + starting.min(grace);
         match self.appeared(starting.min(grace)).await? {
             None => return Ok(Drain::Idle),
             Some(kind) if kind != "a socket" => return Ok(Drain::NotSocket(kind)),
             Some(_) => {}
         }
         std::fs::rename(&self.live, &self.moved)?;
-        match tokio::time::timeout(grace, self.behind_the_queue()).await {
+        match tokio::time::timeout(grace, self.behind_the_queue(starting_until)).await {
             Err(_) => Ok(Drain::GraceRanOut),
             Ok(false) => Ok(Drain::Idle),
             Ok(true) => Ok(Drain::Drained {
@@ -99,10 +105,21 @@ impl Drainer {
     }
 
     /// Queues a connection behind the others; true once a worker took it, false if nobody
-    /// listens.
-    async fn behind_the_queue(&self) -> bool {
-        let Ok(mut probe) = connect_nofollow(&self.moved).await else {
-            return false;
+    /// listens (by `starting_until`, while php-fpm may be between binding and listening).
+    async fn behind_the_queue(&self, starting_until: Instant) -> bool {
+        let mut probe = loop {
+            match connect_nofollow(&self.moved).await {
+                Ok(probe) => break probe,
+                Err(_) if Instant::now() < starting_until => {
+                    // What was moved aside was a previous run's socket if php-fpm has since
+                    // bound a new one at its path: that one is moved aside in its place.
+                    if matches!(kind_at(&self.live), Ok(Some("a socket"))) {
+                        let _ = std::fs::rename(&self.live, &self.moved);
+                    }
+                    tokio::time::sleep(SOCKET_POLL).await
+                }
+                Err(_) => return false,
+            }
         };
         if probe.write_all(&GET_VALUES).await.is_err() {
             return true; // php-fpm already closed it: taken

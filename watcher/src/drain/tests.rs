@@ -165,3 +165,76 @@ async fn after_the_stop_a_stale_socket_goes_and_a_live_one_comes_back() {
     drainer.finish().await.unwrap();
     assert!(!live.exists() && !moved.exists());
 }
+
+/// A socket bound at `path` that does not listen yet, as php-fpm's is for a moment at its start.
+fn bound_not_listening(path: &Path) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this test owns; the address is a valid
+    // sockaddr_un whose path fits (a temporary folder).
+    unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0);
+        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        let bytes = path.as_os_str().as_encoded_bytes();
+        assert!(bytes.len() < addr.sun_path.len());
+        for (to, from) in addr.sun_path.iter_mut().zip(bytes) {
+            *to = *from as libc::c_char;
+        }
+        let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, (&addr as *const libc::sockaddr_un).cast(), len),
+            0
+        );
+        std::os::fd::OwnedFd::from_raw_fd(fd)
+    }
+}
+
+#[tokio::test]
+async fn a_socket_bound_but_not_yet_listening_while_php_fpm_starts_is_drained_once_it_listens() {
+    use std::os::fd::AsRawFd;
+    let (dir, live, drainer) = setup();
+    let drain = tokio::spawn(async move {
+        drainer
+            .drain(Duration::from_secs(5), Duration::from_secs(2))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let fd = bound_not_listening(&live);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(dir.path().join(".php-fpm.sock.draining").exists());
+    assert!(
+        !drain.is_finished(),
+        "php-fpm does not listen yet: not idle"
+    );
+    // SAFETY: listen on the descriptor bound above.
+    assert_eq!(unsafe { libc::listen(fd.as_raw_fd(), 16) }, 0);
+    let php = std::os::unix::net::UnixListener::from(fd);
+    php.set_nonblocking(true).unwrap();
+    let php = UnixListener::from_std(php).unwrap();
+    let (probe, _) = php.accept().await.unwrap();
+    drop(probe);
+    let outcome = drain.await.unwrap().unwrap();
+    assert!(matches!(outcome, Drain::Drained { .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_previous_runs_socket_moved_aside_gives_way_to_the_one_php_fpm_binds_at_its_start() {
+    let (dir, live, drainer) = setup();
+    drop(std::os::unix::net::UnixListener::bind(&live).unwrap()); // stale: nobody listens
+    let drain = tokio::spawn(async move {
+        drainer
+            .drain(Duration::from_secs(5), Duration::from_secs(2))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!live.exists(), "the stale socket was moved aside");
+    assert!(!drain.is_finished());
+    let php = UnixListener::bind(&live).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!live.exists() && dir.path().join(".php-fpm.sock.draining").exists());
+    let (probe, _) = php.accept().await.unwrap();
+    drop(probe);
+    let outcome = drain.await.unwrap().unwrap();
+    assert!(matches!(outcome, Drain::Drained { .. }), "{outcome:?}");
+}
