@@ -10,8 +10,14 @@ use fpm_shared::error::chain;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The kernel functions a php-fpm worker waiting for a connection sleeps in.
-pub const WAITING_IN: [&str; 2] = ["skb_wait_for_more_packets", "inet_csk_accept"];
+/// What the kernel function a php-fpm worker waiting for a connection sleeps in is named like,
+/// across kernels (`__skb_wait_for_more_packets` before 6.x renamed it, `inet_csk_wait_for_connect`
+/// under `inet_csk_accept`).
+pub const WAITING_IN: [&str; 3] = [
+    "skb_wait_for_more_packets",
+    "inet_csk_accept",
+    "inet_csk_wait_for_connect",
+];
 
 /// How often the process list is read while workers are busy.
 const POLL: Duration = Duration::from_millis(50);
@@ -36,7 +42,7 @@ pub fn workers(processes: &[Process]) -> Workers {
     let busy: Vec<String> = processes
         .iter()
         .filter(|p| p.command.starts_with("php-fpm: pool"))
-        .filter(|p| !WAITING_IN.contains(&p.wchan.as_str()))
+        .filter(|p| !WAITING_IN.iter().any(|w| p.wchan.contains(w)))
         .map(|p| p.pid.clone())
         .collect();
     if busy.is_empty() {
@@ -99,6 +105,7 @@ mod tests {
             p("1", "do_epoll_wait", MASTER),
             p("2", "skb_wait_for_more_packets", WORKER),
             p("3", "inet_csk_accept", WORKER),
+            p("4", "__skb_wait_for_more_packets", WORKER),
         ];
         assert_eq!(workers(&idle), Workers::Idle);
         let busy = [
