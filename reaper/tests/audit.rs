@@ -197,8 +197,10 @@ fn a_rotated_log_is_judged_by_its_newest_line() {
     let mut c = Containers::default();
     let rotated = ["--log-opt", "max-size=2k", "--log-opt", "max-file=3"];
     let (quiet, busy) = (unique("rotquiet"), unique("rotbusy"));
-    // About 6 KiB of lines (the file is rotated at each 2 KiB), the last one marked.
-    let script = "for i in $(seq 1 60); do echo line-$i-padding-padding-padding; done; \
+    // About 6 KiB of lines (the file is rotated at each 2 KiB), the last one marked; a second
+    // after the start, so that the last line is the activity and not the start (Docker 26 sets
+    // StartedAt a few ms after a fast script's first lines).
+    let script = "sleep 1; for i in $(seq 1 60); do echo line-$i-padding-padding-padding; done; \
                   echo LAST; exec sleep 3600";
     c.run(&names::container(&quiet), &rotated, script);
     let script = "while true; do echo busy-line-padding-padding-padding; sleep 0.05; done";
