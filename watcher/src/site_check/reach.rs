@@ -2,6 +2,8 @@
 //! root, whom no socket mode stops, so it connects again with their ids (the filesystem ids of a
 //! thread of its own) and reports what they would meet.
 
+use crate::socket_folder::PROBE_TIMEOUT;
+use fpm_shared::sockets::{connect_nofollow, ConnectError};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -64,7 +66,7 @@ pub fn identity(who: String, user: &str, group: &str) -> Option<Identity> {
 
 /// Connects to `path` with `id`'s filesystem ids, on a thread of its own (Linux keeps
 /// credentials per thread, and `setfsuid` changes only the calling thread's); a connection that
-/// waits longer than a moment (a full backlog) was let in.
+/// waits longer than the probe's timeout (a full backlog) was let in.
 pub fn connect_as(path: &Path, id: &Identity) -> Reach {
     let (tx, rx) = mpsc::channel();
     let (target, uid, gid) = (PathBuf::from(path), id.uid, id.gid);
@@ -77,9 +79,7 @@ pub fn connect_as(path: &Path, id: &Identity) -> Reach {
             libc::setfsuid(u32::MAX) as u32 == uid && libc::setfsgid(u32::MAX) as u32 == gid
         };
         let result = if switched {
-            std::os::unix::net::UnixStream::connect(&target)
-                .map(drop)
-                .map_err(|e| e.to_string())
+            connect_once(&target)
         } else {
             Err("cannot take its ids to try".to_owned())
         };
@@ -88,9 +88,25 @@ pub fn connect_as(path: &Path, id: &Identity) -> Reach {
     Reach {
         identity: id.clone(),
         result: rx
-            .recv_timeout(Duration::from_millis(500))
+            .recv_timeout(PROBE_TIMEOUT + Duration::from_millis(500))
             .unwrap_or(Ok(())),
     }
+}
+
+/// One connection to `path` the way the waker makes it: never through a link the site's container
+/// may have swapped in since the socket was probed (`connect_nofollow`).
+fn connect_once(path: &Path) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        match tokio::time::timeout(PROBE_TIMEOUT, connect_nofollow(path)).await {
+            Ok(Ok(_)) | Err(_) => Ok(()),
+            Ok(Err(ConnectError::Connect { error, .. })) => Err(error.to_string()),
+            Ok(Err(e)) => Err(e.to_string()),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -136,6 +152,11 @@ mod tests {
             };
             let met = connect_as(&path, &other).result.unwrap_err();
             assert!(met.contains("Permission denied"), "{met}");
+            // A link swapped in after the probe is refused, never followed.
+            let link = dir.path().join("link.sock");
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            let met = connect_as(&link, &owner).result.unwrap_err();
+            assert!(met.contains("a symlink"), "{met}");
             assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
         }
     }
