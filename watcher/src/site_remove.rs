@@ -4,7 +4,7 @@
 //! on whether it may go ahead; [`remove`] does it.
 
 use crate::site_check::names_path;
-use crate::socket_folder::{self, SocketState};
+use crate::socket_folder::{self, SocketError};
 use fpm_shared::conf::{self, ListError};
 use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerClient, DockerError};
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, SystemdError, UnitState};
@@ -201,10 +201,11 @@ async fn clear_folder(layout: &Layout, site: &Site) -> String {
         layout.fpm_socket_path(site),
         layout.seed_waker_socket_path(site),
     ] {
-        if socket_folder::probe(&path).await == SocketState::Stale {
-            if let Err(e) = socket_folder::remove_stale(&dir, &path).await {
-                return format!("{} left: {e}", dir.display());
-            }
+        // Whatever is not a stale socket stays (`remove_stale` says what it found), and the
+        // folder's removal below then names the folder as left.
+        match socket_folder::remove_stale(&dir, &path).await {
+            Ok(()) | Err(SocketError::NotStale { .. } | SocketError::BadFolder { .. }) => {}
+            Err(e) => return format!("{} left: {e}", dir.display()),
         }
     }
     match std::fs::remove_dir(&dir) {
