@@ -8,6 +8,9 @@
 #                                PID 1 in it, php-fpm serves site containers.
 #   fpm-ondemand-test/wordpress:1 the same root plus Debian's wordpress (served from /var/www) and
 #                                mariadb-server: a real PHP application and its database.
+#   fpm-ondemand-test/php-*:1    php-fpm images as hosts run them (Debian's layout, the official
+#                                images' layout, that layout with Alpine's www-data 82:82), made
+#                                from the host image: what `site add` is tested with.
 # Idempotent: an image that exists is kept; the debootstrap folder is cached between runs.
 set -euo pipefail
 
@@ -16,6 +19,8 @@ cd "$(dirname "$0")/.."
 source tests/images.env
 busybox_image=$BUSYBOX_IMAGE host_image=$HOST_IMAGE host13_image=$HOST_IMAGE_DEBIAN13
 wordpress_image=$WORDPRESS_IMAGE
+php_debian_image=$PHP_DEBIAN_IMAGE php_official_image=$PHP_OFFICIAL_IMAGE
+php_alpine_ids_image=$PHP_ALPINE_IDS_IMAGE
 cache=${FPM_TEST_CACHE:-/var/cache/fpm-ondemand-test}
 # shellcheck source=scripts/debian-lib.sh
 source scripts/debian-lib.sh
@@ -106,8 +111,64 @@ build_wordpress() {
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$wordpress_image" >/dev/null
 }
 
+# derive BASE IMAGE SCRIPT CHANGES...: IMAGE is BASE after SCRIPT (sh, as root) ran in it, with
+# `docker commit --change` CHANGES (CMD, ENTRYPOINT, WORKDIR; Docker 20.10 takes no STOPSIGNAL
+# there: `site add` sets SIGQUIT on the container): no registry, no build tool.
+derive() {
+  local base=$1 image=$2 script=$3 tmp
+  shift 3
+  tmp=fpm-ondemand-test-derive-$$
+  docker rm -f "$tmp" >/dev/null 2>&1 || true
+  docker run --name "$tmp" "$base" /bin/sh -euc "$script"   # (BASE has no entrypoint)
+  local changes=()
+  for c in "$@"; do changes+=(--change "$c"); done
+  docker commit "${changes[@]}" "$tmp" "$image" >/dev/null
+  docker rm "$tmp" >/dev/null
+}
+
+# The three images `site add` is tested with, as hosts run them, from Debian 12's php-fpm: php-fpm's
+# default pool each (process_control_timeout 0, no access log), nothing made for this project.
+# php-debian: Debian's layout (/etc/php/8.2/fpm/pool.d, www-data 33), php-fpm8.2 in the foreground.
+build_php_debian() {
+  have "$host_image" || build_host
+  derive "$host_image" "$php_debian_image" 'mkdir -p /run/php' \
+    'CMD ["php-fpm8.2", "-F"]'
+}
+
+# The official php:*-fpm images' layout: /usr/local/etc/php-fpm.conf including etc/php-fpm.d/*.conf
+# (relative to the prefix, /usr/local), www.conf, docker.conf (logs to stderr) and zz-docker.conf
+# (daemonize = no, listen = 9000: TCP), docker-php-entrypoint, CMD php-fpm.
+official_layout='
+  mkdir -p /usr/local/etc/php-fpm.d /var/www/html
+  printf "[global]\ninclude=etc/php-fpm.d/*.conf\n" > /usr/local/etc/php-fpm.conf
+  sed -e "s|^listen = .*|listen = 127.0.0.1:9000|" /etc/php/8.2/fpm/pool.d/www.conf > /usr/local/etc/php-fpm.d/www.conf
+  printf "[global]\nerror_log = /proc/self/fd/2\nlog_limit = 8192\n[www]\naccess.log = /proc/self/fd/2\nclear_env = no\ncatch_workers_output = yes\ndecorate_workers_output = no\n" > /usr/local/etc/php-fpm.d/docker.conf
+  printf "[global]\ndaemonize = no\n[www]\nlisten = 9000\n" > /usr/local/etc/php-fpm.d/zz-docker.conf
+  rm -f /usr/local/sbin/php-fpm /etc/php/8.2/fpm/pool.d/*
+  printf "#!/bin/sh\nexec /usr/sbin/php-fpm8.2 --fpm-config /usr/local/etc/php-fpm.conf --prefix /usr/local \"\$@\"\n" > /usr/local/sbin/php-fpm
+  printf "#!/bin/sh\nset -e\nif [ \"\${1#-}\" != \"\$1\" ]; then set -- php-fpm \"\$@\"; fi\nexec \"\$@\"\n" > /usr/local/bin/docker-php-entrypoint
+  chmod 0755 /usr/local/sbin/php-fpm /usr/local/bin/docker-php-entrypoint
+'
+official_changes=('ENTRYPOINT ["docker-php-entrypoint"]' 'CMD ["php-fpm"]' 'WORKDIR /var/www/html')
+
+build_php_official() {
+  have "$host_image" || build_host
+  derive "$host_image" "$php_official_image" "$official_layout" "${official_changes[@]}"
+}
+
+# The official layout with Alpine's ids: www-data is 82:82 (33:33 on the Debian host).
+build_php_alpine_ids() {
+  have "$host_image" || build_host
+  derive "$host_image" "$php_alpine_ids_image" "$official_layout
+  sed -i -e 's/^www-data:x:33:33:/www-data:x:82:82:/' /etc/passwd
+  sed -i -e 's/^www-data:x:33:/www-data:x:82:/' /etc/group
+  chown -R 82:82 /var/www" "${official_changes[@]}"
+}
+
 # The Debian 13 host only when asked for (FPM_TEST_HOST=debian13, or --debian13).
-wanted=("busybox:$busybox_image" "host:$host_image" "wordpress:$wordpress_image")
+wanted=("busybox:$busybox_image" "host:$host_image" "wordpress:$wordpress_image"
+  "php_debian:$php_debian_image" "php_official:$php_official_image"
+  "php_alpine_ids:$php_alpine_ids_image")
 if [ "${FPM_TEST_HOST:-}" = debian13 ] || [ "${1:-}" = --debian13 ]; then wanted+=("host13:$host13_image"); fi
 for pair in "${wanted[@]}"; do
   kind=${pair%%:*} image=${pair#*:}

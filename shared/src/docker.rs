@@ -13,9 +13,11 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod probe;
 mod setup;
 mod stats;
 mod top;
+pub use probe::{FileIn, ImageCommand, OneOff, MAX_READ};
 pub use setup::Setup;
 pub use top::Process;
 
@@ -128,6 +130,17 @@ pub enum DockerError {
         /// What bollard said.
         #[source]
         error: BollardError,
+    },
+    /// A file moved in or out of a container is not a readable archive.
+    #[error("{container}: {path}: bad archive")]
+    Archive {
+        /// The container.
+        container: String,
+        /// The file inside it.
+        path: String,
+        /// What went wrong.
+        #[source]
+        error: std::io::Error,
     },
     /// A log line without a readable timestamp.
     #[error("logs of {container}: no RFC 3339 timestamp in {line:?}")]

@@ -47,3 +47,19 @@ pub fn host() -> &'static str {
 pub fn wordpress() -> &'static str {
     tag("WORDPRESS_IMAGE")
 }
+
+/// php-fpm as Debian packages it (`/etc/php/8.2/fpm/pool.d`, www-data 33), its default pool.
+pub fn php_debian() -> &'static str {
+    tag("PHP_DEBIAN_IMAGE")
+}
+
+/// The official `php:*-fpm` images' layout (`/usr/local/etc/php-fpm.d`, `zz-docker.conf`
+/// listening on TCP 9000), its default pool.
+pub fn php_official() -> &'static str {
+    tag("PHP_OFFICIAL_IMAGE")
+}
+
+/// The official layout with Alpine's ids: www-data is 82:82.
+pub fn php_alpine_ids() -> &'static str {
+    tag("PHP_ALPINE_IDS_IMAGE")
+}

@@ -66,6 +66,9 @@ enum Install<'a> {
     /// The workspace's binaries (the folder of this `CARGO_BIN_EXE_*` path) and the project's
     /// files, mounted in; a temporary socket root.
     Project(&'a Path),
+    /// Like `Project`, with the machine's socket root: `fpm-watcher site add` in the host creates
+    /// containers that bind the host's socket folders.
+    ProjectForSiteAdd(&'a Path),
     /// Nothing of the project: the Debian package `deb`, installed with apt; the machine's
     /// socket root.
     Package(&'a Path),
@@ -114,6 +117,51 @@ impl Stack {
         Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, "")
     }
 
+    /// Like [`Stack::boot`] with no site, for sites that `fpm-watcher site add` onboards
+    /// ([`Stack::site_add`]): the machine's socket root, so that the containers it creates
+    /// bind the host's socket folders.
+    pub fn boot_for_site_add(tag: &str, any_bin: &Path) -> Stack {
+        let install = Install::ProjectForSiteAdd(any_bin);
+        Stack::assemble(tag, &[], "20m", TEST_START_TIMEOUT, install, "")
+    }
+
+    /// Onboards the site of `tag` with `fpm-watcher site add` in the host: window `window`, its
+    /// container from `image` with the stack's scripts (`/var/www`) and data folder
+    /// (`/var/data`) bound, `more` arguments after those; the nginx upstream `site nginx`
+    /// prints routed to its `.fast` vhost. Returns what `site add` printed; panics if it failed.
+    pub fn site_add(&mut self, tag: &str, window: &str, image: &str, more: &[&str]) -> String {
+        let site = self.site(tag);
+        self.containers.track(&self.container(tag));
+        let f = self.files().to_owned();
+        let bind = |name: &str, inside: &str| format!("{}:{inside}", f.join(name).display());
+        let (www, data) = (bind("www", "/var/www:ro"), bind("data", "/var/data"));
+        let mut args = vec![
+            "fpm-watcher",
+            "site",
+            "add",
+            &site,
+            "--window",
+            window,
+            "--image",
+            image,
+            "-v",
+            &www,
+            "-v",
+            &data,
+        ];
+        args.extend_from_slice(more);
+        let added = self.host.exec(&args);
+        let text = String::from_utf8_lossy(&added.stdout).into_owned();
+        assert!(
+            added.status.success(),
+            "site add {image}: {text}{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let upstream = self.host.ok(&["fpm-watcher", "site", "nginx", &site]);
+        self.route_fast(tag, &upstream);
+        text
+    }
+
     /// A host built the old way ([`crate::old_host`]), each site's waker socket enabled and
     /// listening on `listen`, nginx sending each `SITE.test` vhost to it; the conf folder and
     /// the socket root where the package expects them.
@@ -142,7 +190,9 @@ impl Stack {
         }
         let sockets = match install {
             Install::Project(_) => SocketRoot::temporary(),
-            Install::Package(_) | Install::OldStyle(_) => SocketRoot::machine(&prefix),
+            Install::ProjectForSiteAdd(_) | Install::Package(_) | Install::OldStyle(_) => {
+                SocketRoot::machine(&prefix)
+            }
         };
         let mut builder = HostBuilder::new(&format!("{prefix}-host")).sockets(sockets.path());
         if !matches!(install, Install::OldStyle(_)) {
@@ -162,7 +212,7 @@ impl Stack {
         let default_confs = fpm_shared::Layout::default().conf_dir;
         let default_confs = default_confs.to_str().expect("UTF-8");
         let host = match install {
-            Install::Project(any_bin) => builder
+            Install::Project(any_bin) | Install::ProjectForSiteAdd(any_bin) => builder
                 .confs(confs.path(), config)
                 .binaries(bin_dir(any_bin), &BINARIES),
             Install::Package(_) | Install::OldStyle(_) => {
@@ -171,7 +221,7 @@ impl Stack {
         }
         .boot();
         match install {
-            Install::Project(_) => {}
+            Install::Project(_) | Install::ProjectForSiteAdd(_) => {}
             Install::Package(deb) => install_package(&host, deb),
             Install::OldStyle(listen) => crate::old_host::install(&host, &ids, f, listen),
         }
@@ -546,6 +596,8 @@ fn fixture(name: &str) -> PathBuf {
 fn write_site_files(f: &Path) {
     std::fs::copy(fixture("php-site.conf"), f.join("pool.conf")).unwrap();
     std::fs::create_dir(f.join("www")).unwrap();
+    // The official images' WORKDIR, /var/www/html: it must exist in a read-only /var/www.
+    std::fs::create_dir(f.join("www/html")).unwrap();
     for script in ["index.php", "count.php"] {
         std::fs::copy(fixture(script), f.join("www").join(script)).unwrap();
     }

@@ -125,7 +125,9 @@ pub enum Format {
 pub enum SiteCommand {
     /// Onboard a site in one command: write its conf, create its container from --image with
     /// what the chain needs (the socket folder mounted at --php-dir, SIGQUIT, a json-file log
-    /// bounded by --log-max-size and --log-max-file, restart policy `no`),
+    /// bounded by --log-max-size and --log-max-file, restart policy `no`, and a php-fpm pool
+    /// override, zz-fpm-ondemand.conf, put in the pool folder the image's php-fpm reads:
+    /// listening on DIR/php-fpm.sock for nginx, logging each request, stopping gracefully),
     /// enable and start its waker socket, and print its nginx block. Nothing that exists is
     /// replaced. Then run `fpm-watcher site check SITE`.
     Add {
@@ -150,6 +152,14 @@ pub enum SiteCommand {
         /// How many json-file logs are kept, the current one included (Docker's `max-file`).
         #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
         log_max_file: u32,
+        /// The php-fpm pool that serves the site, when the image has several.
+        #[arg(long, value_name = "NAME")]
+        pool: Option<String>,
+        /// Leave the image's php-fpm pools as they are: do not put zz-fpm-ondemand.conf in the
+        /// image's pool folder (php-fpm must then listen on DIR/php-fpm.sock, 0660, for nginx's
+        /// user and group www-data, log each request, and stop gracefully on its own).
+        #[arg(long)]
+        no_pool_override: bool,
         /// The container's command instead of the image's (after `--`).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,

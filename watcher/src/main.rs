@@ -91,6 +91,8 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                     volumes,
                     log_max_size,
                     log_max_file,
+                    pool,
+                    no_pool_override,
                     command,
                 },
         } => {
@@ -102,6 +104,8 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                 volumes,
                 log: (log_max_size, log_max_file),
                 command,
+                pool,
+                no_pool_override,
             };
             let mut done = |line: String| println!("ok    {line}");
             site_add::add(layout, &docker, &systemd, &site, &opts, &mut done)

@@ -2,8 +2,13 @@
 //! its conf written, its container created with what the chain needs (when an image is given),
 //! its waker socket enabled and listening. It replaces nothing that exists.
 
+mod pool;
+
+use crate::site_check::{nginx, reach};
 use fpm_shared::conf::{self, ListError};
-use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerClient, DockerError, Setup};
+use fpm_shared::docker::{
+    ContainerRuntime, ContainerState, DockerClient, DockerError, FileIn, Setup,
+};
 use fpm_shared::duration::{parse_duration, DurationError};
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, SystemdError};
 use std::io::Write as _;
@@ -25,6 +30,27 @@ pub struct AddOptions {
     pub log: (String, u32),
     /// The container's command instead of the image's, when not empty.
     pub command: Vec<String>,
+    /// The php-fpm pool that serves the site, when the image has several.
+    pub pool: Option<String>,
+    /// Leave the image's php-fpm pools as they are (the image is made for this chain already).
+    pub no_pool_override: bool,
+}
+
+/// `process_control_timeout` in the pool override: how long php-fpm's own graceful stop may
+/// take (the drain before it has waited for the requests already).
+pub const POOL_STOP_GRACE_S: u64 = 30;
+
+/// The pool override for one image, checked by the image's own php-fpm.
+#[derive(Debug, Clone)]
+struct PoolPlan {
+    /// The image's pool folder, where the override goes.
+    dir: String,
+    /// The override's text.
+    text: String,
+    /// The pool it changes.
+    pool: String,
+    /// What it changes of the image's settings.
+    changed: Vec<String>,
 }
 
 /// Why `site add` stopped; what it did before is reported beside.
@@ -68,6 +94,32 @@ pub enum AddError {
     /// systemd refused.
     #[error(transparent)]
     Systemd(#[from] SystemdError),
+    /// The image's php-fpm could not be read or does not take the override.
+    #[error("image {image}: {error}")]
+    Pool {
+        /// The image.
+        image: String,
+        /// What was wrong.
+        error: pool::PoolError,
+    },
+    /// nginx's user or the waker's group is unknown on this host.
+    #[error("user {user} or group {group} is unknown on this host: php-fpm's socket would be nobody's to reach")]
+    HostIds {
+        /// nginx's user.
+        user: String,
+        /// The waker's group.
+        group: String,
+    },
+    /// The image's php-fpm, given the override, does not say what it sets.
+    #[error("image {image}: php-fpm does not take {dir}/{}: {}", pool::OVERRIDE_NAME, unmet.join("; "))]
+    OverrideIgnored {
+        /// The image.
+        image: String,
+        /// Where the override was put.
+        dir: String,
+        /// What php-fpm said instead.
+        unmet: Vec<String>,
+    },
 }
 
 /// Onboards `site`; `done` receives a line for each step as it is done.
@@ -84,13 +136,21 @@ pub async fn add(
         error,
     })?;
     let setup = setup(layout, site, opts)?;
+    let name = layout.container(site);
+    let plan = match &opts.image {
+        Some(image)
+            if !opts.no_pool_override && docker.state(&name).await? == ContainerState::Missing =>
+        {
+            Some(plan_pool(layout, docker, site, image, opts, &setup).await?)
+        }
+        _ => None,
+    };
     let path = write_conf(layout, site, &opts.window)?;
     done(format!(
         "conf          wrote {} (window {})",
         path.display(),
         opts.window
     ));
-    let name = layout.container(site);
     match (&opts.image, docker.state(&name).await?) {
         (_, ContainerState::Missing) if opts.image.is_none() => done(format!(
             "container     {name} not created (no --image): create it as `fpm-watcher site check {site}` says"
@@ -98,6 +158,21 @@ pub async fn add(
         (Some(image), ContainerState::Missing) => {
             let command = (!opts.command.is_empty()).then(|| opts.command.clone());
             docker.create(&name, image, &setup, command).await?;
+            if let Some(plan) = &plan {
+                let file = FileIn {
+                    dir: &plan.dir,
+                    name: pool::OVERRIDE_NAME,
+                    contents: plan.text.as_bytes(),
+                };
+                docker.put_file(&name, file).await?;
+                done(format!(
+                    "php-fpm pool  [{}] overridden by {}/{} in {name}: {}",
+                    plan.pool,
+                    plan.dir,
+                    pool::OVERRIDE_NAME,
+                    if plan.changed.is_empty() { "the image set all of it already".to_owned() } else { plan.changed.join(", ") }
+                ));
+            }
             done(format!(
                 "container     created {name} from {image}: SIGQUIT, json-file log (max-size {}, max-file {}), restart policy no, {}:{}",
                 opts.log.0,
@@ -116,6 +191,116 @@ pub async fn add(
     systemd.start_unit(&unit).await?;
     done(format!("waker socket  {unit} enabled and listening"));
     Ok(())
+}
+
+/// Reads how `image`'s php-fpm is set up (`php-fpm -tt` in a one-off container, and its main
+/// configuration's `include`), writes the override, and has the image's php-fpm read it back.
+async fn plan_pool(
+    layout: &Layout,
+    docker: &DockerClient,
+    site: &Site,
+    image: &str,
+    opts: &AddOptions,
+    setup: &Setup,
+) -> Result<PoolPlan, AddError> {
+    let pool_err = |error| AddError::Pool {
+        image: image.to_owned(),
+        error,
+    };
+    let own = docker.image_command(image).await?;
+    let mut argv = php_fpm_command(&opts.command, &own.entrypoint, &own.cmd);
+    argv.push("-tt".to_owned());
+    let (config, main_conf) = {
+        let run = docker.run_once(image, &argv, &setup.binds, None).await?;
+        let config = pool::parse_tt(&run.output);
+        let main_conf = match &config {
+            Ok(c) => docker.read_file(&run.id, &c.conf_file).await,
+            Err(_) => Ok(None),
+        };
+        docker.remove(&run.id).await?;
+        (config.map_err(pool_err)?, main_conf?)
+    };
+    let main_conf = String::from_utf8_lossy(&main_conf.unwrap_or_default()).into_owned();
+    let dir =
+        pool::pool_folder(&config.conf_file, &pool::includes(&main_conf)).map_err(pool_err)?;
+    let chosen = pool::chosen_pool(&config, opts.pool.as_deref()).map_err(pool_err)?;
+    let wanted = pool::Override {
+        site: site.to_string(),
+        pool: chosen.clone(),
+        listen: format!(
+            "{}/{}",
+            opts.php_dir.trim_end_matches('/'),
+            layout.fpm_socket
+        ),
+        owner: host_ids()?,
+        stop_grace_s: POOL_STOP_GRACE_S,
+    };
+    let text = wanted.render();
+    let file = FileIn {
+        dir: &dir,
+        name: pool::OVERRIDE_NAME,
+        contents: text.as_bytes(),
+    };
+    let run = docker
+        .run_once(image, &argv, &setup.binds, Some(file))
+        .await?;
+    docker.remove(&run.id).await?;
+    let unmet = match pool::parse_tt(&run.output) {
+        Ok(read) => wanted.unmet(&read),
+        Err(e) => vec![e.to_string()],
+    };
+    if !unmet.is_empty() {
+        return Err(AddError::OverrideIgnored {
+            image: image.to_owned(),
+            dir,
+            unmet,
+        });
+    }
+    Ok(PoolPlan {
+        dir,
+        text,
+        pool: chosen,
+        changed: wanted
+            .differences(&config)
+            .into_iter()
+            .map(|(key, want, found)| format!("{key} {found} → {want}"))
+            .collect(),
+    })
+}
+
+/// How the container will run php-fpm: the command (`--` COMMAND, else the image's entrypoint
+/// and command) from its first word named `php-fpm*` on (so `-y FILE` and the like count), else
+/// `php-fpm` on the image's PATH.
+fn php_fpm_command(command: &[String], entrypoint: &[String], cmd: &[String]) -> Vec<String> {
+    let words = if command.is_empty() {
+        [entrypoint, cmd].concat()
+    } else {
+        command.to_vec()
+    };
+    let is_fpm = |w: &String| {
+        w.rsplit('/')
+            .next()
+            .is_some_and(|b| b.starts_with("php-fpm"))
+    };
+    match words.iter().position(is_fpm) {
+        Some(at) => words[at..].to_vec(),
+        None => vec!["php-fpm".to_owned()],
+    }
+}
+
+/// The host's ids php-fpm's socket gets: nginx's user (its `user` in `nginx -T`; www-data when
+/// nginx cannot be asked) and the group the waker runs in.
+fn host_ids() -> Result<(u32, u32), AddError> {
+    let (user, _) = nginx::nginx_config()
+        .map(|text| reach::nginx_user(&text))
+        .unwrap_or_else(|_| ("www-data".to_owned(), String::new()));
+    let group = fpm_shared::layout::WAKER_USER.1;
+    reach::identity(String::new(), &user, group)
+        .map(|id| (id.uid, id.gid))
+        .ok_or_else(|| AddError::HostIds {
+            user,
+            group: group.to_owned(),
+        })
 }
 
 /// The container's setup: the socket folder where php-fpm listens, SIGQUIT, a bounded json-file
@@ -167,4 +352,32 @@ fn write_conf(layout: &Layout, site: &Site, window: &str) -> Result<PathBuf, Add
     )
     .map_err(write_err)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::php_fpm_command;
+
+    fn words(w: &[&str]) -> Vec<String> {
+        w.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn php_fpm_is_found_in_the_command_with_its_arguments() {
+        // The official images: an entrypoint script, then php-fpm.
+        let official = php_fpm_command(
+            &[],
+            &words(&["docker-php-entrypoint"]),
+            &words(&["php-fpm"]),
+        );
+        assert_eq!(official, ["php-fpm"]);
+        // Debian's binary, a main configuration of its own: kept, so php-fpm reads the same.
+        let given = words(&["/usr/sbin/php-fpm8.2", "-F", "-y", "/etc/site.conf"]);
+        assert_eq!(php_fpm_command(&given, &words(&["sh"]), &[]), given);
+        // A start script the binary is not named in: php-fpm on the image's PATH.
+        assert_eq!(
+            php_fpm_command(&[], &[], &words(&["/start.sh"])),
+            ["php-fpm"]
+        );
+    }
 }

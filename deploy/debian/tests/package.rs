@@ -191,7 +191,7 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
 }
 
 /// Onboards the site of `tag` as the README's "Add a site" does: `fpm-watcher site add` with the
-/// stack's php-fpm pool and scripts, its nginx upstream from `fpm-watcher site nginx` behind the
+/// image's own php-fpm pool (overridden) and the stack's scripts, its nginx upstream from `fpm-watcher site nginx` behind the
 /// site's test vhost, then `fpm-watcher site check`, which must pass every check.
 fn onboard(s: &mut Stack, tag: &str) {
     let site = s.site(tag);
@@ -207,10 +207,6 @@ fn onboard(s: &mut Stack, tag: &str) {
         "20m",
         "--image",
         fpm_tests::images::host(),
-        "--php-dir",
-        "/run/php-sock",
-        "-v",
-        &bind("pool.conf", "/etc/php-site.conf:ro"),
         "-v",
         &bind("www", "/var/www:ro"),
         "-v",
@@ -218,10 +214,13 @@ fn onboard(s: &mut Stack, tag: &str) {
         "--",
         "php-fpm",
         "-F",
-        "-y",
-        "/etc/php-site.conf",
     ]);
-    for step in ["conf", "container     created", "waker socket"] {
+    for step in [
+        "conf",
+        "container     created",
+        "php-fpm pool  [www] overridden",
+        "waker socket",
+    ] {
         assert!(
             added.contains(step),
             "site add did not say {step:?}:\n{added}"
