@@ -126,15 +126,26 @@ impl Stack {
     }
 
     /// Onboards the site of `tag` with `fpm-watcher site add` in the host: window `window`, its
-    /// container from `image` with the stack's scripts (`/var/www`) and data folder
-    /// (`/var/data`) bound, `more` arguments after those; the nginx upstream `site nginx`
-    /// prints routed to its `.fast` vhost. Returns what `site add` printed; panics if it failed.
-    pub fn site_add(&mut self, tag: &str, window: &str, image: &str, more: &[&str]) -> String {
+    /// container from `image` with `folders` of this stack's files bound (`(name, where[:ro])`,
+    /// created if missing), `more` arguments after those; the nginx upstream `site nginx` prints
+    /// routed to its `.fast` vhost. Returns what `site add` printed; panics if it failed.
+    pub fn site_add(
+        &mut self,
+        (tag, window): (&str, &str),
+        image: &str,
+        folders: &[(&str, &str)],
+        more: &[&str],
+    ) -> String {
         let site = self.site(tag);
         self.containers.track(&self.container(tag));
         let f = self.files().to_owned();
-        let bind = |name: &str, inside: &str| format!("{}:{inside}", f.join(name).display());
-        let (www, data) = (bind("www", "/var/www:ro"), bind("data", "/var/data"));
+        let binds: Vec<String> = folders
+            .iter()
+            .map(|(name, inside)| {
+                std::fs::create_dir_all(f.join(name)).unwrap();
+                format!("{}:{inside}", f.join(name).display())
+            })
+            .collect();
         let mut args = vec![
             "fpm-watcher",
             "site",
@@ -144,11 +155,10 @@ impl Stack {
             window,
             "--image",
             image,
-            "-v",
-            &www,
-            "-v",
-            &data,
         ];
+        for bind in &binds {
+            args.extend_from_slice(&["-v", bind]);
+        }
         args.extend_from_slice(more);
         let added = self.host.exec(&args);
         let text = String::from_utf8_lossy(&added.stdout).into_owned();

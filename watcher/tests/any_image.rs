@@ -42,7 +42,8 @@ fn site_add_serves_any_php_fpm_image_on_its_default_pool() {
         .parse::<u32>()
         .unwrap();
     for (tag, image, pool_dir) in images() {
-        let added = s.site_add(tag, "20m", image, &[]);
+        let folders = [("www", "/var/www:ro"), ("data", "/var/data")];
+        let added = s.site_add((tag, "20m"), image, &folders, &[]);
         let overridden =
             format!("php-fpm pool  [www] overridden by {pool_dir}/zz-fpm-ondemand.conf");
         assert!(added.contains(&overridden), "{image}: {added}");

@@ -1,5 +1,5 @@
-//! A real PHP application through drained stops: Debian's WordPress (MariaDB beside it) behind
-//! nginx in both variants, posts published over XML-RPC four at a time while `fpm@SITE.service`
+//! A real PHP application through drained stops: Debian's WordPress (MariaDB beside it),
+//! onboarded with `site add` on the image's default php-fpm pool, behind nginx in both variants, posts published over XML-RPC four at a time while `fpm@SITE.service`
 //! is stopped about once a second. Every publish is answered with its post id, and every post is
 //! stored exactly once.
 
@@ -132,7 +132,7 @@ fn stored(db: &str) -> BTreeMap<String, usize> {
 #[test]
 fn wordpress_publishes_each_post_exactly_once_across_stops_in_both_variants() {
     require_docker();
-    let mut s = Stack::boot("wp", &["a"], "20m", bin());
+    let mut s = Stack::boot_for_site_add("wp", bin());
     let mut others = Containers::default();
     let db = start_db(&s, &mut others);
     let conf = s.files().join("wpconf");
@@ -141,10 +141,18 @@ fn wordpress_publishes_each_post_exactly_once_across_stops_in_both_variants() {
         let host = format!("{}.{vhost}", s.site("a"));
         std::fs::write(conf.join(format!("config-{host}.php")), wp_config(&host)).unwrap();
     }
-    s.create_site_container(
-        "a",
+    // php-fpm as Debian ships it (process_control_timeout 0, no access log): site add's
+    // override is all that makes it fit.
+    let folders = [("mysqld", "/run/mysqld"), ("wpconf", "/etc/wordpress:ro")];
+    let added = s.site_add(
+        ("a", "20m"),
         images::wordpress(),
-        &[("mysqld", "/run/mysqld"), ("wpconf", "/etc/wordpress:ro")],
+        &folders,
+        &["--", "php-fpm", "-F"],
+    );
+    assert!(
+        added.contains("process_control_timeout 0s → 30s"),
+        "{added}"
     );
     let (code, body) = s.fetch(
         "a",
