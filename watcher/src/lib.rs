@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod diff;
 pub mod drain;
 pub mod metrics;
+pub mod php_fpm;
 pub mod renew;
 pub mod report;
 pub mod site_add;

@@ -2,8 +2,7 @@
 //! its conf written, its container created with what the chain needs (when an image is given),
 //! its waker socket enabled and listening. It replaces nothing that exists.
 
-mod pool;
-
+use crate::php_fpm::{self, pool, ProbeError};
 use crate::site_check::{nginx, reach};
 use fpm_shared::conf::{self, ListError};
 use fpm_shared::docker::{
@@ -110,6 +109,9 @@ pub enum AddError {
         /// The waker's group.
         group: String,
     },
+    /// php-fpm could not be asked.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
     /// The image's php-fpm, given the override, does not say what it sets.
     #[error("image {image}: php-fpm does not take {dir}/{}: {}", pool::OVERRIDE_NAME, unmet.join("; "))]
     OverrideIgnored {
@@ -208,21 +210,10 @@ async fn plan_pool(
         error,
     };
     let own = docker.image_command(image).await?;
-    let mut argv = php_fpm_command(&opts.command, &own.entrypoint, &own.cmd);
-    argv.push("-tt".to_owned());
-    let (config, main_conf) = {
-        let run = docker.run_once(image, &argv, &setup.binds, None).await?;
-        let config = pool::parse_tt(&run.output);
-        let main_conf = match &config {
-            Ok(c) => docker.read_file(&run.id, &c.conf_file).await,
-            Err(_) => Ok(None),
-        };
-        docker.remove(&run.id).await?;
-        (config.map_err(pool_err)?, main_conf?)
-    };
-    let main_conf = String::from_utf8_lossy(&main_conf.unwrap_or_default()).into_owned();
-    let dir =
-        pool::pool_folder(&config.conf_file, &pool::includes(&main_conf)).map_err(pool_err)?;
+    let argv = php_fpm::php_fpm_command(&opts.command, &own.entrypoint, &own.cmd);
+    let probed = php_fpm::probe(docker, image, &argv, &setup.binds, None).await?;
+    let config = probed.config;
+    let dir = probed.pool_dir.map_err(pool_err)?;
     let chosen = pool::chosen_pool(&config, opts.pool.as_deref()).map_err(pool_err)?;
     let wanted = pool::Override {
         site: site.to_string(),
@@ -241,13 +232,10 @@ async fn plan_pool(
         name: pool::OVERRIDE_NAME,
         contents: text.as_bytes(),
     };
-    let run = docker
-        .run_once(image, &argv, &setup.binds, Some(file))
-        .await?;
-    docker.remove(&run.id).await?;
-    let unmet = match pool::parse_tt(&run.output) {
-        Ok(read) => wanted.unmet(&read),
-        Err(e) => vec![e.to_string()],
+    let unmet = match php_fpm::probe(docker, image, &argv, &setup.binds, Some(file)).await {
+        Ok(read) => wanted.unmet(&read.config),
+        Err(ProbeError::Pool { error, .. }) => vec![error.to_string()],
+        Err(e) => return Err(e.into()),
     };
     if !unmet.is_empty() {
         return Err(AddError::OverrideIgnored {
@@ -266,26 +254,6 @@ async fn plan_pool(
             .map(|(key, want, found)| format!("{key} {found} → {want}"))
             .collect(),
     })
-}
-
-/// How the container will run php-fpm: the command (`--` COMMAND, else the image's entrypoint
-/// and command) from its first word named `php-fpm*` on (so `-y FILE` and the like count), else
-/// `php-fpm` on the image's PATH.
-fn php_fpm_command(command: &[String], entrypoint: &[String], cmd: &[String]) -> Vec<String> {
-    let words = if command.is_empty() {
-        [entrypoint, cmd].concat()
-    } else {
-        command.to_vec()
-    };
-    let is_fpm = |w: &String| {
-        w.rsplit('/')
-            .next()
-            .is_some_and(|b| b.starts_with("php-fpm"))
-    };
-    match words.iter().position(is_fpm) {
-        Some(at) => words[at..].to_vec(),
-        None => vec!["php-fpm".to_owned()],
-    }
 }
 
 /// The host's ids php-fpm's socket gets: nginx's user (its `user` in `nginx -T`; www-data when
@@ -352,32 +320,4 @@ fn write_conf(layout: &Layout, site: &Site, window: &str) -> Result<PathBuf, Add
     )
     .map_err(write_err)?;
     Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::php_fpm_command;
-
-    fn words(w: &[&str]) -> Vec<String> {
-        w.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn php_fpm_is_found_in_the_command_with_its_arguments() {
-        // The official images: an entrypoint script, then php-fpm.
-        let official = php_fpm_command(
-            &[],
-            &words(&["docker-php-entrypoint"]),
-            &words(&["php-fpm"]),
-        );
-        assert_eq!(official, ["php-fpm"]);
-        // Debian's binary, a main configuration of its own: kept, so php-fpm reads the same.
-        let given = words(&["/usr/sbin/php-fpm8.2", "-F", "-y", "/etc/site.conf"]);
-        assert_eq!(php_fpm_command(&given, &words(&["sh"]), &[]), given);
-        // A start script the binary is not named in: php-fpm on the image's PATH.
-        assert_eq!(
-            php_fpm_command(&[], &[], &words(&["/start.sh"])),
-            ["php-fpm"]
-        );
-    }
 }

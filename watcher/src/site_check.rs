@@ -3,6 +3,7 @@
 //! (conf, Docker, systemd, the socket folder, `nginx -T`); [`judge`] is the pure verdict.
 
 pub mod nginx;
+pub mod pool;
 pub mod reach;
 pub mod upstream;
 
@@ -14,7 +15,7 @@ pub use nginx::{nginx_block, nginx_config};
 
 use crate::socket_folder::{self, SocketState};
 use fpm_shared::conf::{self, SiteConf};
-use fpm_shared::docker::{ContainerRuntime, ContainerState, Setup};
+use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerClient, Setup};
 use fpm_shared::duration::human;
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, UnitState};
@@ -42,6 +43,8 @@ pub struct Facts {
     pub fpm_socket_ids: Option<(u32, u32, u32)>,
     /// `nginx -T`'s output, or why it could not be run.
     pub nginx: Result<String, String>,
+    /// What php-fpm reads in the site's container (`None`: no container), or why it is unknown.
+    pub pool: Result<Option<pool::PoolFacts>, String>,
 }
 
 /// One check's result.
@@ -85,6 +88,11 @@ fn fail(what: &'static str, found: String, fix: String) -> Check {
 pub fn judge(layout: &Layout, site: &Site, facts: &Facts) -> Vec<Check> {
     let mut checks = vec![conf_check(layout, site, &facts.conf)];
     checks.extend(container_checks(layout, site, &facts.container));
+    let inside = match &facts.container {
+        Ok(Some((_, setup))) => mount_inside(layout, site, setup),
+        _ => None,
+    };
+    checks.extend(pool::judge(layout, site, inside, &facts.pool));
     checks.push(waker_check(layout, site, facts));
     checks.push(socket_check(layout, site, facts));
     checks.push(nginx_check(layout, site, facts));
@@ -154,14 +162,20 @@ fn restart_check(setup: &Setup, name: &str) -> Check {
     }
 }
 
-fn mount_check(layout: &Layout, site: &Site, setup: &Setup, recreate: &str) -> Check {
+/// Where the container mounts the site's socket folder.
+fn mount_inside<'a>(layout: &Layout, site: &Site, setup: &'a Setup) -> Option<&'a str> {
     let folder = layout.socket_dir(site);
-    let mount = setup
+    setup
         .binds
         .iter()
-        .find(|(source, _)| same_run_path(source, &folder));
-    match mount {
-        Some((_, inside)) => ok(
+        .find(|(source, _)| same_run_path(source, &folder))
+        .map(|(_, inside)| inside.as_str())
+}
+
+fn mount_check(layout: &Layout, site: &Site, setup: &Setup, recreate: &str) -> Check {
+    let folder = layout.socket_dir(site);
+    match mount_inside(layout, site, setup) {
+        Some(inside) => ok(
             "socket folder",
             format!(
                 "{} mounted at {inside}: php-fpm must listen on {inside}/{}",
@@ -334,9 +348,9 @@ fn reach_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
 }
 
 /// Reads the facts about `site` from its conf, Docker, systemd, its socket folder and nginx.
-pub async fn gather<R: ContainerRuntime>(
+pub async fn gather(
     layout: &Layout,
-    docker: &R,
+    docker: &DockerClient,
     systemd: &Systemd,
     site: &Site,
 ) -> Facts {
@@ -344,13 +358,19 @@ pub async fn gather<R: ContainerRuntime>(
     let fpm_path = layout.fpm_socket_path(site);
     let fpm_socket = socket_folder::probe(&fpm_path).await;
     let nginx = nginx_config();
+    let container = match docker.inspect(&layout.container(site)).await {
+        Ok(i) if i.state == ContainerState::Missing => Ok(None),
+        Ok(i) => Ok(Some((i.state, i.setup))),
+        Err(e) => Err(chain(&e)),
+    };
+    let pool = match &container {
+        Ok(Some((_, setup))) => pool::gather(docker, layout, site, setup).await,
+        _ => Ok(None),
+    };
     Facts {
         conf: read_conf(layout, site),
-        container: match docker.inspect(&layout.container(site)).await {
-            Ok(i) if i.state == ContainerState::Missing => Ok(None),
-            Ok(i) => Ok(Some((i.state, i.setup))),
-            Err(e) => Err(chain(&e)),
-        },
+        container,
+        pool,
         waker_enabled: systemd.unit_file_state(&unit).await.map_err(|e| chain(&e)),
         waker_socket: systemd
             .active_state(&unit)

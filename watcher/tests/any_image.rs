@@ -103,6 +103,10 @@ fn site_add_serves_any_php_fpm_image_on_its_default_pool() {
             check.status.success() && report.contains("every check passed"),
             "{image}: site check after site add:\n{report}"
         );
+        let pool_line = format!(
+            "[www] listens on /run/php/php-fpm.sock, logs each request to /proc/self/fd/2, process_control_timeout 30s (overridden by {pool_dir}/zz-fpm-ondemand.conf)"
+        );
+        assert!(report.contains(&pool_line), "{image}: {report}");
         // The reaper reads php-fpm's access lines in the container's log.
         let logs = fpm_tests::docker(&["logs", "--tail", "20", &s.container(tag)]);
         let logs = logs
@@ -114,6 +118,25 @@ fn site_add_serves_any_php_fpm_image_on_its_default_pool() {
     for (tag, image, _) in images() {
         drained_stops_lose_nothing(&s, tag, image);
     }
+
+    // The same official image without the override: site check reads its pool and says why
+    // nginx would meet nothing.
+    let folders = [("www", "/var/www:ro")];
+    s.site_add(
+        ("bare", "20m"),
+        images::php_official(),
+        &folders,
+        &["--no-pool-override"],
+    );
+    let check = s
+        .host
+        .exec(&["fpm-watcher", "site", "check", &s.site("bare")]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("no pool listens on /run/php/php-fpm.sock ([www] on 9000): nginx would meet nothing (502)"),
+        "{report}"
+    );
 }
 
 /// Rounds of concurrent requests to the counting script (300 ms each) while the site is stopped

@@ -59,6 +59,29 @@ impl DockerClient {
         .await
     }
 
+    /// The image and the entrypoint and command the container `name` runs; `None` when there is
+    /// no such container.
+    pub async fn container_command(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, ImageCommand)>, DockerError> {
+        let what = "inspect";
+        self.bounded(name, what, async {
+            let info = match self.docker.inspect_container(name, None).await {
+                Ok(info) => info,
+                Err(e) if super::status_code(&e) == Some(404) => return Ok(None),
+                Err(error) => return Err(request(name, what, error)),
+            };
+            let config = info.config.unwrap_or_default();
+            let command = ImageCommand {
+                entrypoint: config.entrypoint.unwrap_or_default(),
+                cmd: config.cmd.unwrap_or_default(),
+            };
+            Ok(config.image.map(|image| (image, command)))
+        })
+        .await
+    }
+
     /// Runs `argv` (its first word as the entrypoint) in a new container of `image` without a
     /// network, with `binds` (`(host, inside)`, read-only), `file` put in place before it
     /// starts, and waits for its end. The container is kept so that files can be read from it;

@@ -35,6 +35,19 @@ fn good() -> Facts {
         fpm_reach: Vec::new(),
         fpm_socket_ids: None,
         nginx: Ok("upstream fpm_blog {\n    server unix:/var/run/docker-apps/blog/php-fpm.sock max_fails=0;\n}\n".into()),
+        pool: Ok(Some(good_pool())),
+    }
+}
+
+/// What php-fpm reads with site add's override in place, as `php-fpm -tt` says it.
+fn good_pool() -> pool::PoolFacts {
+    let tt = "x NOTICE: [global]\nx NOTICE: \tprocess_control_timeout = 30s\n\
+              x NOTICE: [www]\nx NOTICE: \tlisten = /run/php/php-fpm.sock\n\
+              x NOTICE: \taccess.log = /proc/self/fd/2\n\
+              x NOTICE: configuration file /etc/php/8.2/fpm/php-fpm.conf test is successful\n";
+    pool::PoolFacts {
+        config: crate::php_fpm::pool::parse_tt(tt).unwrap(),
+        override_path: Some("/etc/php/8.2/fpm/pool.d/zz-fpm-ondemand.conf".into()),
     }
 }
 
@@ -75,6 +88,7 @@ fn a_whole_chain_passes_every_check() {
             "stop signal",
             "logs",
             "restart",
+            "php-fpm pool",
             "waker socket",
             "php-fpm.sock",
             "nginx"
@@ -378,4 +392,74 @@ fn a_live_socket_that_nginx_or_the_waker_may_not_connect_to_fails_with_the_ids_a
             && fix.ends_with("systemctl restart fpm@blog.service"),
         "{fix}"
     );
+}
+
+fn with_pool(change: impl FnOnce(&mut pool::PoolFacts)) -> Facts {
+    let mut facts = good();
+    if let Ok(Some(p)) = &mut facts.pool {
+        change(p);
+    }
+    facts
+}
+
+#[test]
+fn the_pool_php_fpm_reads_is_said_and_a_pool_that_breaks_the_chain_fails() {
+    let checks = judge(&Layout::default(), &site(), &good());
+    let line = checks.iter().find(|c| c.what == "php-fpm pool").unwrap();
+    assert_eq!(
+        line.outcome,
+        Outcome::Ok("[www] listens on /run/php/php-fpm.sock, logs each request to /proc/self/fd/2, process_control_timeout 30s (overridden by /etc/php/8.2/fpm/pool.d/zz-fpm-ondemand.conf)".into())
+    );
+
+    // The official images' pool on TCP 9000: nothing at php-fpm.sock.
+    let tcp = with_pool(|p| {
+        let www = &mut p.config.pools[0].1;
+        www.insert("listen".into(), "9000".into());
+    });
+    let (what, found, fix) = only_failure(&tcp);
+    assert_eq!(what, "php-fpm pool");
+    assert_eq!(
+        found,
+        "no pool listens on /run/php/php-fpm.sock ([www] on 9000): nginx would meet nothing (502)"
+    );
+    assert!(fix.contains("listen = /run/php/php-fpm.sock"), "{fix}");
+
+    // Debian's default pool logs no request: the reaper would take a busy site for idle.
+    let silent = with_pool(|p| {
+        p.config.pools[0].1.remove("access.log");
+    });
+    let (_, found, fix) = only_failure(&silent);
+    assert!(
+        found.contains("logs no request (access.log undefined)"),
+        "{found}"
+    );
+    assert!(fix.ends_with("access.log = /proc/self/fd/2"), "{fix}");
+
+    // php-fpm's default stop timeout passes, said.
+    let default_stop = with_pool(|p| {
+        p.config
+            .global
+            .insert("process_control_timeout".into(), "0s".into());
+        p.override_path = None;
+    });
+    assert!(failed(&default_stop).is_empty());
+    let said = judge(&Layout::default(), &site(), &default_stop);
+    let Outcome::Ok(text) = &said
+        .iter()
+        .find(|c| c.what == "php-fpm pool")
+        .unwrap()
+        .outcome
+    else {
+        panic!()
+    };
+    assert!(
+        text.contains("process_control_timeout 0: php-fpm's own stop ends requests at once"),
+        "{text}"
+    );
+    assert!(text.ends_with("(the image's own pool)"), "{text}");
+
+    // php-fpm could not be asked: said, not failed (when unsure, the rest still counts).
+    let mut unknown = good();
+    unknown.pool = Err("image gone".into());
+    assert!(failed(&unknown).is_empty());
 }
