@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Where [`Stack::boot_for_engine_restart`]'s host sees the machine's /run.
+pub const OUTER_RUN: &str = "/outer-run";
+
 /// The waker's idle timeout in the test host (the unit's default is 60 s).
 pub const TEST_IDLE_TIMEOUT: &str = "3s";
 
@@ -67,8 +70,10 @@ enum Install<'a> {
     /// files, mounted in; a temporary socket root.
     Project(&'a Path),
     /// Like `Project`, with the machine's socket root: `fpm-watcher site add` in the host creates
-    /// containers that bind the host's socket folders.
-    ProjectForSiteAdd(&'a Path),
+    /// containers that bind the host's socket folders. With `true`, the host reaches the engine
+    /// through the machine's /run (mounted at /outer-run), so that it still does after an engine
+    /// restart recreates the socket file.
+    ProjectForSiteAdd(&'a Path, bool),
     /// Nothing of the project: the Debian package `deb`, installed with apt; the machine's
     /// socket root.
     Package(&'a Path),
@@ -121,7 +126,15 @@ impl Stack {
     /// ([`Stack::site_add`]): the machine's socket root, so that the containers it creates
     /// bind the host's socket folders.
     pub fn boot_for_site_add(tag: &str, any_bin: &Path) -> Stack {
-        let install = Install::ProjectForSiteAdd(any_bin);
+        let install = Install::ProjectForSiteAdd(any_bin, false);
+        Stack::assemble(tag, &[], "20m", TEST_START_TIMEOUT, install, "")
+    }
+
+    /// Like [`Stack::boot_for_site_add`], for a test that restarts the engine: the host and its
+    /// units reach it through the machine's /run, mounted at [`OUTER_RUN`] (the engine recreates
+    /// its socket file on restart: a bind of the file would go stale).
+    pub fn boot_for_engine_restart(tag: &str, any_bin: &Path) -> Stack {
+        let install = Install::ProjectForSiteAdd(any_bin, true);
         Stack::assemble(tag, &[], "20m", TEST_START_TIMEOUT, install, "")
     }
 
@@ -200,7 +213,7 @@ impl Stack {
         }
         let sockets = match install {
             Install::Project(_) => SocketRoot::temporary(),
-            Install::ProjectForSiteAdd(_) | Install::Package(_) | Install::OldStyle(_) => {
+            Install::ProjectForSiteAdd(..) | Install::Package(_) | Install::OldStyle(_) => {
                 SocketRoot::machine(&prefix)
             }
         };
@@ -222,8 +235,15 @@ impl Stack {
         let default_confs = fpm_shared::Layout::default().conf_dir;
         let default_confs = default_confs.to_str().expect("UTF-8");
         let host = match install {
-            Install::Project(any_bin) | Install::ProjectForSiteAdd(any_bin) => builder
+            Install::Project(any_bin) | Install::ProjectForSiteAdd(any_bin, false) => builder
                 .confs(confs.path(), config)
+                .binaries(bin_dir(any_bin), &BINARIES),
+            Install::ProjectForSiteAdd(any_bin, true) => builder
+                .mount(Path::new("/run"), OUTER_RUN, true)
+                .confs(
+                    confs.path(),
+                    &format!("docker_socket = \"{OUTER_RUN}/docker.sock\"\n{config}"),
+                )
                 .binaries(bin_dir(any_bin), &BINARIES),
             Install::Package(_) | Install::OldStyle(_) => {
                 builder.fresh().mount(confs.path(), default_confs, false)
@@ -231,7 +251,11 @@ impl Stack {
         }
         .boot();
         match install {
-            Install::Project(_) | Install::ProjectForSiteAdd(_) => {}
+            Install::Project(_) | Install::ProjectForSiteAdd(_, false) => {}
+            Install::ProjectForSiteAdd(_, true) => {
+                let env = format!("DOCKER_HOST=unix://{OUTER_RUN}/docker.sock");
+                host.ok(&["systemctl", "set-environment", &env]);
+            }
             Install::Package(deb) => install_package(&host, deb),
             Install::OldStyle(listen) => crate::old_host::install(&host, &ids, f, listen),
         }

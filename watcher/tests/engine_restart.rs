@@ -1,5 +1,6 @@
 //! A Docker engine restart while the watcher runs: a container that died while the engine was down
-//! is reconciled once the watcher reconnects, and events flow again afterwards.
+//! is reconciled once the watcher reconnects, and events flow again afterwards; sites onboarded
+//! with `site add` (restart policy `no`) keep sleeping or serving as they did.
 //!
 //! Restarting the engine disturbs every other test, so this one is `#[ignore]`d in the parallel
 //! run and `scripts/test.sh` runs it on its own right after (`--ignored`).
@@ -8,8 +9,10 @@ mod common;
 
 use common::Watched;
 use fpm_tests::host::container_status;
+use fpm_tests::stack::Stack;
 use fpm_tests::{
-    container_pid, docker, freeze_engine, require_docker, restart_engine, signal, Containers,
+    container_pid, docker, freeze_engine, images, require_docker, restart_engine, signal,
+    Containers,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -71,4 +74,66 @@ fn a_container_that_died_while_docker_hung_is_mirrored_once_it_answers() {
     });
     w.expect_state(&w.unit("dies"), "inactive", Duration::from_secs(3));
     assert_eq!(container_status(&w.container("dies")), "exited");
+}
+
+/// Two sites onboarded with `site add` (the restart policy it creates, `no`): one stopped by the
+/// reaper, one awake. Across an engine restart the sleeping one stays asleep (Docker starts no
+/// container of policy `no`; an `always` one would wake, which `site check` refuses), the awake
+/// one answers through both nginx variants without a new start, and the sleeping one still wakes
+/// on its next request.
+#[test]
+#[ignore = "restarts the Docker engine: scripts/test.sh runs it alone with --ignored"]
+fn across_an_engine_restart_a_sleeping_site_sleeps_and_an_awake_one_serves() {
+    require_docker();
+    let bin = Path::new(env!("CARGO_BIN_EXE_fpm-watcher"));
+    let mut s = Stack::boot_for_engine_restart("restartsites", bin);
+    let folders = [("www", "/var/www:ro"), ("data", "/var/data")];
+    for tag in ["asleep", "awake"] {
+        let added = s.site_add((tag, "1s"), images::php_debian(), &folders, &[]);
+        assert!(added.contains("restart policy no"), "{added}");
+        assert_eq!(s.get(tag, "test").0, 200, "{tag} before");
+    }
+    s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    let stopped = s.host.ok(&[
+        "fpm-reaper",
+        "--format",
+        "json",
+        "--site",
+        &s.site("asleep"),
+    ]);
+    assert!(stopped.contains("\"action\": \"stopped\""), "{stopped}");
+    assert_eq!(container_status(&s.container("asleep")), "exited");
+    let started = |tag: &str| {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.State.StartedAt}}",
+            &s.container(tag),
+        ])
+    };
+    let awake_since = started("awake");
+
+    restart_engine(|| {});
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        container_status(&s.container("asleep")),
+        "exited",
+        "still asleep"
+    );
+    assert_eq!(s.host.active_state(&s.fpm_unit("asleep")), "inactive");
+    assert_eq!(
+        s.get("awake", "fast").0,
+        200,
+        "the awake site, upstream variant"
+    );
+    assert_eq!(
+        s.get("awake", "test").0,
+        200,
+        "the awake site, through the waker"
+    );
+    assert_eq!(started("awake"), awake_since, "served by the same run");
+    assert_eq!(s.host.active_state(&s.fpm_unit("awake")), "active");
+    let (code, body) = s.get("asleep", "test");
+    assert_eq!(code, 200, "the sleeping site wakes on a request: {body}");
 }
