@@ -157,18 +157,7 @@ fn a_stop_while_php_fpm_starts_loses_no_held_request() {
 fn a_request_in_flight_is_answered_in_full_with_php_fpms_default_control_timeout() {
     require_docker();
     let s = Stack::boot("drainpct", &["a"], "1s", bin());
-    let pool = s.files().join("pool.conf");
-    let text = std::fs::read_to_string(&pool).unwrap();
-    let default: String = text
-        .lines()
-        .filter(|l| !l.starts_with("process_control_timeout"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_ne!(
-        default, text,
-        "the stack's pool sets it: php-fpm's default here"
-    );
-    std::fs::write(&pool, default).unwrap();
+    keep_php_fpms_default_control_timeout(&s);
     let stop_by = |how: &str| match how {
         "systemctl" => s.host.ok(&["systemctl", "stop", &s.fpm_unit("a")]),
         _ => s.host.ok(&["fpm-reaper", "--site", &s.site("a")]),
@@ -213,4 +202,65 @@ fn a_request_in_flight_is_answered_in_full_with_php_fpms_default_control_timeout
         runs.len() == 4 && runs.values().all(|n| *n == 1),
         "each request ran once: {runs:?}"
     );
+}
+
+/// Takes `process_control_timeout` out of the stack's pool: php-fpm's default (0) from then on.
+fn keep_php_fpms_default_control_timeout(s: &Stack) {
+    let pool = s.files().join("pool.conf");
+    let text = std::fs::read_to_string(&pool).unwrap();
+    let default: String = text
+        .lines()
+        .filter(|l| !l.starts_with("process_control_timeout"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(
+        default, text,
+        "the stack's pool sets it: php-fpm's default here"
+    );
+    std::fs::write(&pool, default).unwrap();
+}
+
+/// The third way a site is stopped, a budget eviction, with php-fpm's default
+/// `process_control_timeout`: one site may be awake; a's 3 s request has logged nothing yet
+/// when b asks for room, so a is the site quiet longest and is stopped for b while the request
+/// runs. The stop waits for it: a's request is answered in full, and b is served after.
+#[test]
+fn a_request_in_flight_is_answered_in_full_across_a_budget_eviction() {
+    require_docker();
+    let config = "[budget]\nmax_awake = 1\nmin_awake_secs = 1\nmin_idle_secs = 1\nwait_secs = 30\n";
+    let s = Stack::boot_configured("drainevict", &["a", "b"], "20m", bin(), config);
+    keep_php_fpms_default_control_timeout(&s);
+    s.host.ok(&["systemctl", "start", "fpm-watcher.service"]);
+    assert_eq!(s.get("a", "test").0, 200, "a awake");
+    std::thread::sleep(Duration::from_millis(1200));
+    let (slow, other) = std::thread::scope(|scope| {
+        let slow = scope.spawn(|| s.fetch("a", "test", "/count.php?ms=3000&id=evicted", &[]));
+        std::thread::sleep(Duration::from_millis(1500));
+        let other = s.get("b", "test");
+        (slow.join().unwrap(), other)
+    });
+    let watcher = s
+        .host
+        .ok(&["journalctl", "-u", "fpm-watcher", "--no-pager", "-o", "cat"]);
+    let a = format!("site={} ", s.site("a"));
+    assert!(
+        watcher.lines().any(
+            |l| l.starts_with("stopping the site quiet longest to make room") && l.contains(&a)
+        ),
+        "a was evicted for b:\n{watcher}"
+    );
+    assert_eq!(
+        (slow.0, slow.1.trim()),
+        (200, "ran evicted"),
+        "a's request across its eviction:\n{}",
+        s.journal(&[&s.fpm_unit("a")])
+    );
+    assert_eq!(other.0, 200, "b served after: {}", other.1);
+    assert_eq!(s.host.active_state(&s.fpm_unit("a")), "inactive");
+    let fpm = s.journal(&[&s.fpm_unit("a")]);
+    assert!(
+        fpm.contains("php-fpm's workers finished the requests they held"),
+        "{fpm}"
+    );
+    assert_eq!(s.count_runs().get("evicted"), Some(&1));
 }
