@@ -160,6 +160,11 @@ pub enum SiteCommand {
         /// user and group www-data, log each request, and stop gracefully on its own).
         #[arg(long)]
         no_pool_override: bool,
+        /// php-fpm's `process_control_timeout` in the override (Go duration): how long its own
+        /// graceful stop may take once the drain has waited for the running requests; `0s`
+        /// keeps php-fpm's default.
+        #[arg(long, value_name = "DURATION", default_value = "30s")]
+        process_control_timeout: String,
         /// The container's command instead of the image's (after `--`).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,

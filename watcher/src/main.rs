@@ -93,6 +93,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                     log_max_file,
                     pool,
                     no_pool_override,
+                    process_control_timeout,
                     command,
                 },
         } => {
@@ -106,6 +107,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
                 command,
                 pool,
                 no_pool_override,
+                process_control_timeout,
             };
             let mut done = |line: String| println!("ok    {line}");
             site_add::add(layout, &docker, &systemd, &site, &opts, &mut done)

@@ -33,11 +33,10 @@ pub struct AddOptions {
     pub pool: Option<String>,
     /// Leave the image's php-fpm pools as they are (the image is made for this chain already).
     pub no_pool_override: bool,
+    /// `process_control_timeout` in the pool override (a Go duration): how long php-fpm's own
+    /// graceful stop may take (the drain before it has waited for the requests already).
+    pub process_control_timeout: String,
 }
-
-/// `process_control_timeout` in the pool override: how long php-fpm's own graceful stop may
-/// take (the drain before it has waited for the requests already).
-pub const POOL_STOP_GRACE_S: u64 = 30;
 
 /// The pool override for one image, checked by the image's own php-fpm.
 #[derive(Debug, Clone)]
@@ -55,11 +54,13 @@ struct PoolPlan {
 /// Why `site add` stopped; what it did before is reported beside.
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
-    /// The window is not a duration.
-    #[error("--window {window:?}")]
-    Window {
+    /// A flag's value is not a duration.
+    #[error("{flag} {value:?}")]
+    Duration {
+        /// The flag.
+        flag: &'static str,
         /// What was given.
-        window: String,
+        value: String,
         /// Why it is not a duration.
         #[source]
         error: DurationError,
@@ -133,8 +134,9 @@ pub async fn add(
     opts: &AddOptions,
     done: &mut impl FnMut(String),
 ) -> Result<(), AddError> {
-    parse_duration(&opts.window).map_err(|error| AddError::Window {
-        window: opts.window.clone(),
+    parse_duration(&opts.window).map_err(|error| AddError::Duration {
+        flag: "--window",
+        value: opts.window.clone(),
         error,
     })?;
     let setup = setup(layout, site, opts)?;
@@ -224,7 +226,18 @@ async fn plan_pool(
             layout.fpm_socket
         ),
         owner: host_ids()?,
-        stop_grace_s: POOL_STOP_GRACE_S,
+        stop_grace_s: match parse_duration(&opts.process_control_timeout) {
+            Ok(d) => d.as_secs(),
+            // 0 is php-fpm's own default: allowed.
+            Err(DurationError::Zero) => 0,
+            Err(error) => {
+                return Err(AddError::Duration {
+                    flag: "--process-control-timeout",
+                    value: opts.process_control_timeout.clone(),
+                    error,
+                })
+            }
+        },
     };
     let text = wanted.render();
     let file = FileIn {
