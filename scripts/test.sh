@@ -6,6 +6,8 @@
 #                                            Debian 12 systemd test host, every test
 #   bash scripts/test.sh --engine debian13   every test against Debian 13's Docker 26, unpacked beside the
 #                                            system's (scripts/engine.sh); this machine's engine is back after
+#   bash scripts/test.sh --engine sid        every test against Debian unstable's Docker 28.5 with containerd
+#                                            2.1 and its image store (Docker 29's default), the same way
 #   bash scripts/test.sh --host debian13     the end-to-end tests (waker/tests/e2e.rs) on a Debian 13
 #                                            systemd host (systemd 257, nginx 1.26, php-fpm 8.4)
 #   bash scripts/test.sh --matrix            what CI (.ci/run) runs: the default, then --engine debian13, then
@@ -22,11 +24,11 @@ while [ $# -gt 0 ]; do
       bash "$0"
       bash "$0" --engine debian13
       exec bash "$0" --engine debian13 --host debian13 ;;
-    *) echo "usage: $0 [--engine debian12|debian13] [--host debian12|debian13] | --matrix" >&2; exit 2 ;;
+    *) echo "usage: $0 [--engine debian12|debian13|sid] [--host debian12|debian13] | --matrix" >&2; exit 2 ;;
   esac
 done
-case $engine/$host in debian12/debian12|debian13/debian12|debian12/debian13|debian13/debian13) ;;
-  *) echo "$0: --engine and --host take debian12 or debian13" >&2; exit 2 ;; esac
+case $engine/$host in debian12/debian12|debian13/debian12|sid/debian12|debian12/debian13|debian13/debian13|sid/debian13) ;;
+  *) echo "$0: --engine takes debian12, debian13 or sid; --host debian12 or debian13" >&2; exit 2 ;; esac
 export FPM_TEST_HOST=$host
 
 bash scripts/setup.sh

@@ -6,7 +6,8 @@ use bollard::models::{ContainerCreateBody, HostConfig};
 use futures::StreamExt;
 use std::io::Read as _;
 
-/// The most of a file [`DockerClient::read_file`] reads: a php-fpm configuration is a few KiB.
+/// The most of a file [`DockerClient::read_file`] reads, and of a one-off container's output
+/// [`DockerClient::run_once`] keeps: a php-fpm configuration and its `-tt` are a few KiB.
 pub const MAX_READ: u64 = 1 << 20;
 
 /// An image's own `Entrypoint` and `Cmd`.
@@ -25,7 +26,7 @@ pub struct OneOff {
     pub id: String,
     /// Its exit code.
     pub exit_code: i64,
-    /// Its output, stdout and stderr as they came.
+    /// Its output, stdout and stderr as they came (the first [`MAX_READ`] bytes).
     pub output: String,
 }
 
@@ -151,6 +152,10 @@ impl DockerClient {
             while let Some(chunk) = logs.next().await {
                 let chunk = chunk.map_err(|error| request(id, what, error))?;
                 output.extend_from_slice(&chunk.into_bytes());
+                if output.len() as u64 > MAX_READ {
+                    output.truncate(MAX_READ as usize);
+                    break;
+                }
             }
             Ok(OneOff {
                 id: id.to_owned(),
@@ -174,20 +179,16 @@ impl DockerClient {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         );
-        let mut archive = tar::Builder::new(Vec::new());
-        archive
-            .append_data(&mut header, file.name, file.contents)
-            .and_then(|()| archive.finish())
-            .map_err(|error| DockerError::Archive {
-                container: name.to_owned(),
-                path: format!("{}/{}", file.dir, file.name),
-                error,
-            })?;
-        let tar = archive.into_inner().map_err(|error| DockerError::Archive {
+        let archive_err = |error| DockerError::Archive {
             container: name.to_owned(),
             path: format!("{}/{}", file.dir, file.name),
             error,
-        })?;
+        };
+        let mut archive = tar::Builder::new(Vec::new());
+        archive
+            .append_data(&mut header, file.name, file.contents)
+            .map_err(archive_err)?;
+        let tar = archive.into_inner().map_err(archive_err)?;
         let options = bollard::query_parameters::UploadToContainerOptionsBuilder::default()
             .path(file.dir)
             .build();
