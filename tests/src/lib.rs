@@ -4,6 +4,7 @@
 //! says how to get them (`scripts/test.sh` installs and starts everything).
 
 pub mod cut;
+pub mod docker29;
 pub mod host;
 pub mod images;
 pub mod names;

@@ -1,8 +1,11 @@
 //! The API version the clients agree with the engine they find: its own (Docker 20.10 speaks
-//! 1.41, Docker 26 1.45), and a clear refusal, not a hang, of an engine older than supported.
+//! 1.41, Docker 26 1.45, Docker 28 1.51), Docker 29's minimum (1.44) met, and a clear refusal,
+//! not a hang, of an engine older than supported.
 
+use fpm_shared::docker::ContainerState;
 use fpm_shared::docker::{ContainerRuntime, DockerClient, DockerError};
 use fpm_tests::cut::CuttingProxy;
+use fpm_tests::docker29::{Docker29, API};
 use fpm_tests::{docker, require_docker, DOCKER_SOCKET};
 use std::path::Path;
 use std::time::Duration;
@@ -24,6 +27,47 @@ async fn the_client_speaks_the_engines_own_api_version() {
     assert_eq!(client.api_version(), engine);
     client.ping().await.unwrap();
     assert!(client.state("no-such-container.fpm").await.is_ok());
+}
+
+/// Docker 29 refuses every API version below 1.44. The clients agree on the engine's own (1.52
+/// there) and are served, every request; one at Docker 20.10's 1.41 would be refused, as the
+/// stand-in shows.
+#[tokio::test]
+async fn docker_29s_minimum_api_version_is_met() {
+    let engine = Docker29::start();
+    let client = DockerClient::connect(engine.path(), TIMEOUT).await.unwrap();
+    assert_eq!(client.api_version(), format!("1.{}", API.0));
+    assert_eq!(
+        client.state("no-such-container.fpm").await.unwrap(),
+        ContainerState::Missing
+    );
+    // bollard 0.21 sends its paths without a /v1.NN prefix (it joins an absolute path onto the
+    // versioned base), which an engine serves at its own API version: never below its minimum.
+    let seen = engine.requests();
+    let lookup = seen
+        .iter()
+        .find(|r| r.contains("/containers/no-such-container.fpm/json"))
+        .unwrap_or_else(|| panic!("{seen:?}"));
+    assert!(lookup.ends_with("404 Not Found"), "{seen:?}");
+    assert!(
+        !seen.iter().any(|r| r.ends_with("400 Bad Request")),
+        "a request refused as too old: {seen:?}"
+    );
+
+    // What a client at 1.41 meets there.
+    use std::io::{Read as _, Write as _};
+    let mut raw = std::os::unix::net::UnixStream::connect(engine.path()).unwrap();
+    raw.write_all(
+        b"GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = [0u8; 512];
+    let n = raw.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("client version 1.41 is too old"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
