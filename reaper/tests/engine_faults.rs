@@ -194,7 +194,7 @@ fn an_engine_older_than_supported_is_refused_with_both_versions() {
     assert!(run.stdout.is_empty(), "nothing judged: {}", run.stdout);
     assert!(
         run.stderr.contains(&socket)
-            && run.stderr.contains("speaks API 1.2")
+            && run.stderr.contains("speaks API 0.")
             && run.stderr.contains("oldest this supports, 1.41"),
         "{}",
         run.stderr

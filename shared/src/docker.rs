@@ -17,7 +17,7 @@ mod probe;
 mod setup;
 mod stats;
 mod top;
-pub use probe::{FileIn, ImageCommand, OneOff, MAX_READ};
+pub use probe::{ImageCommand, OneOff, MAX_READ};
 pub use setup::Setup;
 pub use top::Process;
 

@@ -84,6 +84,9 @@ pub struct Layout {
     /// makes it; `fpm-watcher start-site` answers each connection).
     #[serde(skip)]
     pub start_socket: PathBuf,
+    /// Where `site add` writes each site's php-fpm pool override (`SITE.conf`), which the site's
+    /// container mounts read-only into its image's pool folder. The engine reads it at this path.
+    pub pool_dir: PathBuf,
     /// The awake-site budget (`[budget]`); off by default.
     pub budget: crate::Budget,
 }
@@ -106,6 +109,7 @@ impl Default for Layout {
             events_socket: "/run/fpm-ondemand/events.sock".into(),
             admission_socket: "/run/fpm-ondemand/admission.sock".into(),
             start_socket: "/run/fpm-ondemand/start.sock".into(),
+            pool_dir: "/var/lib/fpm-ondemand/php-fpm".into(),
             budget: crate::Budget::default(),
         }
     }
@@ -243,6 +247,12 @@ impl Layout {
     /// The site's socket folder, e.g. `/var/run/docker-apps/blog`.
     pub fn socket_dir(&self, site: &Site) -> PathBuf {
         fill(&self.socket_dir, site).into()
+    }
+
+    /// The site's php-fpm pool override written by `site add`, e.g.
+    /// `/var/lib/fpm-ondemand/php-fpm/blog.conf`.
+    pub fn pool_override_path(&self, site: &Site) -> PathBuf {
+        self.pool_dir.join(format!("{site}.conf"))
     }
 
     /// The waker socket owned by systemd, e.g. `/run/fpm-ondemand/wake/blog.sock`.

@@ -33,9 +33,10 @@ impl CuttingProxy {
     }
 
     /// Listens on a new socket and forwards to `engine`, whose `/version` answer says it speaks
-    /// API 1.2x where it speaks 1.4x (1.41 becomes 1.21): an engine older than any we support.
+    /// API 0.x where it speaks 1.x (1.41 becomes 0.41, 1.51 0.51): an engine older than any we
+    /// support, whatever the engine behind.
     pub fn older_api(engine: &Path) -> CuttingProxy {
-        let fault = Fault::Replace(b"\"ApiVersion\":\"1.4", b"\"ApiVersion\":\"1.2");
+        let fault = Fault::Replace(b"\"ApiVersion\":\"1.", b"\"ApiVersion\":\"0.");
         CuttingProxy::with(engine, "/version", fault)
     }
 

@@ -50,8 +50,14 @@ impl HostBuilder {
 
     /// Mounts `outer` at `inner`.
     pub fn mount(mut self, outer: &Path, inner: &str, read_only: bool) -> HostBuilder {
-        self.mounts
-            .push((outer.to_owned(), inner.to_owned(), read_only));
+        // The same folder by its real path: Docker 28 refuses to copy into a container (docker
+        // cp) one of whose mounts lies under a link of its image, as /var/run is ("path escapes
+        // from parent").
+        let inner = match inner.strip_prefix("/var/run/") {
+            Some(rest) => format!("/run/{rest}"),
+            None => inner.to_owned(),
+        };
+        self.mounts.push((outer.to_owned(), inner, read_only));
         self
     }
 

@@ -41,6 +41,45 @@ pub struct Stack {
     pub host: SystemdHost,
     /// The site containers.
     pub containers: Containers,
+    _pools: Option<MachinePools>,
+}
+
+/// The machine's folder of pool overrides (the default layout's `pool_dir`), mounted at the same
+/// path in hosts whose `site add` creates containers on the machine's engine (which reads the
+/// override there); the files of this stack's sites are removed with it.
+struct MachinePools {
+    prefix: String,
+}
+
+impl MachinePools {
+    fn dir() -> PathBuf {
+        fpm_shared::Layout::default().pool_dir
+    }
+
+    fn new(prefix: &str) -> MachinePools {
+        std::fs::create_dir_all(MachinePools::dir()).unwrap();
+        MachinePools {
+            prefix: format!("{prefix}-"),
+        }
+    }
+}
+
+impl Drop for MachinePools {
+    fn drop(&mut self) {
+        for entry in std::fs::read_dir(MachinePools::dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&self.prefix)
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Copies the Debian package `deb` into the host and installs it with apt (its dependencies are
@@ -218,6 +257,15 @@ impl Stack {
             }
         };
         let mut builder = HostBuilder::new(&format!("{prefix}-host")).sockets(sockets.path());
+        let pools = match install {
+            Install::ProjectForSiteAdd(..) | Install::Package(_) => {
+                let pools = MachinePools::new(&prefix);
+                let dir = MachinePools::dir();
+                builder = builder.mount(&dir, dir.to_str().expect("UTF-8"), false);
+                Some(pools)
+            }
+            Install::Project(_) | Install::OldStyle(_) => None,
+        };
         if !matches!(install, Install::OldStyle(_)) {
             write_host_files(f, &ids, start_timeout);
             builder = builder
@@ -268,6 +316,7 @@ impl Stack {
             files,
             host,
             containers: Containers::default(),
+            _pools: pools,
         };
         let start = match install {
             Install::OldStyle(_) => ["systemctl", "enable", "--now"].as_slice(),

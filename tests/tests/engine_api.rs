@@ -81,7 +81,7 @@ async fn an_engine_older_than_supported_is_refused_at_connect() {
     let DockerError::TooOld { api, .. } = &err else {
         panic!("not refused as too old: {err:?}")
     };
-    assert!(api.starts_with("1.2"), "{api}");
+    assert!(api.starts_with("0."), "{api}");
     let text = err.to_string();
     assert!(
         text.contains(&proxy.path().display().to_string()) && text.contains("1.41"),

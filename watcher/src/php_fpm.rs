@@ -1,11 +1,11 @@
 //! What a site's php-fpm reads, asked of php-fpm itself: `php-fpm -tt` in a one-off container of
-//! the site's image (with the site's binds, and a file put in place when given), and the main
-//! configuration's `include` read from it. `site add` places and checks its pool override with
-//! it; `site check` reads the pool a site's container runs.
+//! the site's image with the site's binds (its pool override among them), and the `include` of
+//! the main configuration it names, read from the image. `site add` places and checks its pool
+//! override with it; `site check` reads the pool a site's container runs.
 
 pub mod pool;
 
-use fpm_shared::docker::{DockerClient, DockerError, FileIn};
+use fpm_shared::docker::{DockerClient, DockerError};
 use pool::{FpmConfig, PoolError};
 use std::path::PathBuf;
 
@@ -24,15 +24,6 @@ pub enum ProbeError {
         #[source]
         error: PoolError,
     },
-}
-
-/// What php-fpm reads in an image, run as the site runs it.
-#[derive(Debug, Clone)]
-pub struct Probed {
-    /// Its configuration, as `php-fpm -tt` printed it.
-    pub config: FpmConfig,
-    /// The folder of pool files its main configuration includes, or why there is none.
-    pub pool_dir: Result<String, PoolError>,
 }
 
 /// How a container runs php-fpm: the command (`command`, else the image's entrypoint and
@@ -55,31 +46,33 @@ pub fn php_fpm_command(command: &[String], entrypoint: &[String], cmd: &[String]
     }
 }
 
-/// Runs `argv` with `-tt` in a one-off container of `image` with `binds` (read-only) and `file`
-/// in place, and reads what php-fpm says and which pool folder its main configuration includes.
-pub async fn probe(
+/// What php-fpm says of its configuration when `argv` runs with `-tt` in a one-off container of
+/// `image` with `binds` (read-only).
+pub async fn tt(
     docker: &DockerClient,
     image: &str,
     argv: &[String],
     binds: &[(PathBuf, String)],
-    file: Option<FileIn<'_>>,
-) -> Result<Probed, ProbeError> {
+) -> Result<FpmConfig, ProbeError> {
     let mut argv = argv.to_vec();
     argv.push("-tt".to_owned());
-    let run = docker.run_once(image, &argv, binds, file).await?;
-    let config = pool::parse_tt(&run.output);
-    let main_conf = match &config {
-        Ok(c) => docker.read_file(&run.id, &c.conf_file).await,
-        Err(_) => Ok(None),
-    };
-    docker.remove(&run.id).await?;
-    let config = config.map_err(|error| ProbeError::Pool {
+    let run = docker.run_once(image, &argv, binds).await?;
+    pool::parse_tt(&run.output).map_err(|error| ProbeError::Pool {
         image: image.to_owned(),
         error,
-    })?;
-    let main_conf = String::from_utf8_lossy(&main_conf?.unwrap_or_default()).into_owned();
-    let pool_dir = pool::pool_folder(&config.conf_file, &pool::includes(&main_conf));
-    Ok(Probed { config, pool_dir })
+    })
+}
+
+/// The folder of pool files the main configuration `conf_file` of `image` includes, or why
+/// there is none (a main configuration that is not in the image has none to tell).
+pub async fn pool_dir(
+    docker: &DockerClient,
+    image: &str,
+    conf_file: &str,
+) -> Result<Result<String, PoolError>, ProbeError> {
+    let text = docker.read_image_file(image, conf_file).await?;
+    let text = String::from_utf8_lossy(&text.unwrap_or_default()).into_owned();
+    Ok(pool::pool_folder(conf_file, &pool::includes(&text)))
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 use crate::php_fpm::{self, pool, ProbeError};
 use crate::site_check::{nginx, reach};
 use fpm_shared::conf::{self, ListError};
-use fpm_shared::docker::{
-    ContainerRuntime, ContainerState, DockerClient, DockerError, FileIn, Setup,
-};
+use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerClient, DockerError, Setup};
 use fpm_shared::duration::{parse_duration, DurationError};
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, SystemdError};
 use std::io::Write as _;
@@ -38,13 +36,11 @@ pub struct AddOptions {
     pub process_control_timeout: String,
 }
 
-/// The pool override for one image, checked by the image's own php-fpm.
+/// The pool override for one image, written and checked by the image's own php-fpm.
 #[derive(Debug, Clone)]
 struct PoolPlan {
-    /// The image's pool folder, where the override goes.
-    dir: String,
-    /// The override's text.
-    text: String,
+    /// The override's bind: the host's file, and where it goes in the image's pool folder.
+    bind: (PathBuf, String),
     /// The pool it changes.
     pool: String,
     /// What it changes of the image's settings.
@@ -139,13 +135,21 @@ pub async fn add(
         value: opts.window.clone(),
         error,
     })?;
-    let setup = setup(layout, site, opts)?;
+    let mut setup = setup(layout, site, opts)?;
+    if let Some(path) = conf::conf_of(layout, site)? {
+        return Err(AddError::ConfExists {
+            site: site.clone(),
+            path,
+        });
+    }
     let name = layout.container(site);
     let plan = match &opts.image {
         Some(image)
             if !opts.no_pool_override && docker.state(&name).await? == ContainerState::Missing =>
         {
-            Some(plan_pool(layout, docker, site, image, opts, &setup).await?)
+            let plan = plan_pool(layout, docker, site, (image, opts), &setup).await?;
+            setup.binds.push(plan.bind.clone());
+            Some(plan)
         }
         _ => None,
     };
@@ -163,18 +167,16 @@ pub async fn add(
             let command = (!opts.command.is_empty()).then(|| opts.command.clone());
             docker.create(&name, image, &setup, command).await?;
             if let Some(plan) = &plan {
-                let file = FileIn {
-                    dir: &plan.dir,
-                    name: pool::OVERRIDE_NAME,
-                    contents: plan.text.as_bytes(),
+                let changed = if plan.changed.is_empty() {
+                    "the image set all of it already".to_owned()
+                } else {
+                    plan.changed.join(", ")
                 };
-                docker.put_file(&name, file).await?;
                 done(format!(
-                    "php-fpm pool  [{}] overridden by {}/{} in {name}: {}",
+                    "php-fpm pool  [{}] overridden by {} (mounted at {}): {changed}",
                     plan.pool,
-                    plan.dir,
-                    pool::OVERRIDE_NAME,
-                    if plan.changed.is_empty() { "the image set all of it already".to_owned() } else { plan.changed.join(", ") }
+                    plan.bind.0.display(),
+                    plan.bind.1.trim_end_matches(":ro"),
                 ));
             }
             done(format!(
@@ -197,14 +199,15 @@ pub async fn add(
     Ok(())
 }
 
-/// Reads how `image`'s php-fpm is set up (`php-fpm -tt` in a one-off container, and its main
-/// configuration's `include`), writes the override, and has the image's php-fpm read it back.
+/// Reads how `image`'s php-fpm is set up (`php-fpm -tt` in a one-off container, and the
+/// `include` of its main configuration), writes the override where the layout keeps it, and has
+/// the image's php-fpm read it back through the bind the container will have. The file is
+/// removed again when php-fpm does not take it.
 async fn plan_pool(
     layout: &Layout,
     docker: &DockerClient,
     site: &Site,
-    image: &str,
-    opts: &AddOptions,
+    (image, opts): (&str, &AddOptions),
     setup: &Setup,
 ) -> Result<PoolPlan, AddError> {
     let pool_err = |error| AddError::Pool {
@@ -213,9 +216,10 @@ async fn plan_pool(
     };
     let own = docker.image_command(image).await?;
     let argv = php_fpm::php_fpm_command(&opts.command, &own.entrypoint, &own.cmd);
-    let probed = php_fpm::probe(docker, image, &argv, &setup.binds, None).await?;
-    let config = probed.config;
-    let dir = probed.pool_dir.map_err(pool_err)?;
+    let config = php_fpm::tt(docker, image, &argv, &setup.binds).await?;
+    let dir = php_fpm::pool_dir(docker, image, &config.conf_file)
+        .await?
+        .map_err(pool_err)?;
     let chosen = pool::chosen_pool(&config, opts.pool.as_deref()).map_err(pool_err)?;
     let wanted = pool::Override {
         site: site.to_string(),
@@ -226,40 +230,31 @@ async fn plan_pool(
             layout.fpm_socket
         ),
         owner: host_ids()?,
-        stop_grace_s: match parse_duration(&opts.process_control_timeout) {
-            Ok(d) => d.as_secs(),
-            // 0 is php-fpm's own default: allowed.
-            Err(DurationError::Zero) => 0,
-            Err(error) => {
-                return Err(AddError::Duration {
-                    flag: "--process-control-timeout",
-                    value: opts.process_control_timeout.clone(),
-                    error,
-                })
-            }
-        },
+        stop_grace_s: stop_grace(&opts.process_control_timeout)?,
     };
-    let text = wanted.render();
-    let file = FileIn {
-        dir: &dir,
-        name: pool::OVERRIDE_NAME,
-        contents: text.as_bytes(),
-    };
-    let unmet = match php_fpm::probe(docker, image, &argv, &setup.binds, Some(file)).await {
-        Ok(read) => wanted.unmet(&read.config),
+    let file = layout.pool_override_path(site);
+    write_override(&file, &wanted.render())?;
+    let bind = (file.clone(), format!("{dir}/{}:ro", pool::OVERRIDE_NAME));
+    let binds = [setup.binds.clone(), vec![bind.clone()]].concat();
+    let read = php_fpm::tt(docker, image, &argv, &binds).await;
+    let unmet = match &read {
+        Ok(read) => wanted.unmet(read),
         Err(ProbeError::Pool { error, .. }) => vec![error.to_string()],
-        Err(e) => return Err(e.into()),
+        Err(_) => Vec::new(),
     };
-    if !unmet.is_empty() {
-        return Err(AddError::OverrideIgnored {
-            image: image.to_owned(),
-            dir,
-            unmet,
+    if read.is_err() || !unmet.is_empty() {
+        let _ = std::fs::remove_file(&file);
+        return Err(match read {
+            Err(e @ ProbeError::Docker(_)) => e.into(),
+            _ => AddError::OverrideIgnored {
+                image: image.to_owned(),
+                dir,
+                unmet,
+            },
         });
     }
     Ok(PoolPlan {
-        dir,
-        text,
+        bind,
         pool: chosen,
         changed: wanted
             .differences(&config)
@@ -267,6 +262,31 @@ async fn plan_pool(
             .map(|(key, want, found)| format!("{key} {found} → {want}"))
             .collect(),
     })
+}
+
+/// `--process-control-timeout` in seconds; 0, php-fpm's own default, is allowed.
+fn stop_grace(value: &str) -> Result<u64, AddError> {
+    match parse_duration(value) {
+        Ok(d) => Ok(d.as_secs()),
+        Err(DurationError::Zero) => Ok(0),
+        Err(error) => Err(AddError::Duration {
+            flag: "--process-control-timeout",
+            value: value.to_owned(),
+            error,
+        }),
+    }
+}
+
+/// Writes the override (root's, 0644) in the layout's pool folder, made if missing.
+fn write_override(file: &std::path::Path, text: &str) -> Result<(), AddError> {
+    let write_err = |error| AddError::WriteConf {
+        path: file.to_owned(),
+        error,
+    };
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+    }
+    std::fs::write(file, text).map_err(write_err)
 }
 
 /// The host's ids php-fpm's socket gets: nginx's user (its `user` in `nginx -T`; www-data when

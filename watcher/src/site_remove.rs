@@ -155,6 +155,18 @@ pub async fn remove(
     systemd.stop_unit(&fpm).await?;
     done(format!("site          {fpm} stopped (drained)"));
     remove_container(layout, docker, site, opts, done).await?;
+    let pool = layout.pool_override_path(site);
+    if std::fs::symlink_metadata(&pool).is_ok() {
+        if opts.keep_container {
+            done(format!(
+                "php-fpm pool  {} kept: the kept container mounts it",
+                pool.display()
+            ));
+        } else {
+            remove_file(&pool)?;
+            done(format!("php-fpm pool  removed {}", pool.display()));
+        }
+    }
     remove_file(&conf)?;
     done(format!("conf          removed {}", conf.display()));
     done(format!(

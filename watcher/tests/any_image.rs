@@ -44,8 +44,16 @@ fn site_add_serves_any_php_fpm_image_on_its_default_pool() {
     for (tag, image, pool_dir) in images() {
         let folders = [("www", "/var/www:ro"), ("data", "/var/data")];
         let added = s.site_add((tag, "20m"), image, &folders, &[]);
-        let overridden =
-            format!("php-fpm pool  [www] overridden by {pool_dir}/zz-fpm-ondemand.conf");
+        let site = s.site(tag);
+        let file = fpm_shared::Layout::default()
+            .pool_dir
+            .join(format!("{site}.conf"));
+        let overridden = format!(
+            "php-fpm pool  [www] overridden by {} (mounted at {pool_dir}/zz-fpm-ondemand.conf)",
+            file.display()
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("listen = /run/php/php-fpm.sock"), "{text}");
         assert!(added.contains(&overridden), "{image}: {added}");
         // What the image's default pool had otherwise, said as it was changed.
         for change in [
@@ -54,7 +62,6 @@ fn site_add_serves_any_php_fpm_image_on_its_default_pool() {
         ] {
             assert!(added.contains(change), "{image}: {change:?} in {added}");
         }
-        let site = s.site(tag);
         let (cold, body) = s.get(tag, "test");
         let units = [s.fpm_unit(tag), s.waker_service(tag)];
         let journal = || s.journal(&[&units[0], &units[1]]);
@@ -118,6 +125,20 @@ fn site_add_serves_any_php_fpm_image_on_its_default_pool() {
     for (tag, image, _) in images() {
         drained_stops_lose_nothing(&s, tag, image);
     }
+
+    // site remove takes the override away with the container.
+    let site = s.site("debian");
+    let file = fpm_shared::Layout::default()
+        .pool_dir
+        .join(format!("{site}.conf"));
+    let removed = s
+        .host
+        .ok(&["fpm-watcher", "site", "remove", &site, "--force"]);
+    assert!(
+        removed.contains(&format!("php-fpm pool  removed {}", file.display())),
+        "{removed}"
+    );
+    assert!(!file.exists(), "{}", file.display());
 
     // The same official image without the override: site check reads its pool and says why
     // nginx would meet nothing.

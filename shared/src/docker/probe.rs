@@ -6,7 +6,7 @@ use bollard::models::{ContainerCreateBody, HostConfig};
 use futures::StreamExt;
 use std::io::Read as _;
 
-/// The most of a file [`DockerClient::read_file`] reads, and of a one-off container's output
+/// The most of a file [`DockerClient::read_image_file`] reads, and of a one-off container's output
 /// [`DockerClient::run_once`] keeps: a php-fpm configuration and its `-tt` are a few KiB.
 pub const MAX_READ: u64 = 1 << 20;
 
@@ -19,26 +19,13 @@ pub struct ImageCommand {
     pub cmd: Vec<String>,
 }
 
-/// A one-off container that ran to its end: remove it with [`DockerClient::remove`].
+/// A one-off container that ran to its end (and was removed).
 #[derive(Debug, Clone)]
 pub struct OneOff {
-    /// Its id.
-    pub id: String,
     /// Its exit code.
     pub exit_code: i64,
     /// Its output, stdout and stderr as they came (the first [`MAX_READ`] bytes).
     pub output: String,
-}
-
-/// A file to put in a container: `name` in the folder `dir`, mode 0644, owned by root.
-#[derive(Debug, Clone, Copy)]
-pub struct FileIn<'a> {
-    /// The folder inside the container (it must exist).
-    pub dir: &'a str,
-    /// The file's name.
-    pub name: &'a str,
-    /// What it holds.
-    pub contents: &'a [u8],
 }
 
 impl DockerClient {
@@ -84,15 +71,12 @@ impl DockerClient {
     }
 
     /// Runs `argv` (its first word as the entrypoint) in a new container of `image` without a
-    /// network, with `binds` (`(host, inside)`, read-only), `file` put in place before it
-    /// starts, and waits for its end. The container is kept so that files can be read from it;
-    /// on an error it is removed here.
+    /// network, with `binds` (`(host, inside)`, read-only), waits for its end and removes it.
     pub async fn run_once(
         &self,
         image: &str,
         argv: &[String],
         binds: &[(std::path::PathBuf, String)],
-        file: Option<FileIn<'_>>,
     ) -> Result<OneOff, DockerError> {
         let binds = binds
             .iter()
@@ -120,17 +104,42 @@ impl DockerClient {
                     .map_err(|error| request(image, what, error))
             })
             .await?;
-        let ran = self.run_created(&id, file).await;
-        if ran.is_err() {
-            let _ = self.remove(&id).await;
-        }
-        ran
+        let ran = self.run_created(&id).await;
+        let removed = self.remove(&id).await;
+        let ran = ran?;
+        removed.map(|()| ran)
     }
 
-    async fn run_created(&self, id: &str, file: Option<FileIn<'_>>) -> Result<OneOff, DockerError> {
-        if let Some(file) = file {
-            self.put_file(id, file).await?;
-        }
+    /// The regular file at `path` in `image` (at most [`MAX_READ`] bytes), read from a container
+    /// of it that is created without mounts and never started (Docker 28 refuses to copy out of
+    /// a container one of whose mounts lies under a link of its image); `None` when there is none.
+    pub async fn read_image_file(
+        &self,
+        image: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, DockerError> {
+        let what = "create";
+        let body = ContainerCreateBody {
+            image: Some(image.to_owned()),
+            entrypoint: Some(vec!["/nonexistent".to_owned()]),
+            network_disabled: Some(true),
+            ..Default::default()
+        };
+        let id = self
+            .bounded(image, what, async {
+                let created = self.docker.create_container(None, body).await;
+                created
+                    .map(|c| c.id)
+                    .map_err(|error| request(image, what, error))
+            })
+            .await?;
+        let read = self.read_file(&id, path).await;
+        let removed = self.remove(&id).await;
+        let read = read?;
+        removed.map(|()| read)
+    }
+
+    async fn run_created(&self, id: &str) -> Result<OneOff, DockerError> {
         let what = "run";
         self.bounded(id, what, async {
             self.docker
@@ -158,7 +167,6 @@ impl DockerClient {
                 }
             }
             Ok(OneOff {
-                id: id.to_owned(),
                 exit_code,
                 output: String::from_utf8_lossy(&output).into_owned(),
             })
@@ -166,44 +174,9 @@ impl DockerClient {
         .await
     }
 
-    /// Puts `file` in the container `name` (created or running), replacing a file of that name.
-    pub async fn put_file(&self, name: &str, file: FileIn<'_>) -> Result<(), DockerError> {
-        let what = "copy into";
-        let mut header = tar::Header::new_gnu();
-        header.set_size(file.contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        );
-        let archive_err = |error| DockerError::Archive {
-            container: name.to_owned(),
-            path: format!("{}/{}", file.dir, file.name),
-            error,
-        };
-        let mut archive = tar::Builder::new(Vec::new());
-        archive
-            .append_data(&mut header, file.name, file.contents)
-            .map_err(archive_err)?;
-        let tar = archive.into_inner().map_err(archive_err)?;
-        let options = bollard::query_parameters::UploadToContainerOptionsBuilder::default()
-            .path(file.dir)
-            .build();
-        self.bounded(name, what, async {
-            self.docker
-                .upload_to_container(name, Some(options), bollard::body_full(tar.into()))
-                .await
-                .map_err(|error| request(name, what, error))
-        })
-        .await
-    }
-
     /// The regular file at `path` in the container `name` (at most [`MAX_READ`] bytes); `None`
     /// when there is none there (a link is not followed: `None` too).
-    pub async fn read_file(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>, DockerError> {
+    async fn read_file(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>, DockerError> {
         let what = "copy from";
         let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
             .path(path)

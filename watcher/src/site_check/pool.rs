@@ -1,12 +1,12 @@
 //! `site check`'s look at the php-fpm pool a site's container runs, as php-fpm itself reads it
-//! (in a one-off container of the site's image, with the site's binds and the override `site
-//! add` put in the container): does a pool listen where the chain connects, does it log each
-//! request where the reaper reads, how long may its own graceful stop take.
+//! (in a one-off container of the site's image with the site's binds, `site add`'s override
+//! among them): does a pool listen where the chain connects, does it log each request where the
+//! reaper reads, how long may its own graceful stop take.
 
 use super::{fail, ok, Check};
 use crate::php_fpm::pool::{FpmConfig, OVERRIDE_NAME};
 use crate::php_fpm::{self, php_fpm_command};
-use fpm_shared::docker::{DockerClient, FileIn, Setup};
+use fpm_shared::docker::{DockerClient, Setup};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};
 
@@ -15,7 +15,7 @@ use fpm_shared::{Layout, Site};
 pub struct PoolFacts {
     /// php-fpm's configuration.
     pub config: FpmConfig,
-    /// Where `site add`'s override is in the container, when it is there.
+    /// Where `site add`'s override is mounted in the container, when it is.
     pub override_path: Option<String>,
 }
 
@@ -35,34 +35,18 @@ pub async fn gather(
         return Ok(None);
     };
     let argv = php_fpm_command(&[], &own.entrypoint, &own.cmd);
-    let probe = |file| php_fpm::probe(docker, &image, &argv, &setup.binds, file);
-    let first = probe(None).await.map_err(|e| chain(&e))?;
-    let Ok(dir) = first.pool_dir else {
-        return Ok(Some(PoolFacts {
-            config: first.config,
-            override_path: None,
-        }));
-    };
-    let path = format!("{dir}/{OVERRIDE_NAME}");
-    let text = docker
-        .read_file(&name, &path)
+    let config = php_fpm::tt(docker, &image, &argv, &setup.binds)
         .await
         .map_err(|e| chain(&e))?;
-    let Some(text) = text else {
-        return Ok(Some(PoolFacts {
-            config: first.config,
-            override_path: None,
-        }));
-    };
-    let file = FileIn {
-        dir: &dir,
-        name: OVERRIDE_NAME,
-        contents: &text,
-    };
-    let config = probe(Some(file)).await.map_err(|e| chain(&e))?.config;
+    let override_path = setup
+        .binds
+        .iter()
+        .map(|(_, inside)| inside.trim_end_matches(":ro"))
+        .find(|inside| inside.ends_with(&format!("/{OVERRIDE_NAME}")))
+        .map(str::to_owned);
     Ok(Some(PoolFacts {
         config,
-        override_path: Some(path),
+        override_path,
     }))
 }
 
