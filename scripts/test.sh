@@ -10,8 +10,10 @@
 #                                            2.1 and its image store (Docker 29's default), the same way
 #   bash scripts/test.sh --host debian13     the end-to-end tests (waker/tests/e2e.rs) on a Debian 13
 #                                            systemd host (systemd 257, nginx 1.26, php-fpm 8.4)
-#   bash scripts/test.sh --matrix            what CI (.ci/run) runs: the default, then --engine debian13, then
-#                                            --engine debian13 --host debian13
+#   bash scripts/test.sh --matrix            what CI (.ci/run) runs: the default (the oldest engine), then
+#                                            --engine sid (the newest), then --engine debian13 --host debian13
+#                                            (Debian 13's engine and host for the end-to-end tests); every test
+#                                            against Debian 13's engine (--engine debian13) is a hand run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
     --host) host=$2; shift 2 ;;
     --matrix)
       bash "$0"
-      bash "$0" --engine debian13
+      bash "$0" --engine sid
       exec bash "$0" --engine debian13 --host debian13 ;;
     *) echo "usage: $0 [--engine debian12|debian13|sid] [--host debian12|debian13] | --matrix" >&2; exit 2 ;;
   esac
@@ -30,10 +32,11 @@ done
 case $engine/$host in debian12/debian12|debian13/debian12|sid/debian12|debian12/debian13|debian13/debian13|sid/debian13) ;;
   *) echo "$0: --engine takes debian12, debian13 or sid; --host debian12 or debian13" >&2; exit 2 ;; esac
 export FPM_TEST_HOST=$host
+trap 'echo "==> $0 --engine $engine --host $host: $SECONDS s"' EXIT
 
 bash scripts/setup.sh
 if [ "$engine" != debian12 ]; then
-  trap 'bash scripts/engine.sh use debian12' EXIT
+  trap 'bash scripts/engine.sh use debian12; echo "==> $0 --engine $engine --host $host: $SECONDS s"' EXIT
   bash scripts/engine.sh use "$engine"
   bash scripts/build-test-images.sh
 fi

@@ -115,7 +115,8 @@ impl HostBuilder {
             "--tmpfs",
             "/tmp",
             "-v",
-            "/var/run/docker.sock:/var/run/docker.sock",
+            // (by its real path: see mount)
+            "/var/run/docker.sock:/run/docker.sock",
         ]
         .map(str::to_owned)
         .to_vec();
@@ -207,8 +208,10 @@ impl SystemdHost {
         &self.name
     }
 
-    /// Copies `file` into the host's /var/tmp and returns its path there (docker cp cannot write
-    /// into the host's /tmp, a tmpfs mount).
+    /// Copies `file` into the host's /var/tmp (with its mode) and returns its path there. It goes
+    /// through `docker exec` and `cat`, not `docker cp`: Docker 28 refuses an archive copy into a
+    /// container one of whose mounts lies on a link of its image (the nginx site the hosts mount
+    /// over `sites-enabled/default`, a link in Debian's nginx) with "path escapes from parent".
     pub fn copy_in(&self, file: &Path) -> String {
         let name = file
             .file_name()
@@ -216,11 +219,27 @@ impl SystemdHost {
             .to_str()
             .expect("UTF-8");
         let inner = format!("/var/tmp/{name}");
-        docker(&[
-            "cp",
-            file.to_str().expect("UTF-8"),
-            &format!("{}:{inner}", self.name),
-        ]);
+        let input = std::fs::File::open(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let mode = {
+            use std::os::unix::fs::PermissionsExt as _;
+            let m = input.metadata().expect("metadata").permissions().mode();
+            format!("{:o}", m & 0o7777)
+        };
+        let script = "cat > \"$1\" && chmod \"$2\" \"$1\"";
+        let out = std::process::Command::new("docker")
+            .args([
+                "exec", "-i", &self.name, "sh", "-c", script, "sh", &inner, &mode,
+            ])
+            .stdin(input)
+            .output()
+            .expect("docker exec");
+        assert!(
+            out.status.success(),
+            "copying {} into {}: {}",
+            file.display(),
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
         inner
     }
 
