@@ -95,15 +95,7 @@ impl DockerClient {
             }),
             ..Default::default()
         };
-        let what = "create";
-        let id = self
-            .bounded(image, what, async {
-                let created = self.docker.create_container(None, body).await;
-                created
-                    .map(|c| c.id)
-                    .map_err(|error| request(image, what, error))
-            })
-            .await?;
+        let id = self.create_unnamed(image, body).await?;
         let ran = self.run_created(&id).await;
         let removed = self.remove(&id).await;
         let ran = ran?;
@@ -118,25 +110,33 @@ impl DockerClient {
         image: &str,
         path: &str,
     ) -> Result<Option<Vec<u8>>, DockerError> {
-        let what = "create";
         let body = ContainerCreateBody {
             image: Some(image.to_owned()),
             entrypoint: Some(vec!["/nonexistent".to_owned()]),
             network_disabled: Some(true),
             ..Default::default()
         };
-        let id = self
-            .bounded(image, what, async {
-                let created = self.docker.create_container(None, body).await;
-                created
-                    .map(|c| c.id)
-                    .map_err(|error| request(image, what, error))
-            })
-            .await?;
+        let id = self.create_unnamed(image, body).await?;
         let read = self.read_file(&id, path).await;
         let removed = self.remove(&id).await;
         let read = read?;
         removed.map(|()| read)
+    }
+
+    /// Creates a container of `image` without a name (Docker gives it one no site has): its id.
+    async fn create_unnamed(
+        &self,
+        image: &str,
+        body: ContainerCreateBody,
+    ) -> Result<String, DockerError> {
+        let what = "create";
+        self.bounded(image, what, async {
+            let created = self.docker.create_container(None, body).await;
+            created
+                .map(|c| c.id)
+                .map_err(|error| request(image, what, error))
+        })
+        .await
     }
 
     async fn run_created(&self, id: &str) -> Result<OneOff, DockerError> {
