@@ -159,14 +159,32 @@ pub async fn add(
         path.display(),
         opts.window
     ));
+    create_container(layout, docker, site, (opts, &setup, plan.as_ref()), done).await?;
+    let unit = layout.waker_socket_unit(site);
+    systemd.enable_unit(&unit).await?;
+    systemd.start_unit(&unit).await?;
+    done(format!("waker socket  {unit} enabled and listening"));
+    Ok(())
+}
+
+/// Creates the site's container from `--image` with `setup` (the override's bind in it when
+/// planned), or says why not: no image, or a container already there.
+async fn create_container(
+    layout: &Layout,
+    docker: &DockerClient,
+    site: &Site,
+    (opts, setup, plan): (&AddOptions, &Setup, Option<&PoolPlan>),
+    done: &mut impl FnMut(String),
+) -> Result<(), AddError> {
+    let name = layout.container(site);
     match (&opts.image, docker.state(&name).await?) {
-        (_, ContainerState::Missing) if opts.image.is_none() => done(format!(
+        (None, ContainerState::Missing) => done(format!(
             "container     {name} not created (no --image): create it as `fpm-watcher site check {site}` says"
         )),
         (Some(image), ContainerState::Missing) => {
             let command = (!opts.command.is_empty()).then(|| opts.command.clone());
-            docker.create(&name, image, &setup, command).await?;
-            if let Some(plan) = &plan {
+            docker.create(&name, image, setup, command).await?;
+            if let Some(plan) = plan {
                 let changed = if plan.changed.is_empty() {
                     "the image set all of it already".to_owned()
                 } else {
@@ -192,10 +210,6 @@ pub async fn add(
             state.label()
         )),
     }
-    let unit = layout.waker_socket_unit(site);
-    systemd.enable_unit(&unit).await?;
-    systemd.start_unit(&unit).await?;
-    done(format!("waker socket  {unit} enabled and listening"));
     Ok(())
 }
 
