@@ -126,8 +126,9 @@ pub enum SiteCommand {
     /// Onboard a site in one command: write its conf, create its container from --image with
     /// what the chain needs (the socket folder mounted at --php-dir, SIGQUIT, a json-file log
     /// bounded by --log-max-size and --log-max-file, restart policy `no`, and a php-fpm pool
-    /// override, zz-fpm-ondemand.conf, put in the pool folder the image's php-fpm reads:
-    /// listening on DIR/php-fpm.sock for nginx, logging each request, stopping gracefully),
+    /// override written to the config's pool_dir (SITE.conf) and mounted as zz-fpm-ondemand.conf
+    /// in the pool folder the image's php-fpm reads: listening on DIR/php-fpm.sock for nginx,
+    /// logging each request, stopping gracefully),
     /// enable and start its waker socket, and print its nginx block. Nothing that exists is
     /// replaced. Then run `fpm-watcher site check SITE`.
     Add {
@@ -155,7 +156,7 @@ pub enum SiteCommand {
         /// The php-fpm pool that serves the site, when the image has several.
         #[arg(long, value_name = "NAME")]
         pool: Option<String>,
-        /// Leave the image's php-fpm pools as they are: do not put zz-fpm-ondemand.conf in the
+        /// Leave the image's php-fpm pools as they are: mount no zz-fpm-ondemand.conf in the
         /// image's pool folder (php-fpm must then listen on DIR/php-fpm.sock, 0660, for nginx's
         /// user and group www-data, log each request, and stop gracefully on its own).
         #[arg(long)]
