@@ -30,6 +30,8 @@ impl ContainerRuntime for QuietSite {
             },
             log_file: None,
             setup: Default::default(),
+            image: String::new(),
+            command: Default::default(),
         })
     }
     async fn start(&self, _: &str) -> Result<(), DockerError> {

@@ -17,7 +17,7 @@ mod probe;
 mod setup;
 mod stats;
 mod top;
-pub use probe::{ImageCommand, OneOff, MAX_READ};
+pub use probe::ImageCommand;
 pub use setup::Setup;
 pub use top::Process;
 
@@ -75,6 +75,10 @@ pub struct Inspection {
     pub log_file: Option<PathBuf>,
     /// What it mounts, its stop signal and log driver (empty for a missing container).
     pub setup: Setup,
+    /// Its image, as it was created from (empty for a missing container).
+    pub image: String,
+    /// What it runs: its entrypoint and command.
+    pub command: ImageCommand,
 }
 
 /// The oldest engine API the tools speak: Docker Engine 20.10's (API 1.41), the oldest engine the
@@ -131,7 +135,7 @@ pub enum DockerError {
         #[source]
         error: BollardError,
     },
-    /// A file moved in or out of a container is not a readable archive.
+    /// A file read out of a container is not a readable archive.
     #[error("{container}: {path}: bad archive")]
     Archive {
         /// The container.
@@ -417,6 +421,8 @@ impl ContainerRuntime for DockerClient {
                         state: ContainerState::Missing,
                         log_file: None,
                         setup: Setup::default(),
+                        image: String::new(),
+                        command: ImageCommand::default(),
                     })
                 }
                 Err(source) => {
@@ -432,10 +438,13 @@ impl ContainerRuntime for DockerClient {
                 (Some("json-file"), Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
                 _ => None,
             };
+            let config = info.config.unwrap_or_default();
             Ok(Inspection {
                 state: state_of(info.state.unwrap_or_default()),
                 log_file,
                 setup,
+                image: config.image.unwrap_or_default(),
+                command: ImageCommand::of(config.entrypoint, config.cmd),
             })
         })
         .await

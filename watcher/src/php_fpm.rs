@@ -56,8 +56,8 @@ pub async fn tt(
 ) -> Result<FpmConfig, ProbeError> {
     let mut argv = argv.to_vec();
     argv.push("-tt".to_owned());
-    let run = docker.run_once(image, &argv, binds).await?;
-    pool::parse_tt(&run.output).map_err(|error| ProbeError::Pool {
+    let output = docker.run_once(image, &argv, binds).await?;
+    pool::parse_tt(&output).map_err(|error| ProbeError::Pool {
         image: image.to_owned(),
         error,
     })

@@ -358,14 +358,15 @@ pub async fn gather(
     let fpm_path = layout.fpm_socket_path(site);
     let fpm_socket = socket_folder::probe(&fpm_path).await;
     let nginx = nginx_config();
-    let container = match docker.inspect(&layout.container(site)).await {
+    let inspected = docker.inspect(&layout.container(site)).await;
+    let pool = match &inspected {
+        Ok(i) if i.state != ContainerState::Missing => pool::gather(docker, i).await.map(Some),
+        _ => Ok(None),
+    };
+    let container = match inspected {
         Ok(i) if i.state == ContainerState::Missing => Ok(None),
         Ok(i) => Ok(Some((i.state, i.setup))),
         Err(e) => Err(chain(&e)),
-    };
-    let pool = match &container {
-        Ok(Some((_, setup))) => pool::gather(docker, layout, site, setup).await,
-        _ => Ok(None),
     };
     Facts {
         conf: read_conf(layout, site),

@@ -1,5 +1,5 @@
-//! One-off commands in an image and single files in and out of a container: how `site add` reads
-//! an image's php-fpm setup and puts its pool override in place, without changing the image.
+//! One-off commands in an image and single files read out of it: how `site add` and `site check`
+//! ask an image's own php-fpm how it is set up, without changing the image.
 
 use super::{DockerClient, DockerError};
 use bollard::models::{ContainerCreateBody, HostConfig};
@@ -8,9 +8,9 @@ use std::io::Read as _;
 
 /// The most of a file [`DockerClient::read_image_file`] reads, and of a one-off container's output
 /// [`DockerClient::run_once`] keeps: a php-fpm configuration and its `-tt` are a few KiB.
-pub const MAX_READ: u64 = 1 << 20;
+const MAX_READ: u64 = 1 << 20;
 
-/// An image's own `Entrypoint` and `Cmd`.
+/// What an image or a container runs: its `Entrypoint` and `Cmd`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageCommand {
     /// `Config.Entrypoint`.
@@ -19,13 +19,14 @@ pub struct ImageCommand {
     pub cmd: Vec<String>,
 }
 
-/// A one-off container that ran to its end (and was removed).
-#[derive(Debug, Clone)]
-pub struct OneOff {
-    /// Its exit code.
-    pub exit_code: i64,
-    /// Its output, stdout and stderr as they came (the first [`MAX_READ`] bytes).
-    pub output: String,
+impl ImageCommand {
+    /// From a config's two optional lists.
+    pub(crate) fn of(entrypoint: Option<Vec<String>>, cmd: Option<Vec<String>>) -> ImageCommand {
+        ImageCommand {
+            entrypoint: entrypoint.unwrap_or_default(),
+            cmd: cmd.unwrap_or_default(),
+        }
+    }
 }
 
 impl DockerClient {
@@ -39,45 +40,20 @@ impl DockerClient {
                 .await
                 .map_err(|error| request(image, what, error))?;
             let config = info.config.unwrap_or_default();
-            Ok(ImageCommand {
-                entrypoint: config.entrypoint.unwrap_or_default(),
-                cmd: config.cmd.unwrap_or_default(),
-            })
-        })
-        .await
-    }
-
-    /// The image and the entrypoint and command the container `name` runs; `None` when there is
-    /// no such container.
-    pub async fn container_command(
-        &self,
-        name: &str,
-    ) -> Result<Option<(String, ImageCommand)>, DockerError> {
-        let what = "inspect";
-        self.bounded(name, what, async {
-            let info = match self.docker.inspect_container(name, None).await {
-                Ok(info) => info,
-                Err(e) if super::status_code(&e) == Some(404) => return Ok(None),
-                Err(error) => return Err(request(name, what, error)),
-            };
-            let config = info.config.unwrap_or_default();
-            let command = ImageCommand {
-                entrypoint: config.entrypoint.unwrap_or_default(),
-                cmd: config.cmd.unwrap_or_default(),
-            };
-            Ok(config.image.map(|image| (image, command)))
+            Ok(ImageCommand::of(config.entrypoint, config.cmd))
         })
         .await
     }
 
     /// Runs `argv` (its first word as the entrypoint) in a new container of `image` without a
-    /// network, with `binds` (`(host, inside)`, read-only), waits for its end and removes it.
+    /// network, with `binds` (`(host, inside)`, read-only), waits for its end and removes it:
+    /// its output, stdout and stderr as they came (the first [`MAX_READ`] bytes).
     pub async fn run_once(
         &self,
         image: &str,
         argv: &[String],
         binds: &[(std::path::PathBuf, String)],
-    ) -> Result<OneOff, DockerError> {
+    ) -> Result<String, DockerError> {
         let binds = binds
             .iter()
             .map(|(host, inside)| {
@@ -139,19 +115,19 @@ impl DockerClient {
         .await
     }
 
-    async fn run_created(&self, id: &str) -> Result<OneOff, DockerError> {
+    async fn run_created(&self, id: &str) -> Result<String, DockerError> {
         let what = "run";
         self.bounded(id, what, async {
             self.docker
                 .start_container(id, None)
                 .await
                 .map_err(|error| request(id, what, error))?;
-            let exit_code = match self.docker.wait_container(id, None).next().await {
-                Some(Ok(answer)) => answer.status_code,
-                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+            // Its end; a non-zero exit comes as an error of its own, and the output says why.
+            match self.docker.wait_container(id, None).next().await {
+                Some(Ok(_) | Err(bollard::errors::Error::DockerContainerWaitError { .. }))
+                | None => {}
                 Some(Err(error)) => return Err(request(id, what, error)),
-                None => -1,
-            };
+            }
             let options = bollard::query_parameters::LogsOptionsBuilder::default()
                 .stdout(true)
                 .stderr(true)
@@ -166,10 +142,7 @@ impl DockerClient {
                     break;
                 }
             }
-            Ok(OneOff {
-                exit_code,
-                output: String::from_utf8_lossy(&output).into_owned(),
-            })
+            Ok(String::from_utf8_lossy(&output).into_owned())
         })
         .await
     }

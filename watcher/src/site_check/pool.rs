@@ -6,7 +6,7 @@
 use super::{fail, ok, Check};
 use crate::php_fpm::pool::{FpmConfig, OVERRIDE_NAME};
 use crate::php_fpm::{self, php_fpm_command};
-use fpm_shared::docker::{DockerClient, Setup};
+use fpm_shared::docker::{DockerClient, Inspection};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};
 
@@ -19,23 +19,16 @@ pub struct PoolFacts {
     pub override_path: Option<String>,
 }
 
-/// Reads what php-fpm reads in the site's container; `None` when there is no container.
-pub async fn gather(
-    docker: &DockerClient,
-    layout: &Layout,
-    site: &Site,
-    setup: &Setup,
-) -> Result<Option<PoolFacts>, String> {
-    let name = layout.container(site);
-    let Some((image, own)) = docker
-        .container_command(&name)
-        .await
-        .map_err(|e| chain(&e))?
-    else {
-        return Ok(None);
-    };
-    let argv = php_fpm_command(&[], &own.entrypoint, &own.cmd);
-    let config = php_fpm::tt(docker, &image, &argv, &setup.binds)
+/// Reads what php-fpm reads in the site's container, inspected as `container`.
+pub async fn gather(docker: &DockerClient, container: &Inspection) -> Result<PoolFacts, String> {
+    let Inspection {
+        image,
+        command,
+        setup,
+        ..
+    } = container;
+    let argv = php_fpm_command(&[], &command.entrypoint, &command.cmd);
+    let config = php_fpm::tt(docker, image, &argv, &setup.binds)
         .await
         .map_err(|e| chain(&e))?;
     let override_path = setup
@@ -44,10 +37,10 @@ pub async fn gather(
         .map(|(_, inside)| inside.trim_end_matches(":ro"))
         .find(|inside| inside.ends_with(&format!("/{OVERRIDE_NAME}")))
         .map(str::to_owned);
-    Ok(Some(PoolFacts {
+    Ok(PoolFacts {
         config,
         override_path,
-    }))
+    })
 }
 
 /// The `php-fpm pool` check: a pool listens on the socket folder's php-fpm.sock as the
