@@ -142,11 +142,9 @@ pub async fn add(
             path,
         });
     }
-    let name = layout.container(site);
+    let state = docker.state(&layout.container(site)).await?;
     let plan = match &opts.image {
-        Some(image)
-            if !opts.no_pool_override && docker.state(&name).await? == ContainerState::Missing =>
-        {
+        Some(image) if !opts.no_pool_override && state == ContainerState::Missing => {
             let plan = plan_pool(layout, docker, site, (image, opts), &setup).await?;
             setup.binds.push(plan.bind.clone());
             Some(plan)
@@ -159,7 +157,14 @@ pub async fn add(
         path.display(),
         opts.window
     ));
-    create_container(layout, docker, site, (opts, &setup, plan.as_ref()), done).await?;
+    create_container(
+        layout,
+        docker,
+        site,
+        (opts, &setup, plan.as_ref(), state),
+        done,
+    )
+    .await?;
     let unit = layout.waker_socket_unit(site);
     systemd.enable_unit(&unit).await?;
     systemd.start_unit(&unit).await?;
@@ -168,16 +173,16 @@ pub async fn add(
 }
 
 /// Creates the site's container from `--image` with `setup` (the override's bind in it when
-/// planned), or says why not: no image, or a container already there.
+/// planned), or says why not: no image, or a container already there (`state`).
 async fn create_container(
     layout: &Layout,
     docker: &DockerClient,
     site: &Site,
-    (opts, setup, plan): (&AddOptions, &Setup, Option<&PoolPlan>),
+    (opts, setup, plan, state): (&AddOptions, &Setup, Option<&PoolPlan>, ContainerState),
     done: &mut impl FnMut(String),
 ) -> Result<(), AddError> {
     let name = layout.container(site);
-    match (&opts.image, docker.state(&name).await?) {
+    match (&opts.image, state) {
         (None, ContainerState::Missing) => done(format!(
             "container     {name} not created (no --image): create it as `fpm-watcher site check {site}` says"
         )),
@@ -250,21 +255,20 @@ async fn plan_pool(
     write_override(&file, &wanted.render())?;
     let bind = (file.clone(), format!("{dir}/{}:ro", pool::OVERRIDE_NAME));
     let binds = [setup.binds.clone(), vec![bind.clone()]].concat();
-    let read = php_fpm::tt(docker, image, &argv, &binds).await;
-    let unmet = match &read {
-        Ok(read) => wanted.unmet(read),
+    let unmet = match php_fpm::tt(docker, image, &argv, &binds).await {
+        Ok(read) => wanted.unmet(&read),
         Err(ProbeError::Pool { error, .. }) => vec![error.to_string()],
-        Err(_) => Vec::new(),
+        Err(e) => {
+            let _ = std::fs::remove_file(&file);
+            return Err(e.into());
+        }
     };
-    if read.is_err() || !unmet.is_empty() {
+    if !unmet.is_empty() {
         let _ = std::fs::remove_file(&file);
-        return Err(match read {
-            Err(e @ ProbeError::Docker(_)) => e.into(),
-            _ => AddError::OverrideIgnored {
-                image: image.to_owned(),
-                dir,
-                unmet,
-            },
+        return Err(AddError::OverrideIgnored {
+            image: image.to_owned(),
+            dir,
+            unmet,
         });
     }
     Ok(PoolPlan {
