@@ -195,26 +195,9 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
 /// site's test vhost, then `fpm-watcher site check`, which must pass every check.
 fn onboard(s: &mut Stack, tag: &str) {
     let site = s.site(tag);
-    s.containers.track(&s.container(tag));
-    let f = s.files().to_owned();
-    let bind = |name: &str, inside: &str| format!("{}:{inside}", f.join(name).display());
-    let added = s.host.ok(&[
-        "fpm-watcher",
-        "site",
-        "add",
-        &site,
-        "--window",
-        "20m",
-        "--image",
-        fpm_tests::images::host(),
-        "-v",
-        &bind("www", "/var/www:ro"),
-        "-v",
-        &bind("data", "/var/data"),
-        "--",
-        "php-fpm",
-        "-F",
-    ]);
+    let folders = [("www", "/var/www:ro"), ("data", "/var/data")];
+    let command = ["--", "php-fpm", "-F"];
+    let added = s.site_add((tag, "20m"), fpm_tests::images::host(), &folders, &command);
     for step in [
         "conf",
         "container     created",
@@ -226,8 +209,6 @@ fn onboard(s: &mut Stack, tag: &str) {
             "site add did not say {step:?}:\n{added}"
         );
     }
-    let upstream = s.host.ok(&["fpm-watcher", "site", "nginx", &site]);
-    s.route_fast(tag, &upstream);
     let check = s.host.exec(&["fpm-watcher", "site", "check", &site]);
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(
