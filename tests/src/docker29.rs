@@ -83,13 +83,13 @@ fn serve(conn: UnixStream, log: &Mutex<Vec<String>>) {
             "{} {target} {status}",
             request.split(' ').next().unwrap_or("")
         ));
-        let written = write!(
-            out,
+        // One write: a client that reads once gets the whole answer.
+        let response = format!(
             "HTTP/1.1 {status}\r\nApi-Version: 1.{}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{answer}",
             API.0,
             answer.len()
         );
-        if written.is_err() {
+        if out.write_all(response.as_bytes()).is_err() {
             return;
         }
     }
