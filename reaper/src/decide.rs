@@ -1,7 +1,7 @@
 //! The reaper's decision, "stop or keep", as a pure function of what Docker reported and the time.
 
 use chrono::{DateTime, Utc};
-use fpm_shared::docker::{ContainerState, LastLog};
+use fpm_docker::{ContainerState, LastLog};
 use fpm_shared::duration::human;
 use std::time::Duration;
 

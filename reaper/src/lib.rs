@@ -9,9 +9,9 @@ pub mod stop;
 
 use chrono::{DateTime, Utc};
 use decide::{decide, Decision, Verdict};
-use fpm_shared::activity::activity;
+use fpm_docker::activity::activity;
 use fpm_shared::conf::{self, ConfError, SiteConf};
-use fpm_shared::docker::{ContainerRuntime, ContainerState};
+use fpm_docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::chain;
 use fpm_shared::events::EventSink;
 use fpm_shared::{Layout, ServiceManager, Site};

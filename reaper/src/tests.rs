@@ -3,7 +3,7 @@
 //! against the real daemons in `tests/`.
 
 use super::*;
-use fpm_shared::docker::{ContainerEvent, DockerError, Inspection, LastLog};
+use fpm_docker::{ContainerEvent, DockerError, Inspection, LastLog};
 use fpm_shared::{SystemdError, UnitState};
 use futures::stream::BoxStream;
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ impl ContainerRuntime for QuietSite {
     async fn running(&self) -> Result<Vec<String>, DockerError> {
         Ok(Vec::new())
     }
-    async fn processes(&self, _: &str) -> Result<Vec<fpm_shared::docker::Process>, DockerError> {
+    async fn processes(&self, _: &str) -> Result<Vec<fpm_docker::Process>, DockerError> {
         unreachable!("the reaper never lists a container's processes")
     }
     async fn ping(&self) -> Result<(), DockerError> {

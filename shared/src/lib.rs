@@ -1,13 +1,9 @@
 //! What two or more of the fpm-ondemand tools use: site ids, the host layout, conf parsing,
-//! durations, logging, tables, link-proof socket connects, and the Docker and systemd clients
-//! with typed answers. Each tool's own rules live in its crate.
+//! durations, logging, tables, link-proof socket connects, and the systemd client with typed
+//! answers (the Docker client is `fpm-docker`). Each tool's own rules live in its crate.
 
-#[cfg(feature = "docker")]
-pub mod activity;
 pub mod budget;
 pub mod conf;
-#[cfg(feature = "docker")]
-pub mod docker;
 pub mod duration;
 pub mod error;
 pub mod events;
@@ -21,10 +17,6 @@ pub mod table;
 
 pub use budget::Budget;
 pub use conf::{ConfError, SiteConf};
-#[cfg(feature = "docker")]
-pub use docker::{
-    ContainerEvent, ContainerRuntime, ContainerState, DockerClient, DockerError, LastLog,
-};
 pub use error::Chain;
 pub use layout::Layout;
 pub use site::Site;

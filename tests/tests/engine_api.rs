@@ -2,8 +2,8 @@
 //! 1.41, Docker 26 1.45, Docker 28 1.51), Docker 29's minimum (1.44) met, and a clear refusal,
 //! not a hang, of an engine older than supported.
 
-use fpm_shared::docker::ContainerState;
-use fpm_shared::docker::{ContainerRuntime, DockerClient, DockerError};
+use fpm_docker::ContainerState;
+use fpm_docker::{ContainerRuntime, DockerClient, DockerError};
 use fpm_tests::cut::CuttingProxy;
 use fpm_tests::docker29::{Docker29, API};
 use fpm_tests::{docker, require_docker, DOCKER_SOCKET};

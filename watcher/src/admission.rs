@@ -13,8 +13,8 @@ pub mod plan;
 
 use crate::accept::accept_each;
 use crate::actor::{managed_sites, Ctx};
-use fpm_shared::activity::last_activity;
-use fpm_shared::docker::{ContainerRuntime, ContainerState};
+use fpm_docker::activity::last_activity;
+use fpm_docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site, SystemdError};
 use futures::future::BoxFuture;
@@ -349,7 +349,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
     /// What the plan needs to judge an awake site; `None` when unsure (never stopped then).
     async fn candidate(&self, site: &Site) -> Option<Candidate> {
         let container = self.ctx.layout.container(site);
-        let (state, last_log) = fpm_shared::activity::activity(self.ctx.docker, &container).await;
+        let (state, last_log) = fpm_docker::activity::activity(self.ctx.docker, &container).await;
         let ContainerState::Running {
             started_at: Some(awake_since),
         } = state

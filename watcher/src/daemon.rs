@@ -5,7 +5,7 @@ mod queue;
 mod rearm;
 
 use crate::actor::{managed_sites, Cause, Ctx, Reconciled};
-use fpm_shared::docker::{ContainerEvent, ContainerRuntime, ContainerState, DockerError};
+use fpm_docker::{ContainerEvent, ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site, UnitState};
 use futures::future::BoxFuture;

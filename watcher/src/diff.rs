@@ -4,7 +4,7 @@
 //! replayed or duplicated event is harmless.
 
 use crate::socket_folder::SocketState;
-use fpm_shared::docker::ContainerState;
+use fpm_docker::ContainerState;
 use fpm_shared::systemd::UnitState;
 
 /// Everything the watcher observed about one site.

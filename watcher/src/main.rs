@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use fpm_shared::{DockerClient, Layout, Systemd};
+use fpm_docker::DockerClient;
+use fpm_shared::{Layout, Systemd};
 use fpm_watcher::cli::{Args, Command, Format, SiteCommand};
 use fpm_watcher::daemon::{self, Notify, Settings};
 use fpm_watcher::metrics::serve::{self, Listener};

@@ -9,7 +9,7 @@ pub mod serve;
 pub use cause::{stop_cause, StopCause, StopFacts};
 
 use crate::diff::{Action, SiteView};
-use fpm_shared::docker::ContainerState;
+use fpm_docker::ContainerState;
 use fpm_shared::events::Event;
 use fpm_shared::{Site, UnitState};
 use prometheus_client::encoding::EncodeLabelSet;

@@ -5,7 +5,7 @@
 
 pub mod pool;
 
-use fpm_shared::docker::{DockerClient, DockerError};
+use fpm_docker::{DockerClient, DockerError};
 use pool::{FpmConfig, PoolError};
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 
 use crate::actor::{ApplyError, Cause, Ctx};
 use crate::socket_folder::{self, SocketState};
-use fpm_shared::docker::ContainerRuntime;
+use fpm_docker::ContainerRuntime;
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site};
 

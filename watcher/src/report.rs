@@ -272,9 +272,9 @@ fn mib(bytes: u64) -> String {
 /// Every managed site as it is now: running or not, and the memory a running one uses.
 pub async fn sites_now(
     layout: &fpm_shared::Layout,
-    docker: &fpm_shared::DockerClient,
+    docker: &fpm_docker::DockerClient,
 ) -> Result<Vec<SiteNow>, fpm_shared::conf::ListError> {
-    use fpm_shared::docker::{ContainerRuntime, ContainerState};
+    use fpm_docker::{ContainerRuntime, ContainerState};
     let mut sites = Vec::new();
     for site in crate::actor::managed_sites(layout)? {
         let name = layout.container(&site);

@@ -4,7 +4,7 @@
 
 use crate::admission::client::{self, Answer};
 use fpm_shared::conf::{self, ListError};
-use fpm_shared::docker::{ContainerRuntime, DockerError};
+use fpm_docker::{ContainerRuntime, DockerError};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};
 use std::path::PathBuf;

@@ -5,7 +5,7 @@ use crate::actor::Ctx;
 use crate::drain::{Drain, Drainer};
 use crate::workers::{self, Wait};
 use chrono::{DateTime, Utc};
-use fpm_shared::docker::{ContainerRuntime, ContainerState, DockerError};
+use fpm_docker::{ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! default `process_control_timeout` (0: its SIGQUIT becomes SIGTERM at once, killing what runs)
 //! loses nothing. It needs nothing from the image.
 
-use fpm_shared::docker::{ContainerRuntime, Process};
+use fpm_docker::{ContainerRuntime, Process};
 use fpm_shared::error::chain;
 use std::time::Duration;
 use tokio::time::Instant;

@@ -77,7 +77,7 @@ pub struct Candidate {
     /// When its container started.
     pub awake_since: DateTime<Utc>,
     /// Its last sign of activity: its newest log line (a request, for php-fpm's access log),
-    /// or its start ([`fpm_shared::activity::last_activity`]).
+    /// or its start ([`fpm_docker::activity::last_activity`]).
     pub last_active: DateTime<Utc>,
 }
 

@@ -6,7 +6,7 @@
 use super::{fail, ok, Check};
 use crate::php_fpm::pool::{FpmConfig, OVERRIDE_NAME};
 use crate::php_fpm::{self, php_fpm_command};
-use fpm_shared::docker::{DockerClient, Inspection};
+use fpm_docker::{DockerClient, Inspection};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};
 

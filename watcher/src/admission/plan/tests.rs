@@ -1,6 +1,6 @@
 use super::*;
-use fpm_shared::activity::last_activity;
-use fpm_shared::docker::LastLog;
+use fpm_docker::activity::last_activity;
+use fpm_docker::LastLog;
 
 fn site(id: &str) -> Site {
     Site::new(id).unwrap()

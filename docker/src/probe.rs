@@ -1,7 +1,7 @@
 //! One-off commands in an image and single files read out of it: how `site add` and `site check`
 //! ask an image's own php-fpm how it is set up, without changing the image.
 
-use super::{DockerClient, DockerError};
+use crate::{DockerClient, DockerError};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use futures::StreamExt;
 use std::io::Read as _;
@@ -161,7 +161,7 @@ impl DockerClient {
                 while let Some(chunk) = stream.next().await {
                     match chunk {
                         Ok(bytes) => tar.extend_from_slice(&bytes),
-                        Err(e) if super::status_code(&e) == Some(404) => return Ok(None),
+                        Err(e) if crate::client::status_code(&e) == Some(404) => return Ok(None),
                         Err(error) => return Err(request(name, what, error)),
                     }
                 }

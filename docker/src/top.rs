@@ -2,7 +2,7 @@
 //! engine on its host), with the kernel function each one waits in: what the drain asks to know
 //! whether php-fpm's workers still hold requests, without anything from the image.
 
-use super::{DockerClient, DockerError};
+use crate::{DockerClient, DockerError};
 
 /// The `ps` columns asked for: the engine needs `pid` to pick the container's processes.
 const PS_ARGS: &str = "-o pid,wchan:64,args";

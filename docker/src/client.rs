@@ -1,4 +1,4 @@
-//! The Docker engine as the tools see it: a small trait and its bollard implementation.
+//! The engine through bollard: [`DockerClient`] and its [`ContainerRuntime`] implementation.
 
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
@@ -12,223 +12,16 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-mod probe;
-mod setup;
-mod stats;
-mod top;
-pub use probe::ImageCommand;
-pub use setup::Setup;
-pub use top::Process;
-
-/// What Docker says about a site's container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContainerState {
-    /// Running (not paused), started at this time if Docker gave a readable one.
-    Running {
-        /// `State.StartedAt`.
-        started_at: Option<DateTime<Utc>>,
-    },
-    /// Paused: frozen, not idle in the reaper's sense.
-    Paused,
-    /// Created, exited, dead, restarting or being removed: the raw `State.Status`.
-    NotRunning(String),
-    /// No container of that name.
-    Missing,
-    /// Docker could not be asked: the error's text. The client never answers this; a tool that
-    /// keeps a failed look in its view of a site records it so.
-    Unknown(String),
-}
-
-impl ContainerState {
-    /// The word the report uses: running, paused, stopped, missing or unknown.
-    pub fn label(&self) -> &'static str {
-        match self {
-            ContainerState::Running { .. } => "running",
-            ContainerState::Paused => "paused",
-            ContainerState::NotRunning(_) => "stopped",
-            ContainerState::Missing => "missing",
-            ContainerState::Unknown(_) => "unknown",
-        }
-    }
-}
-
-/// The time of the container's newest log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LastLog {
-    /// The newest line was written at this time.
-    At(DateTime<Utc>),
-    /// The container never logged.
-    Never,
-    /// The log driver cannot be read (e.g. `none`): idle time unknown.
-    Unreadable(String),
-    /// Docker could not be asked: the error's text (recorded by a tool, as for [`ContainerState`]).
-    Unknown(String),
-}
-
-/// What one inspect request tells about a container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inspection {
-    /// Its state; a missing container is [`ContainerState::Missing`].
-    pub state: ContainerState,
-    /// The file Docker writes its log to, when the log driver is `json-file`.
-    pub log_file: Option<PathBuf>,
-    /// What it mounts, its stop signal and log driver (empty for a missing container).
-    pub setup: Setup,
-    /// Its image, as it was created from (empty for a missing container).
-    pub image: String,
-    /// What it runs: its entrypoint and command.
-    pub command: ImageCommand,
-}
-
-/// The oldest engine API the tools speak: Docker Engine 20.10's (API 1.41), the oldest engine the
-/// tests run against. Newer engines are spoken to in their own version, up to bollard's newest.
-pub const MIN_API: (usize, usize) = (1, 41);
-
-/// A Docker request that failed; every variant names the container or socket.
-#[derive(Debug, thiserror::Error)]
-pub enum DockerError {
-    /// The engine could not be reached or its API version not agreed.
-    #[error("cannot reach the Docker engine at {}", socket.display())]
-    Connect {
-        /// The engine's socket.
-        socket: PathBuf,
-        /// What bollard said.
-        #[source]
-        error: BollardError,
-    },
-    /// The engine is older than [`MIN_API`].
-    #[error("the Docker engine at {} speaks API {api}, older than the oldest this supports, {}.{} (Docker Engine 20.10)", socket.display(), MIN_API.0, MIN_API.1)]
-    TooOld {
-        /// The engine's socket.
-        socket: PathBuf,
-        /// The newest API version it speaks.
-        api: String,
-    },
-    /// The engine did not answer in time.
-    #[error("{what} {container}: no answer from Docker within {}s", after.as_secs())]
-    Timeout {
-        /// The container asked about.
-        container: String,
-        /// The request.
-        what: &'static str,
-        /// The timeout.
-        after: Duration,
-    },
-    /// The engine answered with an error.
-    #[error("{what} {container}")]
-    Request {
-        /// The container asked about.
-        container: String,
-        /// The request.
-        what: &'static str,
-        /// What bollard said.
-        #[source]
-        error: BollardError,
-    },
-    /// A request about the engine itself (events, ping) failed.
-    #[error("{what}")]
-    Engine {
-        /// The request.
-        what: &'static str,
-        /// What bollard said.
-        #[source]
-        error: BollardError,
-    },
-    /// A file read out of a container is not a readable archive.
-    #[error("{container}: {path}: bad archive")]
-    Archive {
-        /// The container.
-        container: String,
-        /// The file inside it.
-        path: String,
-        /// What went wrong.
-        #[source]
-        error: std::io::Error,
-    },
-    /// A log line without a readable timestamp.
-    #[error("logs of {container}: no RFC 3339 timestamp in {line:?}")]
-    BadTimestamp {
-        /// The container.
-        container: String,
-        /// The start of the line.
-        line: String,
-    },
-}
-
-/// What the reaper and watcher need from the container engine.
-pub trait ContainerRuntime: Send + Sync {
-    /// The container's state and where its log is; a missing container is
-    /// [`ContainerState::Missing`], not an error.
-    fn inspect(
-        &self,
-        container: &str,
-    ) -> impl Future<Output = Result<Inspection, DockerError>> + Send;
-
-    /// The container's state (see [`ContainerRuntime::inspect`]).
-    fn state(
-        &self,
-        container: &str,
-    ) -> impl Future<Output = Result<ContainerState, DockerError>> + Send {
-        async move { Ok(self.inspect(container).await?.state) }
-    }
-
-    /// The time of the container's newest log line, read without reading the rest of the log.
-    fn last_log(
-        &self,
-        container: &str,
-    ) -> impl Future<Output = Result<LastLog, DockerError>> + Send;
-
-    /// Starts the container and returns once it runs; one already running is no error, a
-    /// missing one is.
-    fn start(&self, container: &str) -> impl Future<Output = Result<(), DockerError>> + Send;
-
-    /// Container start, die, destroy, pause and unpause events, replayed from `since`
-    /// (nanoseconds since the epoch) when given. The stream ends when the connection does.
-    fn events(&self, since: Option<i64>)
-        -> BoxStream<'static, Result<ContainerEvent, DockerError>>;
-
-    /// The container's processes, each with the kernel function it waits in (see [`Process`]).
-    fn processes(
-        &self,
-        container: &str,
-    ) -> impl Future<Output = Result<Vec<Process>, DockerError>> + Send;
-
-    /// The names (no leading `/`) of every running container: one request, whatever their number.
-    fn running(&self) -> impl Future<Output = Result<Vec<String>, DockerError>> + Send;
-
-    /// Checks that the engine answers (the events stream alone can hang unnoticed).
-    fn ping(&self) -> impl Future<Output = Result<(), DockerError>> + Send;
-
-    /// Stops the container: its stop signal, then SIGKILL after `grace`. A stopped or missing
-    /// container is no error.
-    fn stop(
-        &self,
-        container: &str,
-        grace: Duration,
-    ) -> impl Future<Output = Result<(), DockerError>> + Send;
-}
-
-/// A container event, reduced to what the watcher needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerEvent {
-    /// The container's name (no leading `/`).
-    pub name: String,
-    /// start, die, destroy, pause, unpause.
-    pub action: String,
-    /// When it happened, in nanoseconds since the epoch.
-    pub time_nano: i64,
-}
-
-/// The container events the watcher follows.
-pub const WATCHED_EVENTS: [&str; 7] =
-    ["start", "die", "destroy", "pause", "unpause", "kill", "oom"];
+use crate::{
+    ContainerEvent, ContainerRuntime, ContainerState, DockerError, ImageCommand, Inspection, LastLog,
+    Process, Setup, MIN_API, WATCHED_EVENTS,
+};
 
 /// The Docker engine through bollard, with the API version negotiated.
 #[derive(Debug, Clone)]
 pub struct DockerClient {
-    docker: bollard::Docker,
-    timeout: Duration,
+    pub(crate) docker: bollard::Docker,
+    pub(crate) timeout: Duration,
 }
 
 impl DockerClient {
@@ -271,7 +64,7 @@ impl DockerClient {
         &self.docker
     }
 
-    async fn bounded<T>(
+    pub(crate) async fn bounded<T>(
         &self,
         container: &str,
         what: &'static str,
@@ -289,7 +82,7 @@ impl DockerClient {
     }
 }
 
-fn status_code(e: &BollardError) -> Option<u16> {
+pub(crate) fn status_code(e: &BollardError) -> Option<u16> {
     match e {
         BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
@@ -526,44 +319,4 @@ fn log_time(container: &str, line: &[u8]) -> Result<DateTime<Utc>, DockerError> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use bollard::models::{ContainerState as Raw, ContainerStateStatusEnum as S};
-
-    #[test]
-    fn reads_the_timestamp_before_the_line() {
-        let t = log_time("c", b"2026-11-25T01:20:42.123456789Z GET /index.php 200\n").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-11-25T01:20:42.123456789+00:00");
-        let t = log_time("c", b"2026-11-25T01:20:42Z").unwrap();
-        assert_eq!(t.timestamp(), 1795569642);
-        let e = log_time("web.fpm", b"hello world").unwrap_err().to_string();
-        assert!(e.contains("web.fpm") && e.contains("hello"), "{e}");
-    }
-
-    #[test]
-    fn maps_docker_states() {
-        let raw = |status, started: Option<&str>| Raw {
-            status: Some(status),
-            started_at: started.map(str::to_owned),
-            ..Default::default()
-        };
-        let s = state_of(raw(S::RUNNING, Some("2026-11-25T01:00:00.5Z")));
-        let ContainerState::Running {
-            started_at: Some(t),
-        } = s
-        else {
-            panic!("{s:?}")
-        };
-        assert_eq!(t.timestamp_millis(), 1795568400500);
-        assert_eq!(
-            state_of(raw(S::RUNNING, Some("0001-x"))),
-            ContainerState::Running { started_at: None }
-        );
-        assert_eq!(state_of(raw(S::PAUSED, None)), ContainerState::Paused);
-        assert_eq!(
-            state_of(raw(S::EXITED, None)),
-            ContainerState::NotRunning("exited".into())
-        );
-        assert_eq!(state_of(raw(S::CREATED, None)).label(), "stopped");
-    }
-}
+mod tests;

@@ -3,8 +3,8 @@
 
 mod jsonlog;
 
-use crate::docker::{ContainerRuntime, ContainerState, Inspection, LastLog};
-use crate::error::chain;
+use crate::{ContainerRuntime, ContainerState, Inspection, LastLog};
+use fpm_shared::error::chain;
 use chrono::{DateTime, Utc};
 
 /// A running container's last sign of activity: its newest log line, or its start when it has
