@@ -66,7 +66,7 @@ if [ "$engine" = debian12 ]; then
   lintian --fail-on error target/debian/fpm-ondemand_*.deb
   echo "==> the waker links no Docker client (it never talks to Docker)"
   if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
-    echo "fpm-waker depends on bollard: keep fpm-shared's docker feature off for it" >&2
+    echo "fpm-waker depends on bollard: it must not depend on fpm-docker" >&2
     cargo tree -p fpm-waker -e normal -i bollard >&2
     exit 1
   fi

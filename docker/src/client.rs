@@ -1,5 +1,9 @@
 //! The engine through bollard: [`DockerClient`] and its [`ContainerRuntime`] implementation.
 
+use crate::{
+    ContainerEvent, ContainerRuntime, ContainerState, DockerError, ImageCommand, Inspection,
+    LastLog, Process, Setup, MIN_API, WATCHED_EVENTS,
+};
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
     EventsOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
@@ -12,10 +16,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use crate::{
-    ContainerEvent, ContainerRuntime, ContainerState, DockerError, ImageCommand, Inspection, LastLog,
-    Process, Setup, MIN_API, WATCHED_EVENTS,
-};
 
 /// The Docker engine through bollard, with the API version negotiated.
 #[derive(Debug, Clone)]

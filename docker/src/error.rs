@@ -1,7 +1,7 @@
 //! A Docker request that failed, naming the container or socket.
 
-use bollard::errors::Error as BollardError;
 use crate::MIN_API;
+use bollard::errors::Error as BollardError;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -2,10 +2,10 @@
 
 use anyhow::Context as _;
 use clap::Parser;
+use fpm_docker::DockerClient;
 use fpm_reaper::cli::{Args, Format};
 use fpm_reaper::{Mode, Options};
 use fpm_shared::events::EventSink;
-use fpm_docker::DockerClient;
 use fpm_shared::{Layout, Systemd};
 use std::process::ExitCode;
 use std::sync::Arc;

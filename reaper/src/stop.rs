@@ -4,8 +4,8 @@
 use crate::decide::Verdict;
 use crate::report::Action;
 use crate::{judge, Clock, Judged};
-use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_docker::{ContainerRuntime, ContainerState, DockerError};
+use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, EventSink};
 use fpm_shared::{ServiceManager, SystemdError};

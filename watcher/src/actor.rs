@@ -3,8 +3,8 @@
 use crate::diff::{diff, Action, SiteView};
 use crate::metrics::Metrics;
 use crate::socket_folder::{self, SocketError, SocketState};
-use fpm_shared::conf;
 use fpm_docker::{ContainerRuntime, ContainerState};
+use fpm_shared::conf;
 use fpm_shared::error::{chain, Chain};
 use fpm_shared::{Layout, ServiceManager, Site, SystemdError, UnitState};
 

@@ -4,8 +4,8 @@
 
 use crate::php_fpm::{self, pool, ProbeError};
 use crate::site_check::{nginx, reach};
-use fpm_shared::conf::{self, ListError};
 use fpm_docker::{ContainerRuntime, ContainerState, DockerClient, DockerError, Setup};
+use fpm_shared::conf::{self, ListError};
 use fpm_shared::duration::{parse_duration, DurationError};
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, SystemdError};
 use std::io::Write as _;

@@ -14,8 +14,8 @@ use nginx::nginx_check;
 pub use nginx::{nginx_block, nginx_config};
 
 use crate::socket_folder::{self, SocketState};
-use fpm_shared::conf::{self, SiteConf};
 use fpm_docker::{ContainerRuntime, ContainerState, DockerClient, Setup};
+use fpm_shared::conf::{self, SiteConf};
 use fpm_shared::duration::human;
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, UnitState};

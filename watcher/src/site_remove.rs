@@ -5,8 +5,8 @@
 
 use crate::site_check::names_path;
 use crate::socket_folder::{self, SocketError};
-use fpm_shared::conf::{self, ListError};
 use fpm_docker::{ContainerRuntime, ContainerState, DockerClient, DockerError};
+use fpm_shared::conf::{self, ListError};
 use fpm_shared::{Layout, ServiceManager, Site, Systemd, SystemdError, UnitState};
 use std::path::{Path, PathBuf};
 

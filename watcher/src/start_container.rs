@@ -3,8 +3,8 @@
 //! watcher's admission when a budget of awake sites is set.
 
 use crate::admission::client::{self, Answer};
-use fpm_shared::conf::{self, ListError};
 use fpm_docker::{ContainerRuntime, DockerError};
+use fpm_shared::conf::{self, ListError};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};
 use std::path::PathBuf;

@@ -1,3 +1,4 @@
+//! Unit tests of `client` (the docker crate).
 use super::*;
 use bollard::models::{ContainerState as Raw, ContainerStateStatusEnum as S};
 

@@ -1,3 +1,4 @@
+//! Unit tests of `metrics` (the watcher crate).
 use super::*;
 use crate::socket_folder::SocketState;
 use fpm_shared::events::RefusalReason;

@@ -1,3 +1,4 @@
+//! Unit tests of `report` (the watcher crate).
 use super::*;
 use chrono::TimeZone;
 

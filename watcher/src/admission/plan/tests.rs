@@ -1,3 +1,4 @@
+//! Unit tests of `admission::plan` (the watcher crate).
 use super::*;
 use fpm_docker::activity::last_activity;
 use fpm_docker::LastLog;
