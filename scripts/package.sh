@@ -20,9 +20,9 @@ if ! cargo deb --version >/dev/null 2>&1; then
   cargo install --locked --quiet cargo-deb
 fi
 echo "==> release build"
-cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand
+cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand -p fpm-ondemand-deb
 rm -rf deploy/debian/generated
 target/release/fpm-manpages deploy/debian/generated
 echo "==> cargo deb"
 rm -f target/debian/fpm-ondemand_*.deb
-cargo deb --no-build -p fpm-ondemand "${args[@]}"
+cargo deb --no-build -p fpm-ondemand-deb "${args[@]}"

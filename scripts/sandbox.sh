@@ -62,8 +62,8 @@ say "fpm-reaper --dry-run   (the audit: changes nothing)"
 in_host fpm-reaper --dry-run || true
 say "fpm-reaper             (what cron runs: stops idle sites through systemd)"
 in_host fpm-reaper || true
-say "fpm-watcher status"
-in_host fpm-watcher status || true
+say "fpm-ondemand status"
+in_host fpm-ondemand status || true
 say "docker stop blog.fpm behind systemd's back; the watcher mirrors it"
 docker stop blog.fpm >/dev/null
 sleep 0.5
@@ -77,7 +77,7 @@ cat <<EOT
 Poke at it:
   docker exec $host curl -s -H 'Host: wiki.test' http://127.0.0.1:8080/index.php   # wake wiki
   docker exec $host fpm-reaper --dry-run --format json
-  docker exec $host fpm-watcher status
+  docker exec $host fpm-ondemand status
   docker exec $host journalctl -u 'fpm-waker@*' -u fpm-watcher -f                 # follow the logs
   docker exec -it $host bash                                                      # a shell on the host
   edit $root/on-demand/*.conf (line 1 is the idle window; try "20" to see a clear error)

@@ -54,7 +54,7 @@ if [ "$host" != debian12 ]; then
   # The hosts mount every tool's debug build (a test builds only its own crate's binaries).
   cargo build --workspace --quiet
   cargo test -p fpm-waker --test e2e
-  cargo test -p fpm-ondemand --test package --test migration
+  cargo test -p fpm-ondemand-deb --test package --test migration
   exit 0
 fi
 if [ "$engine" = debian12 ]; then

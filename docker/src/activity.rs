@@ -1,5 +1,5 @@
 //! What a site's container did last: its state and, when it runs, when it last logged (the
-//! activity the reaper judges idleness by, and `fpm-watcher status` shows).
+//! activity the reaper judges idleness by, and `fpm-ondemand status` shows).
 
 mod jsonlog;
 

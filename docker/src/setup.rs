@@ -1,5 +1,5 @@
 //! How a container is set up, as far as the on-demand chain depends on it: what it mounts, the
-//! signal `docker stop` sends, and where its log goes (`fpm-watcher site check` reads it).
+//! signal `docker stop` sends, and where its log goes (`fpm-ondemand site check` reads it).
 
 use bollard::models::ContainerInspectResponse;
 use std::collections::BTreeMap;

@@ -19,7 +19,7 @@ pub const SEED_WAKER_SOCKET: &str = "vhost-waker.sock";
 pub const WAKER_USER: (&str, &str) = ("fpm-waker", "www-data");
 
 /// Where the operator keeps a site's nginx upstream, as the README and the migration guide write
-/// it (`fpm-watcher site nginx SITE > ...`); `site remove` removes it when `site nginx` wrote it.
+/// it (`fpm-ondemand site nginx SITE > ...`); `site remove` removes it when `site nginx` wrote it.
 pub const NGINX_UPSTREAM_FILE: &str = "/etc/nginx/conf.d/fpm-{site}.conf";
 
 /// Keys the config may not set, and why: the shipped units, tmpfiles.d and nginx

@@ -2,6 +2,7 @@
 //! durations, logging, tables, link-proof socket connects, and the systemd client with typed
 //! answers (the Docker client is `fpm-docker`). Each tool's own rules live in its crate.
 
+pub mod admission;
 pub mod budget;
 pub mod conf;
 pub mod duration;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod layout;
 pub mod logging;
 pub mod site;
+pub mod socket_folder;
 pub mod sockets;
 pub mod start;
 pub mod systemd;

@@ -346,7 +346,7 @@ impl Systemd {
     }
 
     /// The unit's `UnitFileState`: `enabled`, `disabled`, `static`, ... (whether it is started
-    /// at boot; for `fpm-watcher site check`).
+    /// at boot; for `fpm-ondemand site check`).
     pub async fn unit_file_state(&self, unit: &str) -> Result<String, SystemdError> {
         let call = call_error(unit, "read unit file state of");
         self.unit(unit, call)
@@ -359,7 +359,7 @@ impl Systemd {
 
 impl Systemd {
     /// The paths a socket unit listens on (its `ListenStream=` and the like that are paths), as
-    /// systemd has loaded them (drop-ins included); for `fpm-watcher site check`.
+    /// systemd has loaded them (drop-ins included); for `fpm-ondemand site check`.
     pub async fn socket_paths(&self, unit: &str) -> Result<Vec<std::path::PathBuf>, SystemdError> {
         let call = call_error(unit, "read listen addresses of");
         let path = self.manager.load_unit(unit.into()).await.map_err(call)?;

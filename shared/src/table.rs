@@ -1,4 +1,4 @@
-//! Aligned text tables for the operators' commands (`fpm-reaper`'s report, `fpm-watcher status`).
+//! Aligned text tables for the operators' commands (`fpm-reaper`'s report, `fpm-ondemand status`).
 
 use std::fmt::Write as _;
 

@@ -337,19 +337,14 @@ pub fn all_capabilities() -> &'static [&'static str] {
 }
 
 /// Every file the project installs on a host, as (repository file, path in the host): the units
-/// of `deploy/systemd/` and `cron/`, the sysusers and tmpfiles files, the nginx snippet.
+/// of `deploy/systemd/`, the sysusers and tmpfiles files, the nginx snippet.
 pub fn project_files() -> Vec<(PathBuf, String)> {
     let root = repo_root();
     let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(root.join("deploy/systemd"))
         .expect("deploy/systemd")
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .chain(["fpm-reaper.service".into(), "fpm-reaper.timer".into()])
         .map(|unit| {
-            let from = if unit.starts_with("fpm-reaper.") {
-                root.join("cron").join(&unit)
-            } else {
-                root.join("deploy/systemd").join(&unit)
-            };
+            let from = root.join("deploy/systemd").join(&unit);
             (from, format!("/etc/systemd/system/{unit}"))
         })
         .collect();

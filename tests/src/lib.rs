@@ -11,6 +11,7 @@ pub mod names;
 pub mod old_host;
 pub mod sockets;
 pub mod stack;
+pub mod watched;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -9,7 +9,7 @@ pub enum SocketRoot {
     /// differ, so only containers the test creates from outside may bind a site's folder.
     Temporary(tempfile::TempDir),
     /// The machine's own socket root, at the same path as in the host: a container that a
-    /// command in the host creates (`fpm-watcher site add`, an old host's `docker create`) binds
+    /// command in the host creates (`fpm-ondemand site add`, an old host's `docker create`) binds
     /// the folder the host sees. Every test host mounting it runs tmpfiles over every folder in
     /// it (owner and mode), so only tests that never make a folder hostile may share it. The
     /// folders of sites named `{prefix}-...` are removed on drop.

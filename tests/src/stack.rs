@@ -26,7 +26,7 @@ pub const SHORT_START_TIMEOUT: &str = "5s";
 /// How a site's container runs php-fpm: in the foreground, with the stack's pool.
 const PHP_FPM: &[&str] = &["php-fpm", "-F", "-y", "/etc/php-site.conf"];
 
-const BINARIES: [&str; 3] = ["fpm-waker", "fpm-watcher", "fpm-reaper"];
+const BINARIES: [&str; 4] = ["fpm-waker", "fpm-watcher", "fpm-reaper", "fpm-ondemand"];
 
 /// A booted stack; sites are `{prefix}-{tag}`.
 pub struct Stack {
@@ -108,7 +108,7 @@ enum Install<'a> {
     /// The workspace's binaries (the folder of this `CARGO_BIN_EXE_*` path) and the project's
     /// files, mounted in; a temporary socket root.
     Project(&'a Path),
-    /// Like `Project`, with the machine's socket root: `fpm-watcher site add` in the host creates
+    /// Like `Project`, with the machine's socket root: `fpm-ondemand site add` in the host creates
     /// containers that bind the host's socket folders. With `true`, the host reaches the engine
     /// through the machine's /run (mounted at /outer-run), so that it still does after an engine
     /// restart recreates the socket file.
@@ -154,14 +154,14 @@ impl Stack {
 
     /// Like [`Stack::boot`] on a fresh host ([`HostBuilder::fresh`]) where the Debian package
     /// `deb` is installed with apt instead: the default layout, the conf folder mounted where it
-    /// is by default, the machine's socket root (so that `fpm-watcher site add` in the host
+    /// is by default, the machine's socket root (so that `fpm-ondemand site add` in the host
     /// creates containers that bind the host's socket folders).
     pub fn boot_packaged(tag: &str, sites: &[&str], window: &str, deb: &Path) -> Stack {
         let install = Install::Package(deb);
         Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, "")
     }
 
-    /// Like [`Stack::boot`] with no site, for sites that `fpm-watcher site add` onboards
+    /// Like [`Stack::boot`] with no site, for sites that `fpm-ondemand site add` onboards
     /// ([`Stack::site_add`]): the machine's socket root, so that the containers it creates
     /// bind the host's socket folders.
     pub fn boot_for_site_add(tag: &str, any_bin: &Path) -> Stack {
@@ -177,7 +177,7 @@ impl Stack {
         Stack::assemble(tag, &[], "20m", TEST_START_TIMEOUT, install, "")
     }
 
-    /// Onboards the site of `tag` with `fpm-watcher site add` in the host: window `window`, its
+    /// Onboards the site of `tag` with `fpm-ondemand site add` in the host: window `window`, its
     /// container from `image` with `folders` of this stack's files bound (`(name, where[:ro])`,
     /// created if missing), `more` arguments after those; the nginx upstream `site nginx` prints
     /// routed to its `.fast` vhost. Returns what `site add` printed; panics if it failed.
@@ -199,7 +199,7 @@ impl Stack {
             })
             .collect();
         let mut args = vec![
-            "fpm-watcher",
+            "fpm-ondemand",
             "site",
             "add",
             &site,
@@ -219,7 +219,7 @@ impl Stack {
             "site add {image}: {text}{}",
             String::from_utf8_lossy(&added.stderr)
         );
-        let upstream = self.host.ok(&["fpm-watcher", "site", "nginx", &site]);
+        let upstream = self.host.ok(&["fpm-ondemand", "site", "nginx", &site]);
         self.route_fast(tag, &upstream);
         text
     }
@@ -404,7 +404,7 @@ impl Stack {
     }
 
     /// Routes the `SITE.fast` vhost of the site (the test vhost of the upstream variant) to the
-    /// upstream `upstream` (nginx text, e.g. what `fpm-watcher site nginx SITE` prints), both in
+    /// upstream `upstream` (nginx text, e.g. what `fpm-ondemand site nginx SITE` prints), both in
     /// one file of the host's /etc/nginx/conf.d, and reloads nginx.
     pub fn route_fast(&self, tag: &str, upstream: &str) {
         let site = self.site(tag);

@@ -195,7 +195,7 @@ fn the_reaper_unit_makes_the_lock_folder() {
     );
     let name = folder.file_name().unwrap().to_str().unwrap();
     assert_line(
-        "cron/fpm-reaper.service",
+        "deploy/systemd/fpm-reaper.service",
         &format!("RuntimeDirectory={name}"),
     );
 }

@@ -43,7 +43,7 @@ pub enum BackendError {
     },
     /// php-fpm's socket does not let the waker's user connect (its pool's `listen.owner`,
     /// `listen.group` or `listen.mode`): nginx's user likely meets the same.
-    #[error("{} does not let the waker's user connect (permission denied): set the pool's listen.group to the host's www-data and listen.mode = 0660 (fpm-watcher site check says what to set)", socket.display())]
+    #[error("{} does not let the waker's user connect (permission denied): set the pool's listen.group to the host's www-data and listen.mode = 0660 (fpm-ondemand site check says what to set)", socket.display())]
     Forbidden {
         /// php-fpm's socket.
         socket: PathBuf,

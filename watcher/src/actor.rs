@@ -1,12 +1,11 @@
 //! One site at a time: observe Docker, systemd and the socket folder, then apply the diff.
 
-use crate::diff::{diff, Action, SiteView};
 use crate::metrics::Metrics;
-use crate::socket_folder::{self, SocketError, SocketState};
 use fpm_docker::{ContainerRuntime, ContainerState};
-use fpm_shared::conf;
-use fpm_shared::error::{chain, Chain};
-use fpm_shared::{Layout, ServiceManager, Site, SystemdError, UnitState};
+use fpm_shared::error::Chain;
+use fpm_shared::socket_folder::{self, SocketError, SocketState};
+use fpm_shared::{Layout, ServiceManager, Site, SystemdError};
+use fpm_state::{diff, Action, SiteView};
 
 /// The external systems and the layout, borrowed for one reconcile.
 pub struct Ctx<'a, R, S> {
@@ -83,36 +82,10 @@ pub enum ApplyError {
     Socket(#[from] SocketError),
 }
 
-/// The sites that have a conf (whatever its header says): the only ones ever acted on.
-pub fn managed_sites(layout: &Layout) -> Result<Vec<Site>, conf::ListError> {
-    Ok(conf::list_confs(layout)?
-        .iter()
-        .filter_map(|path| conf::site_of_conf(path).ok())
-        .collect())
-}
-
 impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
-    async fn unit_state(&self, unit: &str) -> UnitState {
-        match self.systemd.active_state(unit).await {
-            Ok(state) => state,
-            Err(e) => UnitState::Unknown(chain(&e)),
-        }
-    }
-
-    /// Reads everything about a site.
+    /// Reads everything about a site ([`fpm_state::observe`]).
     pub async fn observe(&self, site: &Site) -> SiteView {
-        let l = self.layout;
-        let container = match self.docker.state(&l.container(site)).await {
-            Ok(state) => state,
-            Err(e) => ContainerState::Unknown(chain(&e)),
-        };
-        SiteView {
-            container,
-            fpm_unit: self.unit_state(&l.fpm_unit(site)).await,
-            waker_socket: self.unit_state(&l.waker_socket_unit(site)).await,
-            waker_service: self.unit_state(&l.waker_service_unit(site)).await,
-            fpm_socket: socket_folder::probe(&l.fpm_socket_path(site)).await,
-        }
+        fpm_state::observe(self.layout, self.docker, self.systemd, site).await
     }
 
     /// Carries out one action.

@@ -8,67 +8,31 @@
 //! Connections are accepted and acknowledged apart from the decisions, so that a start learns
 //! at once whether the watcher hears it at all.
 
-pub mod client;
 pub mod plan;
 
 use crate::accept::accept_each;
-use crate::actor::{managed_sites, Ctx};
+use crate::actor::Ctx;
 use fpm_docker::activity::last_activity;
 use fpm_docker::{ContainerRuntime, ContainerState};
+use fpm_shared::admission::{BudgetView, Request, GO, QUEUED};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site, SystemdError};
+use fpm_state::managed_sites;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use plan::{next_step, Board, Candidate, Step, Waiting};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// The answer that lets a start in.
-pub const GO: &str = "go";
-
-/// The first answer to a start: the watcher has it and will answer [`GO`] when it is let in.
-pub const QUEUED: &str = "queued";
-
 /// Awake sites looked up at once when one must be chosen to stop.
 const LOOKS_AT_ONCE: usize = 8;
 
 /// How often waiting starts look again for a site that has become quiet enough to stop.
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
-
-/// A request on the admission socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Let this site's container start.
-    Start(Site),
-    /// The admission's state.
-    Status,
-}
-
-impl fmt::Display for Request {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Request::Start(site) => write!(f, "start {site}"),
-            Request::Status => f.write_str("status"),
-        }
-    }
-}
-
-impl Request {
-    /// Reads a request line; `None` for anything else.
-    pub fn parse(line: &str) -> Option<Request> {
-        match line.trim_end().split_once(' ') {
-            Some(("start", site)) => Site::new(site).ok().map(Request::Start),
-            None if line.trim_end() == "status" => Some(Request::Status),
-            _ => None,
-        }
-    }
-}
 
 /// What a connection tells the admission.
 enum Msg {
@@ -390,46 +354,3 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
         }
     }
 }
-
-/// The admission's state, as `status` answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BudgetView {
-    /// The budget.
-    pub max_awake: usize,
-    /// Starts let in at once.
-    pub max_starting: usize,
-    /// Managed sites whose container runs (`None` when Docker could not be asked).
-    pub awake: Option<usize>,
-    /// Sites starting now.
-    pub starting: Vec<String>,
-    /// Sites whose start waits for room, oldest first.
-    pub waiting: Vec<String>,
-    /// Sites being stopped to make room.
-    pub evicting: Vec<String>,
-}
-
-impl BudgetView {
-    /// As one JSON line.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("the view serializes")
-    }
-
-    /// One line for people: `budget: 18 of 20 sites awake; starting: a; waiting for room: b`.
-    pub fn line(&self) -> String {
-        let awake = self.awake.map_or("?".to_owned(), |n| n.to_string());
-        let mut line = format!("budget: {awake} of {} sites awake", self.max_awake);
-        for (what, sites) in [
-            ("starting", &self.starting),
-            ("waiting for room", &self.waiting),
-            ("being stopped for room", &self.evicting),
-        ] {
-            if !sites.is_empty() {
-                line += &format!("; {what}: {}", sites.join(", "));
-            }
-        }
-        line
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -3,11 +3,13 @@
 
 mod queue;
 mod rearm;
+pub mod service;
 
-use crate::actor::{managed_sites, Cause, Ctx, Reconciled};
+use crate::actor::{Cause, Ctx, Reconciled};
 use fpm_docker::{ContainerEvent, ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site, UnitState};
+use fpm_state::managed_sites;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;

@@ -24,7 +24,7 @@
 //! Both are bounded by the stop grace. The moved socket is removed once the container is down, or
 //! moved back if it still runs (a failed stop), so the running php-fpm stays reachable.
 
-use crate::socket_folder::{self, SocketError, SocketState};
+use fpm_shared::socket_folder::{self, SocketError, SocketState};
 use fpm_shared::sockets::{connect_nofollow, kind_at};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -8,10 +8,10 @@ pub mod serve;
 
 pub use cause::{stop_cause, StopCause, StopFacts};
 
-use crate::diff::{Action, SiteView};
 use fpm_docker::ContainerState;
 use fpm_shared::events::Event;
 use fpm_shared::{Site, UnitState};
+use fpm_state::{Action, SiteView};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

@@ -2,8 +2,8 @@
 //! container and returns once it runs. On a cold request's path: it needs Docker only, and the
 //! watcher's admission when a budget of awake sites is set.
 
-use crate::admission::client::{self, Answer};
 use fpm_docker::{ContainerRuntime, DockerError};
+use fpm_shared::admission::client::{self, Answer};
 use fpm_shared::conf::{self, ListError};
 use fpm_shared::error::chain;
 use fpm_shared::{Layout, Site};

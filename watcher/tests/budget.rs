@@ -259,7 +259,7 @@ fn a_crawler_over_100_sites_never_wakes_more_than_20_and_busy_sites_keep_working
         "the last stop for room to end",
         || s.host.active_state(&s.fpm_unit(&tag)) != "deactivating",
     );
-    let status = s.host.exec(&["fpm-watcher", "status", &gone]);
+    let status = s.host.exec(&["fpm-ondemand", "status", &gone]);
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(
         text.contains("budget: "),

@@ -5,11 +5,9 @@
 //! Restarting the engine disturbs every other test, so this one is `#[ignore]`d in the parallel
 //! run and `scripts/test.sh` runs it on its own right after (`--ignored`).
 
-mod common;
-
-use common::Watched;
 use fpm_tests::host::container_status;
 use fpm_tests::stack::Stack;
+use fpm_tests::watched::Watched;
 use fpm_tests::{
     container_pid, docker, freeze_engine, images, require_docker, restart_engine, signal,
     Containers,

@@ -149,10 +149,15 @@ fn prometheus_scrapes_exactly_what_happened() {
         "a was awake for the warm requests and its window: {awake_a:?}"
     );
 
-    // The same from the journal, after the fact: fpm-watcher report.
-    let report = s
-        .host
-        .ok(&["fpm-watcher", "report", "--since", "1h", "--format", "json"]);
+    // The same from the journal, after the fact: fpm-ondemand report.
+    let report = s.host.ok(&[
+        "fpm-ondemand",
+        "report",
+        "--since",
+        "1h",
+        "--format",
+        "json",
+    ]);
     let doc: serde_json::Value = serde_json::from_str(&report).unwrap();
     let line = |tag: &str| {
         doc["sites"]
@@ -194,7 +199,7 @@ fn prometheus_scrapes_exactly_what_happened() {
         measured == 1,
         "{report}"
     );
-    let out = s.host.exec(&["fpm-watcher", "report", "--since", "1h"]);
+    let out = s.host.exec(&["fpm-ondemand", "report", "--since", "1h"]);
     let text = String::from_utf8_lossy(&out.stdout);
     println!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(

@@ -1,5 +1,5 @@
 //! `fpm-manpages OUTDIR`: writes the man pages (`OUTDIR/man/*.1`, one per binary and one per
-//! `fpm-watcher` subcommand) and the bash, zsh and fish completions (`OUTDIR/completions/SHELL/`) of
+//! subcommand at every level, `fpm-ondemand-site-add.1`) and the bash, zsh and fish completions (`OUTDIR/completions/SHELL/`) of
 //! the fpm-ondemand binaries, from the same clap definitions the binaries parse with.
 //! `scripts/package.sh` runs it for the Debian package.
 
@@ -33,6 +33,7 @@ fn run(out: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(out.join(dir)).with_context(|| format!("creating {dir}/"))?;
     }
     let commands = [
+        fpm_ondemand::cli::Args::command(),
         fpm_reaper::cli::Args::command(),
         fpm_watcher::cli::Args::command(),
         fpm_waker::cli::Args::command(),
@@ -45,14 +46,19 @@ fn run(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The binary's page, and one `NAME-SUBCOMMAND.1` per subcommand (as git and cargo ship them).
+/// The binary's page, and one `NAME-SUBCOMMAND.1` per subcommand, nested ones included
+/// (`fpm-ondemand-site-add.1`, as git and cargo ship them).
 fn man_pages(cmd: Command, dir: &Path) -> anyhow::Result<()> {
     let mut cmd = cmd.disable_help_subcommand(true);
     cmd.build();
-    write_page(&cmd, cmd.get_name(), dir)?;
+    let name = cmd.get_name().to_owned();
+    pages(&cmd, &name, dir)
+}
+
+fn pages(cmd: &Command, name: &str, dir: &Path) -> anyhow::Result<()> {
+    write_page(&cmd.clone().name(name.to_owned()), name, dir)?;
     for sub in cmd.get_subcommands() {
-        let name = format!("{}-{}", cmd.get_name(), sub.get_name());
-        write_page(&sub.clone().name(name.clone()), &name, dir)?;
+        pages(sub, &format!("{name}-{}", sub.get_name()), dir)?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! socket, the socat proxy script, `docker start` units, the cron reaper) is moved to the package
 //! by the guide's own cut-over commands while a load runs on one of its sites, then moved back by
 //! its rollback commands under the same load. No request fails or runs twice in either, every
-//! site passes `fpm-watcher site check` after the cut-over, and each chain works afterwards.
+//! site passes `fpm-ondemand site check` after the cut-over, and each chain works afterwards.
 
 mod common;
 
@@ -130,7 +130,7 @@ fn migrate_and_back(name: &str, listen: ListenPath) {
 
     run_under_load(&s, "busy", "The cut-over");
     for tag in tags {
-        let check = h.exec(&["fpm-watcher", "site", "check", &s.site(tag)]);
+        let check = h.exec(&["fpm-ondemand", "site", "check", &s.site(tag)]);
         let report = String::from_utf8_lossy(&check.stdout);
         assert!(
             check.status.success() && report.contains("every check passed"),

@@ -1,6 +1,6 @@
 //! The Debian package on a fresh systemd host of the test image (Debian 12, or Debian 13 with
 //! `FPM_TEST_HOST=debian13`), nothing of the project in it: installed with apt, a site onboarded
-//! with `fpm-watcher site add`, `site nginx` and `site check` answers a
+//! with `fpm-ondemand site add`, `site nginx` and `site check` answers a
 //! cold and a warm request through nginx, `man` shows the pages, an upgrade to a newer package
 //! while the site is busy fails no request and leaves the site running, and remove then purge
 //! leave none of the package's files while the site's container, conf and socket folder stay.
@@ -190,9 +190,9 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     );
 }
 
-/// Onboards the site of `tag` as the README's "Add a site" does: `fpm-watcher site add` with the
-/// image's own php-fpm pool (overridden) and the stack's scripts, its nginx upstream from `fpm-watcher site nginx` behind the
-/// site's test vhost, then `fpm-watcher site check`, which must pass every check.
+/// Onboards the site of `tag` as the README's "Add a site" does: `fpm-ondemand site add` with the
+/// image's own php-fpm pool (overridden) and the stack's scripts, its nginx upstream from `fpm-ondemand site nginx` behind the
+/// site's test vhost, then `fpm-ondemand site check`, which must pass every check.
 fn onboard(s: &mut Stack, tag: &str) {
     let site = s.site(tag);
     let folders = [("www", "/var/www:ro"), ("data", "/var/data")];
@@ -209,7 +209,7 @@ fn onboard(s: &mut Stack, tag: &str) {
             "site add did not say {step:?}:\n{added}"
         );
     }
-    let check = s.host.exec(&["fpm-watcher", "site", "check", &site]);
+    let check = s.host.exec(&["fpm-ondemand", "site", "check", &site]);
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(
         check.status.success() && report.contains("every check passed"),

@@ -14,7 +14,7 @@ struct Args {
     /// The label put on it (key=value), for cleaning up.
     #[arg(long)]
     label: String,
-    /// Folder of the built fpm-reaper, fpm-watcher and fpm-waker.
+    /// Folder of the built fpm-reaper, fpm-watcher, fpm-waker and fpm-ondemand.
     #[arg(long, value_name = "DIR")]
     bin_dir: PathBuf,
     /// Conf folder, mounted at the same path and named in the host's config.
@@ -30,9 +30,10 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let mut host = HostBuilder::new(&args.name)
-        .label(&args.label)
-        .binaries(&args.bin_dir, &["fpm-reaper", "fpm-watcher", "fpm-waker"]);
+    let mut host = HostBuilder::new(&args.name).label(&args.label).binaries(
+        &args.bin_dir,
+        &["fpm-reaper", "fpm-watcher", "fpm-waker", "fpm-ondemand"],
+    );
     if let Some(confs) = &args.confs {
         host = host.confs(confs, "");
     }

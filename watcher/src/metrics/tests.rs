@@ -1,7 +1,7 @@
 //! Unit tests of `metrics` (the watcher crate).
 use super::*;
-use crate::socket_folder::SocketState;
 use fpm_shared::events::RefusalReason;
+use fpm_shared::socket_folder::SocketState;
 
 fn site(id: &str) -> Site {
     Site::new(id).unwrap()
