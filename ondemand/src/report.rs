@@ -285,7 +285,7 @@ pub async fn sites_now(
         let memory = match running {
             true => docker.memory(&name).await.unwrap_or_else(|e| {
                 let error = fpm_shared::error::Chain(&e);
-                tracing::warn!(site = %site, container = name, %error, "memory not measured");
+                tracing::warn!(site = %site, container = %name, %error, "memory not measured");
                 None
             }),
             false => None,

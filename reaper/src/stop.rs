@@ -8,7 +8,7 @@ use fpm_docker::{ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, EventSink};
-use fpm_shared::{ServiceManager, SystemdError};
+use fpm_shared::{ContainerName, ServiceManager, Site, SystemdError, UnitName};
 
 /// What acting on a site judged idle came to.
 #[derive(Debug)]
@@ -71,9 +71,9 @@ pub struct Target<'a> {
     /// The conf the site was judged by.
     pub conf: &'a SiteConf,
     /// `fpm@SITE.service`.
-    pub unit: &'a str,
+    pub unit: &'a UnitName,
     /// `SITE.fpm`.
-    pub container: &'a str,
+    pub container: &'a ContainerName,
 }
 
 /// Looks once more right before stopping, tells the watcher's metrics (through `events`), stops
@@ -90,27 +90,25 @@ pub async fn stop<R: ContainerRuntime, S: ServiceManager>(
         unit,
         container,
     } = target;
-    let site = conf.site.as_str();
+    let site = &conf.site;
     // The conf may have been removed (the site no longer managed) or edited since it was read.
     let conf = match conf::read_conf(&conf.path) {
         Ok(now_conf) => now_conf,
         Err(e) => {
-            tracing::warn!(site, container, error = %Chain(&e), "kept: its conf changed right before stopping");
+            tracing::warn!(%site, %container, error = %Chain(&e), "kept: its conf changed right before stopping");
             return StopOutcome::ConfUnusable(e);
         }
     };
     let fresh = judge(docker, container, conf, now).await;
     if fresh.decision.verdict != Verdict::Stop {
-        tracing::info!(site, container, reason = %fresh.decision.reason, "kept: activity seen right before stopping");
+        tracing::info!(%site, %container, reason = %fresh.decision.reason, "kept: activity seen right before stopping");
         return StopOutcome::Kept(Box::new(fresh));
     }
     if let Some(events) = events {
-        events.send(&Event::ReaperStopping {
-            site: site.to_owned(),
-        });
+        events.send(&Event::ReaperStopping { site: site.clone() });
     }
     if let Err(e) = systemd.stop_unit(unit).await {
-        tracing::error!(site, unit, container, error = %Chain(&e), "stopping the site failed");
+        tracing::error!(%site, %unit, %container, error = %Chain(&e), "stopping the site failed");
         return StopOutcome::StopFailed(e);
     }
     match docker.state(container).await {
@@ -118,23 +116,23 @@ pub async fn stop<R: ContainerRuntime, S: ServiceManager>(
             let restored = mark_active_again(systemd, site, unit).await;
             match &restored {
                 Ok(()) => tracing::error!(
-                    site,
-                    unit,
-                    container,
+                    %site,
+                    %unit,
+                    %container,
                     "unit stopped but the container still runs; unit marked active again"
                 ),
                 Err(e) => {
-                    tracing::error!(site, unit, container, error = %Chain(e), "unit stopped but the container still runs, and the unit could not be marked active again")
+                    tracing::error!(%site, %unit, %container, error = %Chain(e), "unit stopped but the container still runs, and the unit could not be marked active again")
                 }
             }
             StopOutcome::StillRuns { restored }
         }
         Ok(_) => {
-            tracing::info!(site, unit, container, reason = %fresh.decision.reason, "stopped idle site");
+            tracing::info!(%site, %unit, %container, reason = %fresh.decision.reason, "stopped idle site");
             StopOutcome::Stopped
         }
         Err(e) => {
-            tracing::error!(site, unit, container, error = %Chain(&e), "cannot confirm the container stopped");
+            tracing::error!(%site, %unit, %container, error = %Chain(&e), "cannot confirm the container stopped");
             StopOutcome::Unconfirmed(e)
         }
     }
@@ -144,11 +142,11 @@ pub async fn stop<R: ContainerRuntime, S: ServiceManager>(
 /// run retries.
 async fn mark_active_again<S: ServiceManager>(
     systemd: &S,
-    site: &str,
-    unit: &str,
+    site: &Site,
+    unit: &UnitName,
 ) -> Result<(), SystemdError> {
     if let Err(e) = systemd.reset_failed(unit).await {
-        tracing::warn!(site, unit, error = %Chain(&e), "cannot clear the unit's failed state");
+        tracing::warn!(%site, %unit, error = %Chain(&e), "cannot clear the unit's failed state");
     }
     systemd.start_unit(unit).await
 }

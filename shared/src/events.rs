@@ -2,6 +2,7 @@
 //! event on the watcher's events socket, sent without ever waiting (a slow or absent watcher
 //! costs a request nothing: the event is dropped).
 
+use crate::Site;
 use serde::{Deserialize, Serialize};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// The largest datagram the watcher reads; a longer one is refused.
 pub const MAX_EVENT_BYTES: usize = 1024;
 
-/// One thing that happened, as sent to the watcher.
+/// One thing that happened, as sent to the watcher. A datagram naming an invalid site id does not
+/// read as an event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
@@ -17,26 +19,26 @@ pub enum Event {
     /// start to php-fpm accepting (a cold start).
     Wake {
         /// The site id.
-        site: String,
+        site: Site,
         /// Seconds the request was held.
         held_seconds: f64,
     },
     /// The waker sent a request to php-fpm again after php-fpm reset it unanswered.
     Replay {
         /// The site id.
-        site: String,
+        site: Site,
     },
     /// The waker closed a connection without an answer (nginx answers 502).
     Refusal {
         /// The site id.
-        site: String,
+        site: Site,
         /// Why.
         reason: RefusalReason,
     },
     /// The reaper is about to stop an idle site through its unit.
     ReaperStopping {
         /// The site id.
-        site: String,
+        site: Site,
     },
     /// A reaper run ended.
     ReaperRun {

@@ -1,6 +1,6 @@
 //! The host layout: every path and name template, with defaults, in one place (optionally from TOML).
 
-use crate::site::Site;
+use crate::site::{ContainerName, Site, UnitName};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -225,23 +225,23 @@ impl Layout {
     }
 
     /// The site's container name, e.g. `blog.fpm`.
-    pub fn container(&self, site: &Site) -> String {
-        fill(&self.container, site)
+    pub fn container(&self, site: &Site) -> ContainerName {
+        ContainerName::new(fill(&self.container, site))
     }
 
     /// The unit that runs the site's container, e.g. `fpm@blog.service`.
-    pub fn fpm_unit(&self, site: &Site) -> String {
-        fill(&self.fpm_unit, site)
+    pub fn fpm_unit(&self, site: &Site) -> UnitName {
+        UnitName::new(fill(&self.fpm_unit, site))
     }
 
     /// The waker's socket unit, e.g. `fpm-waker@blog.socket`.
-    pub fn waker_socket_unit(&self, site: &Site) -> String {
-        fill(&self.waker_socket_unit, site)
+    pub fn waker_socket_unit(&self, site: &Site) -> UnitName {
+        UnitName::new(fill(&self.waker_socket_unit, site))
     }
 
     /// The waker's service unit, e.g. `fpm-waker@blog.service`.
-    pub fn waker_service_unit(&self, site: &Site) -> String {
-        fill(&self.waker_service_unit, site)
+    pub fn waker_service_unit(&self, site: &Site) -> UnitName {
+        UnitName::new(fill(&self.waker_service_unit, site))
     }
 
     /// The site's socket folder, e.g. `/var/run/docker-apps/blog`.

@@ -21,7 +21,7 @@ pub use budget::Budget;
 pub use conf::{ConfError, SiteConf};
 pub use error::Chain;
 pub use layout::Layout;
-pub use site::Site;
+pub use site::{ContainerName, Site, UnitName};
 pub use systemd::{Job, JobResult, ServiceManager, Systemd, SystemdError, UnitState};
 
 /// The version every binary prints: the package version and the commit it was built from

@@ -1,4 +1,5 @@
-//! Site ids: the one name every container, unit and socket path of a site is derived from.
+//! Site ids: the one name every container, unit and socket path of a site is derived from; and
+//! the names derived from it ([`UnitName`], [`ContainerName`]), as the layout's templates make them.
 
 use std::fmt;
 
@@ -6,8 +7,11 @@ use std::fmt;
 pub const MAX_SITE_LEN: usize = 64;
 
 /// A validated site id, such as `blog`: `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 64 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
+/// Read from JSON or TOML through [`Site::new`], so a bad id is refused where it is read.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Site(String);
 
 /// Why a string is not a valid site id.
@@ -65,11 +69,86 @@ impl fmt::Display for Site {
     }
 }
 
+impl From<Site> for String {
+    fn from(site: Site) -> String {
+        site.0
+    }
+}
+
+impl TryFrom<String> for Site {
+    type Error = SiteError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Site::new(&s)
+    }
+}
+
 impl std::str::FromStr for Site {
     type Err = SiteError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Site::new(s)
     }
+}
+
+/// A name made from a site id by one of the layout's templates; it reads as the `str` it is.
+macro_rules! derived_name {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Only the layout makes one, from its template and a site.
+            pub(crate) fn new(name: String) -> Self {
+                $name(name)
+            }
+
+            /// The name as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+derived_name! {
+    /// A systemd unit of a site, e.g. `fpm@blog.service` ([`crate::Layout::fpm_unit`]).
+    UnitName
+}
+
+derived_name! {
+    /// A site's Docker container, e.g. `blog.fpm` ([`crate::Layout::container`]).
+    ContainerName
 }
 
 #[cfg(test)]

@@ -9,22 +9,22 @@ fn with<T>(site: &str, f: impl FnOnce(&Layout, &Site) -> T) -> T {
 
 /// The site's container, e.g. `blog.fpm`.
 pub fn container(site: &str) -> String {
-    with(site, Layout::container)
+    with(site, |l, s| l.container(s).to_string())
 }
 
 /// `fpm@SITE.service`.
 pub fn fpm_unit(site: &str) -> String {
-    with(site, Layout::fpm_unit)
+    with(site, |l, s| l.fpm_unit(s).to_string())
 }
 
 /// `fpm-waker@SITE.socket`.
 pub fn waker_socket(site: &str) -> String {
-    with(site, Layout::waker_socket_unit)
+    with(site, |l, s| l.waker_socket_unit(s).to_string())
 }
 
 /// `fpm-waker@SITE.service`.
 pub fn waker_service(site: &str) -> String {
-    with(site, Layout::waker_service_unit)
+    with(site, |l, s| l.waker_service_unit(s).to_string())
 }
 
 /// Where systemd listens for the site's waker, e.g. `/run/fpm-ondemand/wake/blog.sock`.

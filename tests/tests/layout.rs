@@ -44,7 +44,7 @@ fn unit_files_are_named_as_the_layout_names_units() {
         (l.waker_socket_unit(&s), "deploy/systemd"),
         (l.waker_service_unit(&s), "deploy/systemd"),
     ] {
-        let file = filled(unit, "");
+        let file = filled(unit.to_string(), "");
         assert!(
             repo_root().join(dir).join(&file).exists(),
             "{dir}/{file} is the unit Layout names"

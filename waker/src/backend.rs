@@ -6,7 +6,7 @@ use fpm_shared::budget::NO_ROOM_EXIT;
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, EventSink, RefusalReason};
 use fpm_shared::sockets::{connect_nofollow, ConnectError, SYSTEMD_LISTENS};
-use fpm_shared::{JobResult, ServiceManager, SystemdError, UnitState};
+use fpm_shared::{JobResult, Layout, ServiceManager, Site, SystemdError, UnitName, UnitState};
 use futures::StreamExt;
 use inotify::{Inotify, WatchMask};
 use std::io::ErrorKind;
@@ -27,7 +27,7 @@ pub enum BackendError {
     #[error("starting {unit}")]
     Start {
         /// The unit.
-        unit: String,
+        unit: UnitName,
         /// What systemd said.
         #[source]
         error: SystemdError,
@@ -61,7 +61,7 @@ pub enum BackendError {
     #[error("{unit} was not started: no room among the awake sites within the wait")]
     NoRoom {
         /// The unit.
-        unit: String,
+        unit: UnitName,
     },
     /// The socket folder cannot be watched.
     #[error("cannot watch {}", dir.display())]
@@ -94,7 +94,8 @@ const DENIED_GRACE: Duration = Duration::from_secs(1);
 /// php-fpm of one site, behind `fpm@SITE.service`.
 pub struct Backend<S> {
     systemd: S,
-    unit: String,
+    site: Site,
+    unit: UnitName,
     socket: PathBuf,
     start_timeout: Duration,
     /// Held by the one start under way; it keeps when a start last found no room, so that the
@@ -119,10 +120,24 @@ impl BackendError {
 }
 
 impl<S: ServiceManager> Backend<S> {
-    /// A backend reached at `socket` and started with `unit`.
-    pub fn new(systemd: S, unit: String, socket: PathBuf, start_timeout: Duration) -> Self {
+    /// The site's php-fpm where the layout puts it: reached at its `php-fpm.sock`, started with
+    /// its `fpm@SITE.service`.
+    pub fn for_site(systemd: S, layout: &Layout, site: Site, start_timeout: Duration) -> Self {
+        let (unit, socket) = (layout.fpm_unit(&site), layout.fpm_socket_path(&site));
+        Backend::new(systemd, site, unit, socket, start_timeout)
+    }
+
+    /// The site's php-fpm reached at `socket` and started with `unit`.
+    pub fn new(
+        systemd: S,
+        site: Site,
+        unit: UnitName,
+        socket: PathBuf,
+        start_timeout: Duration,
+    ) -> Self {
         Backend {
             systemd,
+            site,
             unit,
             socket,
             start_timeout,
@@ -157,6 +172,11 @@ impl<S: ServiceManager> Backend<S> {
         }
     }
 
+    /// The site.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
     /// php-fpm's socket.
     pub fn socket(&self) -> &Path {
         &self.socket
@@ -188,7 +208,7 @@ impl<S: ServiceManager> Backend<S> {
     }
 
     /// A connection to php-fpm, starting the site first if its socket does not accept.
-    pub async fn connect(&self, site: &str) -> Result<UnixStream, BackendError> {
+    pub async fn connect(&self) -> Result<UnixStream, BackendError> {
         if let Look::Ready(stream) = self.look().await? {
             return Ok(stream);
         }
@@ -203,7 +223,7 @@ impl<S: ServiceManager> Backend<S> {
                 unit: self.unit.clone(),
             });
         }
-        let started = self.start_and_await(site).await;
+        let started = self.start_and_await().await;
         if let Err(BackendError::NoRoom { .. }) = started {
             *no_room_at = Some(Instant::now());
         }
@@ -211,11 +231,11 @@ impl<S: ServiceManager> Backend<S> {
     }
 
     /// Starts the site and waits until php-fpm accepts (the caller holds the start lock).
-    async fn start_and_await(&self, site: &str) -> Result<UnixStream, BackendError> {
+    async fn start_and_await(&self) -> Result<UnixStream, BackendError> {
         let begun = Instant::now();
         tracing::info!(
-            site,
-            unit = self.unit,
+            site = %self.site,
+            unit = %self.unit,
             "php-fpm not accepting: starting the site"
         );
         // Whatever accepts first wins; the start below bounds the wait.
@@ -226,23 +246,23 @@ impl<S: ServiceManager> Backend<S> {
         let stream = loop {
             tokio::select! {
                 stream = &mut ready => break stream?,
-                down = self.start_then_watch(site) => down?,
+                down = self.start_then_watch() => down?,
             }
             tracing::info!(
-                site,
-                unit = self.unit,
+                site = %self.site,
+                unit = %self.unit,
                 "stopped before php-fpm accepted: starting again"
             );
         };
         let took = begun.elapsed();
         tracing::info!(
-            site,
-            unit = self.unit,
+            site = %self.site,
+            unit = %self.unit,
             took_ms = took.as_millis() as u64,
             "php-fpm accepts"
         );
         self.tell(Event::Wake {
-            site: site.to_owned(),
+            site: self.site.clone(),
             held_seconds: took.as_secs_f64(),
         });
         Ok(stream)
@@ -253,7 +273,7 @@ impl<S: ServiceManager> Backend<S> {
     /// under a budget, the engine's start) is bounded by the unit's `TimeoutStartSec`, which
     /// systemd enforces, so the two timers never overlap. Returns once the unit is down again
     /// (polled), so that the caller starts it again; a failed start answers at once.
-    async fn start_then_watch(&self, site: &str) -> Result<(), BackendError> {
+    async fn start_then_watch(&self) -> Result<(), BackendError> {
         loop {
             match self.systemd.start_unit(&self.unit).await {
                 // A stop replaced the start: nothing was sent to php-fpm yet, so start again.
@@ -262,8 +282,8 @@ impl<S: ServiceManager> Backend<S> {
                     ..
                 }) => {
                     tracing::info!(
-                        site,
-                        unit = self.unit,
+                        site = %self.site,
+                        unit = %self.unit,
                         "start canceled by a stop: starting again"
                     );
                 }
@@ -312,14 +332,14 @@ impl<S: ServiceManager> Backend<S> {
     /// Whether php-fpm is going away: its unit is being stopped or is down. A request php-fpm
     /// reset without answering may be replayed only then (see `proxy`); when the unit cannot be
     /// asked, the answer is no.
-    pub async fn going_away(&self, site: &str) -> bool {
+    pub async fn going_away(&self) -> bool {
         match self.systemd.active_state(&self.unit).await {
             Ok(state) => matches!(
                 state,
                 UnitState::Deactivating | UnitState::Inactive | UnitState::Failed
             ),
             Err(e) => {
-                tracing::warn!(site, unit = self.unit, error = %Chain(&e), "cannot read the unit's state: not replaying");
+                tracing::warn!(site = %self.site, unit = %self.unit, error = %Chain(&e), "cannot read the unit's state: not replaying");
                 false
             }
         }

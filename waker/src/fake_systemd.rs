@@ -73,3 +73,15 @@ impl ServiceManager for FakeSystemd {
         unreachable!("the waker never asks")
     }
 }
+
+/// The backend of test site `t`, started with `fpm@t.service` as the default layout names it,
+/// reached at `socket`.
+pub fn backend_t<S: ServiceManager>(
+    systemd: S,
+    socket: std::path::PathBuf,
+    start_timeout: Duration,
+) -> crate::backend::Backend<S> {
+    let site = fpm_shared::Site::new("t").unwrap();
+    let unit = fpm_shared::Layout::default().fpm_unit(&site);
+    crate::backend::Backend::new(systemd, site, unit, socket, start_timeout)
+}

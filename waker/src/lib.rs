@@ -13,7 +13,7 @@ pub mod units;
 use backend::{Backend, BackendError};
 use fpm_shared::error::Chain;
 use fpm_shared::events::{Event, RefusalReason};
-use fpm_shared::ServiceManager;
+use fpm_shared::{ServiceManager, Site};
 use listeners::Listeners;
 use proxy::{Outcome, Unreachable};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,12 +45,12 @@ pub enum Exit {
 
 /// Serves `listener` until idle or cancelled.
 pub async fn run<S: ServiceManager + 'static>(
-    site: String,
     listener: Listeners,
     backend: Arc<Backend<S>>,
     settings: &Settings,
     token: &CancellationToken,
 ) -> Exit {
+    let site = backend.site().clone();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
     // Requests php-fpm left unanswered (nginx answered 502): counted in every such log line.
     let unanswered = Arc::new(AtomicUsize::new(0));
@@ -63,16 +63,16 @@ pub async fn run<S: ServiceManager + 'static>(
             accepted = listener.accept(), if open < settings.max_connections => match accepted {
                 Ok(client) => {
                     open += 1;
-                    let (site, backend, done) = (site.clone(), backend.clone(), done_tx.clone());
+                    let (backend, done) = (backend.clone(), done_tx.clone());
                     let unanswered = unanswered.clone();
                     tokio::spawn(async move {
-                        serve(&site, client, &backend, &unanswered).await;
+                        serve(client, &backend, &unanswered).await;
                         // Only fails once the accept loop has ended, when the count no longer matters.
                         done.send(()).ok();
                     });
                 }
                 Err(e) => {
-                    tracing::warn!(site, error = %e, "accept failed");
+                    tracing::warn!(site = %site, error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             },
@@ -90,13 +90,13 @@ pub async fn run<S: ServiceManager + 'static>(
     drop(listener);
     finish_open(&site, open, done_rx, settings.drain_timeout).await;
     let unanswered = unanswered.load(Ordering::Relaxed);
-    tracing::info!(site, reason = ?exit, unanswered, "waker exiting; systemd listens again");
+    tracing::info!(site = %site, reason = ?exit, unanswered, "waker exiting; systemd listens again");
     exit
 }
 
 /// Lets the `open` connections finish, for at most `limit`.
 async fn finish_open(
-    site: &str,
+    site: &Site,
     mut open: usize,
     mut done_rx: mpsc::UnboundedReceiver<()>,
     limit: Duration,
@@ -107,36 +107,35 @@ async fn finish_open(
         }
     };
     if tokio::time::timeout(limit, drain).await.is_err() {
-        tracing::warn!(site, open, "drain timeout: closing open connections");
+        tracing::warn!(site = %site, open, "drain timeout: closing open connections");
     }
 }
 
 /// One site's php-fpm as the proxy reaches it.
 struct SiteUpstream<'a, S> {
-    site: &'a str,
     backend: &'a Backend<S>,
 }
 
 impl<S: ServiceManager> SiteUpstream<'_, S> {
     /// Logs why php-fpm cannot be reached and tells the watcher.
     fn refused(&self, e: &BackendError) {
-        let site = self.site;
+        let site = self.backend.site();
         self.backend.tell(Event::Refusal {
-            site: site.to_owned(),
+            site: site.clone(),
             reason: e.reason(),
         });
         match e {
             BackendError::Refused { .. } => {
-                tracing::warn!(site, error = %Chain(e), "closing the connection (nginx answers 502)")
+                tracing::warn!(site = %site, error = %Chain(e), "closing the connection (nginx answers 502)")
             }
             BackendError::NoRoom { .. } => tracing::warn!(
-                site,
+                site = %site,
                 error = %Chain(e),
                 retry_after_secs = self.backend.retry_after_secs(),
                 "answering 503 with Retry-After"
             ),
             _ => {
-                tracing::error!(site, error = %Chain(e), "cannot reach php-fpm; closing the held connection")
+                tracing::error!(site = %site, error = %Chain(e), "cannot reach php-fpm; closing the held connection")
             }
         }
     }
@@ -144,7 +143,7 @@ impl<S: ServiceManager> SiteUpstream<'_, S> {
 
 impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
     async fn connect(&self) -> Result<UnixStream, Unreachable> {
-        self.backend.connect(self.site).await.map_err(|e| {
+        self.backend.connect().await.map_err(|e| {
             self.refused(&e);
             match e {
                 BackendError::NoRoom { .. } => Unreachable::NoRoom {
@@ -157,21 +156,21 @@ impl<S: ServiceManager> proxy::Upstream for SiteUpstream<'_, S> {
     }
 
     async fn going_away(&self) -> bool {
-        self.backend.going_away(self.site).await
+        self.backend.going_away().await
     }
 }
 
 /// Proxies one client to php-fpm, starting it (again) if its socket does not accept.
 async fn serve<S: ServiceManager>(
-    site: &str,
     client: UnixStream,
     backend: &Backend<S>,
     unanswered: &AtomicUsize,
 ) {
-    let upstream = SiteUpstream { site, backend };
+    let site = backend.site();
+    let upstream = SiteUpstream { backend };
     let count = || {
         backend.tell(Event::Refusal {
-            site: site.to_owned(),
+            site: site.clone(),
             reason: RefusalReason::Unanswered,
         });
         unanswered.fetch_add(1, Ordering::Relaxed) + 1
@@ -179,19 +178,17 @@ async fn serve<S: ServiceManager>(
     match proxy::proxy(client, &upstream).await {
         Ok(Outcome::Answered { replays }) => {
             for _ in 0..replays {
-                backend.tell(Event::Replay {
-                    site: site.to_owned(),
-                });
+                backend.tell(Event::Replay { site: site.clone() });
             }
         }
         Ok(Outcome::ClientGone) => {
             tracing::debug!(
-                site,
+                site = %site,
                 "client went away before the answer; php-fpm connection closed"
             )
         }
         Ok(Outcome::ResetNotReplayed { method, why }) => tracing::warn!(
-            site,
+            site = %site,
             method,
             why,
             unanswered = count(),
@@ -199,11 +196,11 @@ async fn serve<S: ServiceManager>(
         ),
         Ok(Outcome::AnsweredBusy) => {}
         Ok(Outcome::ClosedUnanswered) => tracing::warn!(
-            site,
+            site = %site,
             unanswered = count(),
             "php-fpm closed a request without answering (nginx answers 502)"
         ),
-        Err(e) => tracing::debug!(site, error = %e, "connection ended with an error"),
+        Err(e) => tracing::debug!(site = %site, error = %e, "connection ended with an error"),
     }
 }
 

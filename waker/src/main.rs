@@ -44,14 +44,9 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
         args.site.clone(),
         START_JOB_GUARD,
     );
-    let backend = Backend::new(
-        units,
-        layout.fpm_unit(&args.site),
-        layout.fpm_socket_path(&args.site),
-        args.start_timeout,
-    )
-    .with_events(EventSink::new(&layout.events_socket))
-    .with_retry_after(layout.budget.retry_after_secs);
+    let backend = Backend::for_site(units, &layout, args.site, args.start_timeout)
+        .with_events(EventSink::new(&layout.events_socket))
+        .with_retry_after(layout.budget.retry_after_secs);
     let settings = Settings {
         idle_timeout: args.idle_timeout,
         drain_timeout: Duration::from_secs(30),
@@ -59,14 +54,7 @@ async fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let token = CancellationToken::new();
     tokio::spawn(on_sigterm(token.clone()));
-    Ok(fpm_waker::run(
-        args.site.to_string(),
-        listener,
-        Arc::new(backend),
-        &settings,
-        &token,
-    )
-    .await)
+    Ok(fpm_waker::run(listener, Arc::new(backend), &settings, &token).await)
 }
 
 async fn on_sigterm(token: CancellationToken) {

@@ -1,7 +1,7 @@
 //! The accept loop's bound on open connections, on real unix sockets.
 
 use super::*;
-use crate::fake_systemd::FakeSystemd;
+use crate::fake_systemd::{backend_t, FakeSystemd};
 use fpm_shared::UnitState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
@@ -13,10 +13,9 @@ async fn connections_beyond_the_cap_wait_in_the_backlog_until_one_ends() {
     let php = UnixListener::bind(&php_path).unwrap();
     let waker_path = dir.path().join("waker.sock");
     let listener = Listeners::new(vec![UnixListener::bind(&waker_path).unwrap()]).unwrap();
-    let backend = Backend::new(
+    let backend = backend_t(
         // php-fpm already listens: the waker never starts the site.
         FakeSystemd::new(UnitState::Active, |_, _| unreachable!("php-fpm is running")),
-        "fpm@t.service".into(),
         php_path,
         Duration::from_secs(5),
     );
@@ -28,9 +27,7 @@ async fn connections_beyond_the_cap_wait_in_the_backlog_until_one_ends() {
     let token = CancellationToken::new();
     let waker = {
         let token = token.clone();
-        tokio::spawn(async move {
-            run("t".into(), listener, Arc::new(backend), &settings, &token).await
-        })
+        tokio::spawn(async move { run(listener, Arc::new(backend), &settings, &token).await })
     };
     let mut clients = Vec::new();
     for i in 0..3u8 {

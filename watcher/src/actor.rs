@@ -147,7 +147,7 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         {
             // A stale socket may be left behind, and nothing will be removed: say why.
             let container = self.layout.container(site);
-            tracing::warn!(site = %site, container, cause = cause.as_str(), "cannot judge php-fpm.sock of a stopped site: {why}");
+            tracing::warn!(site = %site, %container, cause = cause.as_str(), "cannot judge php-fpm.sock of a stopped site: {why}");
         }
         let mut actions = diff(&view);
         let wants_rearm = actions.contains(&Action::RearmWakerSocket);
@@ -176,10 +176,10 @@ impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
         let what = action.describe();
         match &result {
             Ok(()) => {
-                tracing::info!(site = %site, unit, container, cause = cause.as_str(), "{what}: done")
+                tracing::info!(site = %site, %unit, %container, cause = cause.as_str(), "{what}: done")
             }
             Err(e) => {
-                tracing::warn!(site = %site, unit, container, cause = cause.as_str(), error = %Chain(e), "{what}: failed")
+                tracing::warn!(site = %site, %unit, %container, cause = cause.as_str(), error = %Chain(e), "{what}: failed")
             }
         }
     }

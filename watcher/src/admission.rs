@@ -180,7 +180,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
                 if let Some(i) = self.waiting.iter().position(|w| w.0.ticket == ticket) {
                     let (w, since, _) = self.waiting.remove(i);
                     let waited_ms = since.elapsed().as_millis() as u64;
-                    tracing::warn!(site = %w.site, unit = self.ctx.layout.fpm_unit(&w.site), waited_ms,
+                    tracing::warn!(site = %w.site, unit = %self.ctx.layout.fpm_unit(&w.site), waited_ms,
                         "start gave up waiting for room: its held requests are answered 503");
                     self.ctx.metrics.budget().gave_up(&w.site);
                     self.told_no_victim = false;
@@ -198,9 +198,9 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
         self.evicting.remove(&site);
         let unit = self.ctx.layout.fpm_unit(&site);
         match result {
-            Ok(()) => tracing::info!(site = %site, unit, "stopped to make room"),
+            Ok(()) => tracing::info!(site = %site, %unit, "stopped to make room"),
             Err(e) => {
-                tracing::error!(site = %site, unit, error = %Chain(&e), "stop to make room failed")
+                tracing::error!(site = %site, %unit, error = %Chain(&e), "stop to make room failed")
             }
         }
     }
@@ -253,7 +253,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
                     None => {
                         if !self.told_no_victim {
                             let w = &board.waiting[0];
-                            tracing::info!(site = %w.site, unit = self.ctx.layout.fpm_unit(&w.site),
+                            tracing::info!(site = %w.site, unit = %self.ctx.layout.fpm_unit(&w.site),
                                 awake = board.awake.len(), max_awake = budget.max_awake,
                                 "start waits for room: no awake site is quiet and old enough to stop");
                             self.told_no_victim = true;
@@ -279,7 +279,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
             self.admitted.insert(ticket, w.site.clone());
             self.ctx.metrics.budget().admitted(waited);
             if waited >= LOOK_AGAIN {
-                tracing::info!(site = %w.site, unit = self.ctx.layout.fpm_unit(&w.site),
+                tracing::info!(site = %w.site, unit = %self.ctx.layout.fpm_unit(&w.site),
                     waited_ms = waited.as_millis() as u64, "start let in after waiting for room");
             }
         }
@@ -331,7 +331,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
         let unit = self.ctx.layout.fpm_unit(&site);
         let (awake, max_awake) = (board.awake.len(), self.ctx.layout.budget.max_awake);
         let for_site = board.waiting.first().map(|w| w.site.to_string());
-        tracing::info!(site = %site, unit, awake, max_awake, for_site,
+        tracing::info!(site = %site, %unit, awake, max_awake, for_site,
             "stopping the site quiet longest to make room (a drained stop through its unit)");
         self.ctx.metrics.evicting(&site, Instant::now());
         self.evicting.insert(site.clone());

@@ -332,7 +332,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> 
         let unit = self.ctx.layout.waker_socket_unit(&site);
         if reconciled.rearmed {
             if let Some(pause) = runs.backoff.rearmed(&site, now) {
-                tracing::warn!(site = %site, unit, pause_secs = pause.as_secs(),
+                tracing::warn!(site = %site, %unit, pause_secs = pause.as_secs(),
                     "the waker socket failed again soon after its re-arm: re-arming it backed off, \
                      the pause doubling up to 5 minutes (look at what is at its path: systemctl status {unit})");
             }
@@ -340,7 +340,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> 
         if reconciled.rearm_held {
             metrics.rearm_held(&site);
             if let Verdict::NotBefore(at) = runs.backoff.verdict(&site, now) {
-                tracing::debug!(site = %site, unit, "waker socket re-arm held back");
+                tracing::debug!(site = %site, %unit, "waker socket re-arm held back");
                 runs.retry.insert(site, at);
             }
         }

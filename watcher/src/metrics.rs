@@ -402,7 +402,7 @@ impl Metrics {
     /// An event from the waker or the reaper, about a site `known` says is managed, at `now`.
     /// Anything else is counted as rejected.
     pub fn event(&self, event: Event, known: impl Fn(&Site) -> bool, now: Instant) {
-        let managed = |site: &str| Site::new(site).ok().filter(|s| known(s));
+        let managed = |site: Site| Some(site).filter(|s| known(s));
         let label = |site: &Site| SiteLabel {
             site: site.to_string(),
         };
@@ -410,22 +410,22 @@ impl Metrics {
             Event::Wake { site, held_seconds }
                 if held_seconds.is_finite() && held_seconds >= 0.0 =>
             {
-                managed(&site).map(|s| {
+                managed(site).map(|s| {
                     self.wakes.get_or_create(&label(&s)).inc();
                     self.cold_start.observe(held_seconds);
                 })
             }
-            Event::Replay { site } => managed(&site).map(|s| {
+            Event::Replay { site } => managed(site).map(|s| {
                 self.replays.get_or_create(&label(&s)).inc();
             }),
-            Event::Refusal { site, reason } => managed(&site).map(|s| {
+            Event::Refusal { site, reason } => managed(site).map(|s| {
                 let labels = RefusalLabels {
                     site: s.to_string(),
                     reason: reason.as_str(),
                 };
                 self.refusals.get_or_create(&labels).inc();
             }),
-            Event::ReaperStopping { site } => managed(&site).map(|s| {
+            Event::ReaperStopping { site } => managed(site).map(|s| {
                 let mut recent = self.recent.lock().expect("metrics lock");
                 recent.entry(s).or_default().reaper = Some(now);
             }),

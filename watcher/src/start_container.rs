@@ -66,13 +66,13 @@ pub async fn start_container<R: ContainerRuntime>(
         match client::ask(&layout.admission_socket, site, budget.wait()).await {
             Answer::Admitted(connection) => Some(connection),
             Answer::NoRoom => {
-                tracing::warn!(site = %site, unit, container, max_awake = budget.max_awake, waited_secs = budget.wait_secs,
+                tracing::warn!(site = %site, %unit, %container, max_awake = budget.max_awake, waited_secs = budget.wait_secs,
                     "no room for the site within the wait: not started (the waker answers 503)");
                 return Ok(Started::NoRoom);
             }
             Answer::Unavailable(e) => {
                 let socket = layout.admission_socket.display();
-                tracing::warn!(site = %site, unit, container, error = chain(&e),
+                tracing::warn!(site = %site, %unit, %container, error = chain(&e),
                     "the watcher's admission ({socket}) cannot be asked: starting without it");
                 None
             }
@@ -81,6 +81,6 @@ pub async fn start_container<R: ContainerRuntime>(
         None
     };
     docker.start(&container).await?;
-    tracing::info!(site = %site, unit, container, "container started");
+    tracing::info!(site = %site, %unit, %container, "container started");
     Ok(Started::Running)
 }

@@ -37,9 +37,9 @@ pub async fn answer<S: ServiceManager>(layout: &Layout, systemd: &S, line: &str)
         Err(e) => Answer::Refused(chain(&e)),
     };
     match &answer {
-        Answer::Done => tracing::info!(site = %site, unit, "started for its waker"),
+        Answer::Done => tracing::info!(site = %site, %unit, "started for its waker"),
         other => {
-            tracing::warn!(site = %site, unit, answer = other.line().trim_end(), "start for its waker did not finish done")
+            tracing::warn!(site = %site, %unit, answer = other.line().trim_end(), "start for its waker did not finish done")
         }
     }
     answer

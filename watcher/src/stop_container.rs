@@ -79,7 +79,7 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
     let container = ctx.layout.container(site);
     let unit = ctx.layout.fpm_unit(site);
     let since = ctx.systemd.active_since(&unit).await.unwrap_or_else(|e| {
-        tracing::warn!(site = %site, unit, error = %Chain(&e), "activation time unknown: stopping as asked");
+        tracing::warn!(site = %site, %unit, error = %Chain(&e), "activation time unknown: stopping as asked");
         None
     });
     let state = ctx.docker.state(&container).await?;
@@ -91,7 +91,7 @@ pub async fn stop_container<R: ContainerRuntime, S: ServiceManager>(
         let left = workers_logged(ctx.docker, site, &unit, &container, left).await;
         let stopped = ctx.docker.stop(&container, left).await;
         if let Err(e) = drainer.finish().await {
-            tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot tidy the drained php-fpm socket");
+            tracing::warn!(site = %site, %unit, error = %Chain(&e), "cannot tidy the drained php-fpm socket");
         }
         stopped?;
     }

@@ -8,7 +8,7 @@ fn events_go_through_a_datagram_socket_and_back() {
     let watcher = UnixDatagram::bind(&path).unwrap();
     let sink = EventSink::new(&path);
     let wake = Event::Wake {
-        site: "blog".into(),
+        site: Site::new("blog").unwrap(),
         held_seconds: 0.75,
     };
     sink.send(&wake);
@@ -24,7 +24,7 @@ fn a_missing_or_full_watcher_costs_the_sender_nothing() {
     // Nobody listens: dropped at once.
     let sink = EventSink::new(&path);
     let replay = Event::Replay {
-        site: "blog".into(),
+        site: Site::new("blog").unwrap(),
     };
     sink.send(&replay);
     // A watcher that reads nothing: its queue fills, later sends are dropped, none waits.
@@ -44,6 +44,9 @@ fn anything_else_is_refused() {
         b"not json",
         b"{\"event\":\"replay\",\"site\":\"blog\",\"extra\":1}",
         b"{\"event\":\"refusal\",\"site\":\"blog\",\"reason\":\"because\"}",
+        // A site id the watcher would never accept from a conf.
+        b"{\"event\":\"replay\",\"site\":\"../etc\"}",
+        b"{\"event\":\"replay\",\"site\":\"\"}",
     ] {
         assert!(
             Event::parse(bad).is_err(),

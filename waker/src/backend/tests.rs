@@ -2,7 +2,7 @@
 //! php-fpm accepting; php-fpm is a real unix listener.
 
 use super::*;
-use crate::fake_systemd::FakeSystemd;
+use crate::fake_systemd::{backend_t, FakeSystemd};
 use std::os::unix::net::UnixListener;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -31,9 +31,9 @@ async fn a_stop_before_php_fpm_accepts_is_followed_by_a_new_start() {
     let php = Arc::default();
     let systemd = stopped_once(socket.clone(), Arc::clone(&php));
     let timeout = Duration::from_secs(10);
-    let backend = Backend::new(systemd.clone(), "fpm@t.service".into(), socket, timeout);
+    let backend = backend_t(systemd.clone(), socket, timeout);
     let begun = Instant::now();
-    let connected = backend.connect("t").await;
+    let connected = backend.connect().await;
     assert!(connected.is_ok(), "{connected:?}");
     assert_eq!(systemd.starts.load(Ordering::SeqCst), 2);
     assert!(
@@ -72,9 +72,9 @@ async fn the_start_timeout_runs_from_the_containers_start_not_from_the_wait_for_
     let job = Duration::from_millis(900);
     let (systemd, _php) = slow_start(socket.clone(), job, Duration::from_millis(300));
     let timeout = Duration::from_millis(600);
-    let backend = Backend::new(systemd, "fpm@t.service".into(), socket, timeout);
+    let backend = backend_t(systemd, socket, timeout);
     let begun = Instant::now();
-    let connected = backend.connect("t").await;
+    let connected = backend.connect().await;
     assert!(connected.is_ok(), "{connected:?}");
     assert!(begun.elapsed() >= job + Duration::from_millis(300));
 }
@@ -87,9 +87,9 @@ async fn php_fpm_that_never_accepts_times_out_the_start_timeout_after_its_contai
     let never = Duration::from_secs(3600);
     let (systemd, _php) = slow_start(socket.clone(), job, never);
     let timeout = Duration::from_millis(400);
-    let backend = Backend::new(systemd, "fpm@t.service".into(), socket, timeout);
+    let backend = backend_t(systemd, socket, timeout);
     let begun = Instant::now();
-    let connected = backend.connect("t").await;
+    let connected = backend.connect().await;
     let took = begun.elapsed();
     match connected {
         Err(e @ BackendError::Timeout { .. }) => {

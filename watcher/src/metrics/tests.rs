@@ -129,7 +129,7 @@ fn each_stop_is_counted_once_under_its_cause() {
     // The reaper announces its stop; the die comes while the unit deactivates.
     m.event(
         Event::ReaperStopping {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
         },
         all,
         t0,
@@ -147,7 +147,7 @@ fn each_stop_is_counted_once_under_its_cause() {
     // An operator's systemctl stop; a reaper announcement too old to count.
     m.event(
         Event::ReaperStopping {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
         },
         all,
         t0,
@@ -238,7 +238,7 @@ fn awake_time_and_the_awake_gauge_follow_what_the_watcher_sees() {
     // b's conf goes: it is forgotten, and every series labelled with it is dropped.
     m.event(
         Event::Wake {
-            site: "b".into(),
+            site: Site::new("b").unwrap(),
             held_seconds: 0.5,
         },
         |_| true,
@@ -246,7 +246,7 @@ fn awake_time_and_the_awake_gauge_follow_what_the_watcher_sees() {
     );
     m.event(
         Event::Refusal {
-            site: "b".into(),
+            site: Site::new("b").unwrap(),
             reason: RefusalReason::NoRoom,
         },
         |_| true,
@@ -272,7 +272,7 @@ fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
     for held in [0.05, 0.8, 12.0] {
         m.event(
             Event::Wake {
-                site: "blog".into(),
+                site: Site::new("blog").unwrap(),
                 held_seconds: held,
             },
             known,
@@ -281,13 +281,13 @@ fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
     }
     m.event(
         Event::Replay {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
         },
         known,
         t0,
     );
     let refusal = |reason| Event::Refusal {
-        site: "blog".into(),
+        site: Site::new("blog").unwrap(),
         reason,
     };
     m.event(refusal(RefusalReason::StartTimeout), known, t0);
@@ -304,26 +304,22 @@ fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
     // Rejected: a site without a conf, a bad id, an unknown reason, a negative or NaN wait.
     m.event(
         Event::Wake {
-            site: "other".into(),
+            site: Site::new("other").unwrap(),
             held_seconds: 1.0,
         },
         known,
         t0,
     );
-    m.event(
-        Event::Replay {
-            site: "../etc".into(),
-        },
-        known,
-        t0,
-    );
+    // A bad id is not an event at all: `Site` reads only valid ids.
+    assert!(Event::parse(br#"{"event":"replay","site":"../etc"}"#).is_err());
+    m.rejected();
     // An unknown reason is not an event at all: the events reader counts it as rejected.
     let unknown = br#"{"event":"refusal","site":"blog","reason":"because"}"#;
     assert!(Event::parse(unknown).is_err());
     m.rejected();
     m.event(
         Event::Wake {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
             held_seconds: -1.0,
         },
         known,
@@ -331,7 +327,7 @@ fn wakes_replays_refusals_and_reaper_runs_are_counted_from_events() {
     );
     m.event(
         Event::Wake {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
             held_seconds: f64::NAN,
         },
         known,
@@ -369,7 +365,7 @@ fn the_prometheus_text_names_counters_with_their_suffix_and_drops_openmetrics_li
     let m = Metrics::new();
     m.event(
         Event::Replay {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
         },
         |_| true,
         Instant::now(),
@@ -398,7 +394,7 @@ fn exported() -> std::collections::BTreeSet<String> {
     let (t0, all, blog) = (Instant::now(), |_: &Site| true, site("blog"));
     m.event(
         Event::Wake {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
             held_seconds: 1.0,
         },
         all,
@@ -406,14 +402,14 @@ fn exported() -> std::collections::BTreeSet<String> {
     );
     m.event(
         Event::Replay {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
         },
         all,
         t0,
     );
     m.event(
         Event::Refusal {
-            site: "blog".into(),
+            site: Site::new("blog").unwrap(),
             reason: RefusalReason::Unanswered,
         },
         all,

@@ -60,7 +60,7 @@ async fn idle_connections_beyond_the_cap_hold_no_descriptor_and_are_closed_in_ti
 #[test]
 fn each_kind_of_event_is_taken_from_its_own_sender_only() {
     let wake = Event::Wake {
-        site: "blog".into(),
+        site: Site::new("blog").unwrap(),
         held_seconds: 0.4,
     };
     let run = Event::ReaperRun {
