@@ -2,8 +2,8 @@
 //! that the container is down; what came of it is a [`StopOutcome`], which the report renders.
 
 use crate::decide::Verdict;
+use crate::judge::{judge, Clock, Judged};
 use crate::report::Action;
-use crate::{judge, Clock, Judged};
 use fpm_docker::{ContainerRuntime, ContainerState, DockerError};
 use fpm_shared::conf::{self, ConfError, SiteConf};
 use fpm_shared::error::Chain;

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod command;
 #[cfg(test)]
 mod fake_systemd;
 pub mod fcgi;

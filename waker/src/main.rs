@@ -1,22 +1,9 @@
-//! `fpm-waker SITE`: run by `fpm-waker@SITE.service` when nginx connects to the site's waker socket.
+//! `fpm-waker SITE`: run by `fpm-waker@SITE.service` when nginx connects to the site's waker
+//! socket. Parses, sets up logging, runs.
 
 use clap::Parser;
-use fpm_shared::events::EventSink;
-use fpm_shared::{Layout, Systemd};
-use fpm_waker::backend::Backend;
 use fpm_waker::cli::Args;
-use fpm_waker::units::SiteUnits;
-use fpm_waker::{Exit, Settings};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-
-/// How long the waker waits for a start job of `fpm@SITE.service` at most. systemd itself ends
-/// the job at the unit's `TimeoutStartSec` (60 s, [`fpm_shared::budget::FPM_START_TIMEOUT`]),
-/// which bounds a wait for room and the container's start together; this only guards against a
-/// systemd that never answers, and must never be what ends a start.
-const START_JOB_GUARD: Duration = Duration::from_secs(300);
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -25,43 +12,11 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(run(args)) {
+    match runtime.block_on(fpm_waker::command::run(args)) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("fpm-waker: {e:#}");
             ExitCode::from(2)
         }
-    }
-}
-
-async fn run(args: Args) -> anyhow::Result<Exit> {
-    let layout = Layout::load(args.config.as_deref())?;
-    let listener = fpm_waker::listeners::from_systemd()?;
-    let systemd = Systemd::connect(START_JOB_GUARD).await?;
-    let units = SiteUnits::new(
-        systemd,
-        layout.start_socket.clone(),
-        args.site.clone(),
-        START_JOB_GUARD,
-    );
-    let backend = Backend::for_site(units, &layout, args.site, args.start_timeout)
-        .with_events(EventSink::new(&layout.events_socket))
-        .with_retry_after(layout.budget.retry_after_secs);
-    let settings = Settings {
-        idle_timeout: args.idle_timeout,
-        drain_timeout: Duration::from_secs(30),
-        max_connections: args.max_connections as usize,
-    };
-    let token = CancellationToken::new();
-    tokio::spawn(on_sigterm(token.clone()));
-    Ok(fpm_waker::run(listener, Arc::new(backend), &settings, &token).await)
-}
-
-async fn on_sigterm(token: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    if let Ok(mut term) = signal(SignalKind::terminate()) {
-        term.recv().await;
-        tracing::info!("SIGTERM: finishing open connections");
-        token.cancel();
     }
 }

@@ -3,7 +3,8 @@
 //! against the real daemons in `tests/`.
 
 use super::*;
-use fpm_docker::{ContainerEvent, DockerError, Inspection, LastLog};
+use chrono::{DateTime, Utc};
+use fpm_docker::{ContainerEvent, ContainerState, DockerError, Inspection, LastLog};
 use fpm_shared::{SystemdError, UnitState};
 use futures::stream::BoxStream;
 use std::path::PathBuf;
