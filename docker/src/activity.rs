@@ -3,7 +3,8 @@
 
 mod jsonlog;
 
-use crate::{ContainerRuntime, ContainerState, Inspection, LastLog};
+use crate::runtime::ContainerRuntime;
+use crate::types::{ContainerState, Inspection, LastLog};
 use chrono::{DateTime, Utc};
 use fpm_shared::error::chain;
 

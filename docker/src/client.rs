@@ -1,9 +1,11 @@
 //! The engine through bollard: [`DockerClient`] and its [`ContainerRuntime`] implementation.
 
-use crate::{
-    ContainerEvent, ContainerRuntime, ContainerState, DockerError, ImageCommand, Inspection,
-    LastLog, Process, Setup, MIN_API, WATCHED_EVENTS,
-};
+use crate::error::DockerError;
+use crate::probe::ImageCommand;
+use crate::runtime::{ContainerRuntime, MIN_API, WATCHED_EVENTS};
+use crate::setup::Setup;
+use crate::top::Process;
+use crate::types::{ContainerEvent, ContainerState, Inspection, LastLog};
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
     EventsOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,

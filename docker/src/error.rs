@@ -1,6 +1,6 @@
 //! A Docker request that failed, naming the container or socket.
 
-use crate::MIN_API;
+use crate::runtime::MIN_API;
 use bollard::errors::Error as BollardError;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! One-off commands in an image and single files read out of it: how `site add` and `site check`
 //! ask an image's own php-fpm how it is set up, without changing the image.
 
-use crate::{DockerClient, DockerError};
+use crate::client::DockerClient;
+use crate::error::DockerError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use futures::StreamExt;
 use std::io::Read as _;

@@ -50,7 +50,7 @@ impl Setup {
     }
 }
 
-impl crate::DockerClient {
+impl crate::client::DockerClient {
     /// Creates (does not start) the container `name` from `image` with `setup` (binds as
     /// `host:inside[:ro]`, stop signal, log driver and options, restart policy `no`: only
     /// systemd starts a site) and, when given, `command` instead of the
@@ -61,7 +61,7 @@ impl crate::DockerClient {
         image: &str,
         setup: &Setup,
         command: Option<Vec<String>>,
-    ) -> Result<(), crate::DockerError> {
+    ) -> Result<(), crate::error::DockerError> {
         use bollard::models::{
             ContainerCreateBody, HostConfig, HostConfigLogConfig, RestartPolicy,
             RestartPolicyNameEnum,
@@ -98,7 +98,7 @@ impl crate::DockerClient {
                 .create_container(Some(options), body)
                 .await
                 .map(drop)
-                .map_err(|error| crate::DockerError::Request {
+                .map_err(|error| crate::error::DockerError::Request {
                     container: name.to_owned(),
                     what,
                     error,
@@ -109,7 +109,7 @@ impl crate::DockerClient {
 
     /// Removes the stopped container `name` (never a running one: the engine refuses, and so is
     /// this an error); its anonymous volumes stay, as with `docker rm`.
-    pub async fn remove(&self, name: &str) -> Result<(), crate::DockerError> {
+    pub async fn remove(&self, name: &str) -> Result<(), crate::error::DockerError> {
         let what = "remove";
         let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
             .force(false)
@@ -118,7 +118,7 @@ impl crate::DockerClient {
             self.docker
                 .remove_container(name, Some(options))
                 .await
-                .map_err(|error| crate::DockerError::Request {
+                .map_err(|error| crate::error::DockerError::Request {
                     container: name.to_owned(),
                     what,
                     error,

@@ -3,10 +3,10 @@
 
 use futures::StreamExt;
 
-impl crate::DockerClient {
+impl crate::client::DockerClient {
     /// The memory `name` uses now, in bytes; `None` when it does not run or the engine does not
     /// measure it (no memory cgroup controller).
-    pub async fn memory(&self, name: &str) -> Result<Option<u64>, crate::DockerError> {
+    pub async fn memory(&self, name: &str) -> Result<Option<u64>, crate::error::DockerError> {
         let what = "stats";
         let options = bollard::query_parameters::StatsOptionsBuilder::default()
             .stream(false)
@@ -17,7 +17,7 @@ impl crate::DockerClient {
             let Some(answer) = stats.next().await else {
                 return Ok(None);
             };
-            let answer = answer.map_err(|error| crate::DockerError::Request {
+            let answer = answer.map_err(|error| crate::error::DockerError::Request {
                 container: name.to_owned(),
                 what,
                 error,

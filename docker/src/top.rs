@@ -2,7 +2,8 @@
 //! engine on its host), with the kernel function each one waits in: what the drain asks to know
 //! whether php-fpm's workers still hold requests, without anything from the image.
 
-use crate::{DockerClient, DockerError};
+use crate::client::DockerClient;
+use crate::error::DockerError;
 
 /// The `ps` columns asked for: the engine needs `pid` to pick the container's processes.
 const PS_ARGS: &str = "-o pid,wchan:64,args";

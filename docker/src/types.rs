@@ -1,6 +1,7 @@
 //! What the engine answers about a container, as plain data.
 
-use crate::{ImageCommand, Setup};
+use crate::probe::ImageCommand;
+use crate::setup::Setup;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 

@@ -129,23 +129,7 @@ pub async fn remove(
     let upstream_file = layout.nginx_upstream_file(site);
     let ours = written_by_site_nginx(&upstream_file, site);
     if !opts.force {
-        let nginx = crate::site_check::nginx_config().map_err(|why| RemoveError::Nginx {
-            site: site.clone(),
-            why,
-        })?;
-        let traffic = Traffic {
-            waker_running: systemd
-                .active_state(&layout.waker_service_unit(site))
-                .await?
-                == UnitState::Active,
-            routed_by: routes(&outside_file(&nginx, &upstream_file, ours), layout, site),
-        };
-        if let Some(why) = refusal(site, layout, &traffic) {
-            return Err(RemoveError::InUse {
-                site: site.clone(),
-                why,
-            });
-        }
+        refuse_while_in_use(layout, systemd, site, &upstream_file, ours).await?;
     }
     let socket = layout.waker_socket_unit(site);
     systemd.disable_unit(&socket).await?;
@@ -155,18 +139,7 @@ pub async fn remove(
     systemd.stop_unit(&fpm).await?;
     done(format!("site          {fpm} stopped (drained)"));
     remove_container(layout, docker, site, opts, done).await?;
-    let pool = layout.pool_override_path(site);
-    if std::fs::symlink_metadata(&pool).is_ok() {
-        if opts.keep_container {
-            done(format!(
-                "php-fpm pool  {} kept: the kept container mounts it",
-                pool.display()
-            ));
-        } else {
-            remove_file(&pool)?;
-            done(format!("php-fpm pool  removed {}", pool.display()));
-        }
-    }
+    remove_pool_override(layout, site, opts, done)?;
     remove_file(&conf)?;
     done(format!("conf          removed {}", conf.display()));
     done(format!(
@@ -179,6 +152,57 @@ pub async fn remove(
             "nginx         removed {}: run nginx -t && systemctl reload nginx",
             upstream_file.display()
         ));
+    }
+    Ok(())
+}
+
+/// Refuses while nginx still routes the site's requests or its waker runs.
+async fn refuse_while_in_use(
+    layout: &Layout,
+    systemd: &Systemd,
+    site: &Site,
+    upstream_file: &Path,
+    ours: bool,
+) -> Result<(), RemoveError> {
+    let nginx = crate::site_check::nginx_config().map_err(|why| RemoveError::Nginx {
+        site: site.clone(),
+        why,
+    })?;
+    let traffic = Traffic {
+        waker_running: systemd
+            .active_state(&layout.waker_service_unit(site))
+            .await?
+            == UnitState::Active,
+        routed_by: routes(&outside_file(&nginx, upstream_file, ours), layout, site),
+    };
+    match refusal(site, layout, &traffic) {
+        Some(why) => Err(RemoveError::InUse {
+            site: site.clone(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Removes `site add`'s pool override, unless the kept container mounts it.
+fn remove_pool_override(
+    layout: &Layout,
+    site: &Site,
+    opts: RemoveOptions,
+    done: &mut impl FnMut(String),
+) -> Result<(), RemoveError> {
+    let pool = layout.pool_override_path(site);
+    if std::fs::symlink_metadata(&pool).is_err() {
+        return Ok(());
+    }
+    if opts.keep_container {
+        done(format!(
+            "php-fpm pool  {} kept: the kept container mounts it",
+            pool.display()
+        ));
+    } else {
+        remove_file(&pool)?;
+        done(format!("php-fpm pool  removed {}", pool.display()));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::cli::{Args, Format};
 use crate::report::Report;
-use crate::{Mode, Options};
+use crate::run::{Mode, Options};
 use anyhow::Context as _;
 use fpm_docker::DockerClient;
 use fpm_shared::events::EventSink;
@@ -59,12 +59,12 @@ async fn reap(args: &Args, layout: &Layout) -> anyhow::Result<Report> {
     let begun = Instant::now();
     let now = chrono::Utc::now;
     let report = if args.dry_run {
-        crate::run::<_, Systemd>(layout, &options, &docker, Mode::DryRun, &now).await?
+        crate::run::run::<_, Systemd>(layout, &options, &docker, Mode::DryRun, &now).await?
     } else {
         let systemd = Systemd::connect(Duration::from_secs(120))
             .await
             .context("acting needs systemd (use --dry-run for an audit)")?;
-        crate::run(layout, &options, &docker, Mode::Act(&systemd), &now).await?
+        crate::run::run(layout, &options, &docker, Mode::Act(&systemd), &now).await?
     };
     if let Some(events) = &events {
         events.send(&report.run_event(begun.elapsed()));

@@ -6,7 +6,7 @@
 
 pub mod client;
 
-use crate::Site;
+use crate::site::Site;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -2,7 +2,7 @@
 //! event on the watcher's events socket, sent without ever waiting (a slow or absent watcher
 //! costs a request nothing: the event is dropped).
 
-use crate::Site;
+use crate::site::Site;
 use serde::{Deserialize, Serialize};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};

@@ -88,7 +88,7 @@ pub struct Layout {
     /// container mounts read-only into its image's pool folder. The engine reads it at this path.
     pub pool_dir: PathBuf,
     /// The awake-site budget (`[budget]`); off by default.
-    pub budget: crate::Budget,
+    pub budget: crate::budget::Budget,
 }
 
 impl Default for Layout {
@@ -110,7 +110,7 @@ impl Default for Layout {
             admission_socket: "/run/fpm-ondemand/admission.sock".into(),
             start_socket: "/run/fpm-ondemand/start.sock".into(),
             pool_dir: "/var/lib/fpm-ondemand/php-fpm".into(),
-            budget: crate::Budget::default(),
+            budget: crate::budget::Budget::default(),
         }
     }
 }

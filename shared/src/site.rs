@@ -142,12 +142,12 @@ macro_rules! derived_name {
 }
 
 derived_name! {
-    /// A systemd unit of a site, e.g. `fpm@blog.service` ([`crate::Layout::fpm_unit`]).
+    /// A systemd unit of a site, e.g. `fpm@blog.service` ([`crate::layout::Layout::fpm_unit`]).
     UnitName
 }
 
 derived_name! {
-    /// A site's Docker container, e.g. `blog.fpm` ([`crate::Layout::container`]).
+    /// A site's Docker container, e.g. `blog.fpm` ([`crate::layout::Layout::container`]).
     ContainerName
 }
 

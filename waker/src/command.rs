@@ -1,10 +1,10 @@
 //! `fpm-waker SITE`'s run, from its parsed arguments: the socket systemd passes, the site's
-//! backend and its units, SIGTERM; then the accept loop ([`crate::run`]) until idle.
+//! backend and its units, SIGTERM; then the accept loop ([`crate::serve::run`]) until idle.
 
 use crate::backend::Backend;
 use crate::cli::Args;
+use crate::serve::{Exit, Settings};
 use crate::units::SiteUnits;
-use crate::{Exit, Settings};
 use fpm_shared::events::EventSink;
 use fpm_shared::{Layout, Systemd};
 use std::sync::Arc;
@@ -38,7 +38,7 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let token = CancellationToken::new();
     tokio::spawn(on_sigterm(token.clone()));
-    Ok(crate::run(listener, Arc::new(backend), &settings, &token).await)
+    Ok(crate::serve::run(listener, Arc::new(backend), &settings, &token).await)
 }
 
 async fn on_sigterm(token: CancellationToken) {

@@ -6,8 +6,8 @@ pub mod start_container;
 pub mod start_site;
 pub mod stop_container;
 
+use crate::actor::Ctx;
 use crate::metrics::Metrics;
-use crate::Ctx;
 use fpm_docker::DockerClient;
 use fpm_shared::{Layout, Systemd};
 use std::time::Duration;

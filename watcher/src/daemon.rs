@@ -244,19 +244,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> 
                 Step::Unit(Some(unit)) => on_unit_change(ctx, &st.managed, &unit, runs),
                 Step::Unit(None) => return Err(DaemonError::SystemdLost),
                 Step::Ran(ran) => self.ran(runs, ran),
-                Step::Retry => {
-                    let now = Instant::now();
-                    let due: Vec<Site> = runs
-                        .retry
-                        .iter()
-                        .filter(|(_, at)| **at <= now)
-                        .map(|(site, _)| site.clone())
-                        .collect();
-                    for site in due {
-                        runs.retry.remove(&site);
-                        runs.queue.ask(site, Cause::Backoff);
-                    }
-                }
+                Step::Retry => retry_due(runs),
                 Step::Reconcile => self.ask_all(st, runs, Cause::Periodic)?,
                 Step::Ping => {
                     if let Err(e) = ctx.docker.ping().await {
@@ -344,6 +332,21 @@ impl<'a, R: ContainerRuntime, S: ServiceManager, N: Notify> Daemon<'a, R, S, N> 
                 runs.retry.insert(site, at);
             }
         }
+    }
+}
+
+/// Asks again for the sites whose pause after a failing re-arm is over.
+fn retry_due(runs: &mut Runs<'_>) {
+    let now = Instant::now();
+    let due: Vec<Site> = runs
+        .retry
+        .iter()
+        .filter(|(_, at)| **at <= now)
+        .map(|(site, _)| site.clone())
+        .collect();
+    for site in due {
+        runs.retry.remove(&site);
+        runs.queue.ask(site, Cause::Backoff);
     }
 }
 

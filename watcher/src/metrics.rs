@@ -143,6 +143,7 @@ impl Metrics {
         m
     }
 
+    /// The sites' metrics; then the reaper's and the watcher's.
     fn register(&mut self) {
         let r = &mut self.registry;
         r.register(
@@ -173,6 +174,13 @@ impl Metrics {
             Unit::Seconds,
             self.awake_seconds.clone(),
         );
+        self.register_reaper();
+        self.register_watcher();
+    }
+
+    /// The reaper's runs, as it reports them on the events socket.
+    fn register_reaper(&mut self) {
+        let r = &mut self.registry;
         r.register(
             "reaper_runs",
             "Acting reaper runs that reported to the watcher",
@@ -210,6 +218,11 @@ impl Metrics {
             Unit::Seconds,
             self.reaper_last_time.clone(),
         );
+    }
+
+    /// The watcher's own work, the waker's replays and refusals, and what was rejected.
+    fn register_watcher(&mut self) {
+        let r = &mut self.registry;
         r.register(
             "watcher_reconciles",
             "Sites the watcher looked at, by why",

@@ -6,20 +6,15 @@ use fpm_shared::{Layout, Site};
 use std::path::Path;
 
 pub(super) fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check {
-    let text = match &facts.nginx {
-        Ok(text) => text,
-        Err(why) => return fail("nginx", why.clone(), "nginx -t".into()),
+    let Ok(text) = &facts.nginx else {
+        return fail("nginx", facts.nginx.clone().unwrap_err(), "nginx -t".into());
     };
     let rewrite = format!(
         "fpm-ondemand site nginx {site} > {} && nginx -t && systemctl reload nginx",
         layout.nginx_upstream_file(site).display()
     );
     let wake = layout.waker_socket_path(site);
-    // Where the waker listens; what the shipped unit says when systemd cannot be asked.
-    let waker_paths = match &facts.waker_paths {
-        Ok(paths) if !paths.is_empty() => paths.clone(),
-        _ => vec![wake.clone()],
-    };
+    let waker_paths = waker_paths(layout, site, facts);
     let seed = layout.seed_waker_socket_path(site);
     let seed_listens = waker_paths.iter().any(|p| same_run_path(p, &seed));
     let folder = layout.socket_dir(site);
@@ -68,6 +63,14 @@ pub(super) fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check 
             ),
             rewrite,
         )
+    }
+}
+
+/// Where the waker listens; what the shipped unit says when systemd cannot be asked.
+fn waker_paths(layout: &Layout, site: &Site, facts: &Facts) -> Vec<std::path::PathBuf> {
+    match &facts.waker_paths {
+        Ok(paths) if !paths.is_empty() => paths.clone(),
+        _ => vec![layout.waker_socket_path(site)],
     }
 }
 

@@ -72,20 +72,7 @@ pub fn judge(
         .iter()
         .find(|(_, s)| s.get("listen") == Some(&listen))
     else {
-        let found: Vec<String> = facts
-            .config
-            .pools
-            .iter()
-            .map(|(n, s)| format!("[{n}] on {}", s.get("listen").map_or("?", String::as_str)))
-            .collect();
-        return Some(fail(
-            "php-fpm pool",
-            format!(
-                "no pool listens on {listen} ({}): nginx would meet nothing (502)",
-                found.join(", ")
-            ),
-            format!("{readd}: listen = {listen}"),
-        ));
+        return Some(no_pool(facts, &listen, &readd));
     };
     let log = settings
         .get("access.log")
@@ -97,16 +84,7 @@ pub fn judge(
             format!("{readd}: access.log = /proc/self/fd/2"),
         ));
     }
-    let stop = facts
-        .config
-        .global
-        .get("process_control_timeout")
-        .map_or("0s", String::as_str);
-    let stop = if stop == "0s" || stop == "0" {
-        "process_control_timeout 0: php-fpm's own stop ends requests at once (the drain before it waits for them)".to_owned()
-    } else {
-        format!("process_control_timeout {stop}")
-    };
+    let stop = control_timeout(&facts.config);
     let source = facts
         .override_path
         .as_deref()
@@ -117,4 +95,35 @@ pub fn judge(
         "php-fpm pool",
         format!("[{name}] listens on {listen}, logs each request to {log}, {stop} ({source})"),
     ))
+}
+
+/// The failed check when no pool listens on `listen`, naming where each pool listens.
+fn no_pool(facts: &PoolFacts, listen: &str, readd: &str) -> Check {
+    let found: Vec<String> = facts
+        .config
+        .pools
+        .iter()
+        .map(|(n, s)| format!("[{n}] on {}", s.get("listen").map_or("?", String::as_str)))
+        .collect();
+    fail(
+        "php-fpm pool",
+        format!(
+            "no pool listens on {listen} ({}): nginx would meet nothing (502)",
+            found.join(", ")
+        ),
+        format!("{readd}: listen = {listen}"),
+    )
+}
+
+/// How long php-fpm's own graceful stop may take, as the check says it.
+fn control_timeout(config: &FpmConfig) -> String {
+    let stop = config
+        .global
+        .get("process_control_timeout")
+        .map_or("0s", String::as_str);
+    if stop == "0s" || stop == "0" {
+        "process_control_timeout 0: php-fpm's own stop ends requests at once (the drain before it waits for them)".to_owned()
+    } else {
+        format!("process_control_timeout {stop}")
+    }
 }

@@ -2,7 +2,7 @@
 //! admission socket.
 
 use super::{BudgetView, Request, GO, QUEUED};
-use crate::Site;
+use crate::site::Site;
 use std::io;
 use std::path::Path;
 use std::time::Duration;
