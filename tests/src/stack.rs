@@ -102,6 +102,47 @@ fn bin_dir(any_bin: &Path) -> &Path {
     any_bin.parent().expect("binary folder")
 }
 
+/// Boots the host `builder` describes and sets it up as `install` says: the project's binaries
+/// and `confs` mounted, or the package installed, or the old scripts; nginx started.
+fn boot_host(
+    builder: HostBuilder,
+    install: Install,
+    confs: &ConfDir,
+    config: &str,
+    ids: &[String],
+    f: &Path,
+) -> SystemdHost {
+    let default_confs = fpm_shared::Layout::default().conf_dir;
+    let default_confs = default_confs.to_str().expect("UTF-8");
+    let host = match install {
+        Install::Project(any_bin) | Install::ProjectForSiteAdd(any_bin, false) => builder
+            .confs(confs.path(), config)
+            .binaries(bin_dir(any_bin), &BINARIES),
+        Install::ProjectForSiteAdd(any_bin, true) => builder
+            .mount(Path::new("/run"), OUTER_RUN, true)
+            .confs(
+                confs.path(),
+                &format!("docker_socket = \"{OUTER_RUN}/docker.sock\"\n{config}"),
+            )
+            .binaries(bin_dir(any_bin), &BINARIES),
+        Install::Package(_) | Install::OldStyle(_) => {
+            builder.fresh().mount(confs.path(), default_confs, false)
+        }
+    }
+    .boot();
+    match install {
+        Install::Project(_) | Install::ProjectForSiteAdd(_, false) => {}
+        Install::ProjectForSiteAdd(_, true) => {
+            let env = format!("DOCKER_HOST=unix://{OUTER_RUN}/docker.sock");
+            host.ok(&["systemctl", "set-environment", &env]);
+        }
+        Install::Package(deb) => install_package(&host, deb),
+        Install::OldStyle(listen) => crate::old_host::install(&host, ids, f, listen),
+    }
+    host.ok(&["systemctl", "start", "nginx.service"]);
+    host
+}
+
 /// What a stack's host runs.
 #[derive(Clone, Copy)]
 enum Install<'a> {
@@ -280,34 +321,7 @@ impl Stack {
                     true,
                 );
         }
-        let default_confs = fpm_shared::Layout::default().conf_dir;
-        let default_confs = default_confs.to_str().expect("UTF-8");
-        let host = match install {
-            Install::Project(any_bin) | Install::ProjectForSiteAdd(any_bin, false) => builder
-                .confs(confs.path(), config)
-                .binaries(bin_dir(any_bin), &BINARIES),
-            Install::ProjectForSiteAdd(any_bin, true) => builder
-                .mount(Path::new("/run"), OUTER_RUN, true)
-                .confs(
-                    confs.path(),
-                    &format!("docker_socket = \"{OUTER_RUN}/docker.sock\"\n{config}"),
-                )
-                .binaries(bin_dir(any_bin), &BINARIES),
-            Install::Package(_) | Install::OldStyle(_) => {
-                builder.fresh().mount(confs.path(), default_confs, false)
-            }
-        }
-        .boot();
-        match install {
-            Install::Project(_) | Install::ProjectForSiteAdd(_, false) => {}
-            Install::ProjectForSiteAdd(_, true) => {
-                let env = format!("DOCKER_HOST=unix://{OUTER_RUN}/docker.sock");
-                host.ok(&["systemctl", "set-environment", &env]);
-            }
-            Install::Package(deb) => install_package(&host, deb),
-            Install::OldStyle(listen) => crate::old_host::install(&host, &ids, f, listen),
-        }
-        host.ok(&["systemctl", "start", "nginx.service"]);
+        let host = boot_host(builder, install, &confs, config, &ids, f);
 
         let mut stack = Stack {
             prefix,
