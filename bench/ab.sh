@@ -17,7 +17,7 @@ old=/var/cache/fpm-ondemand-bench-ab/$(git rev-parse --short "$rev")
 
 bash scripts/setup.sh >/dev/null
 echo "==> building this tree and $rev (release)"
-cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand
 if [ ! -x "$old/target/release/fpm-waker" ]; then
   rm -rf "$old"; git worktree add -f -q --detach "$old" "$rev"
   (cd "$old" && cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker)

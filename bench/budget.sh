@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-/dev/stdout}
 # The test stack takes the three tools from the test binary's folder: build them all first.
-cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand
 table=$(cargo test -q --release -p fpm-watcher --test budget bench_crawler_with_and_without_the_budget \
   -- --ignored --nocapture --test-threads 1 2>/dev/null | grep '^|')
 {

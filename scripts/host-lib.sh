@@ -6,11 +6,11 @@
 # shellcheck source=tests/images.env
 source tests/images.env
 
-# build_release: the three tools and fpm-test-host, optimised.
+# build_release: the four tools and fpm-test-host, optimised.
 build_release() {
   # Two commands: `--bin` selects targets across every -p given, so one command with
   # `--bin fpm-test-host` built that binary alone and left the tools stale (or missing).
-  cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker
+  cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand
   cargo build --release --quiet -p fpm-tests --bin fpm-test-host
 }
 

@@ -24,7 +24,7 @@ down() {
 if [ "${1:-}" = --down ]; then down; exit 0; fi
 
 bash scripts/setup.sh
-echo "==> building fpm-reaper, fpm-watcher, fpm-waker (release)"
+echo "==> building fpm-ondemand, fpm-reaper, fpm-watcher, fpm-waker (release)"
 build_release
 down >/dev/null
 
@@ -62,7 +62,8 @@ say "fpm-reaper --dry-run   (the audit: changes nothing)"
 in_host fpm-reaper --dry-run || true
 say "fpm-reaper             (what cron runs: stops idle sites through systemd)"
 in_host fpm-reaper || true
-say "fpm-ondemand status"
+say "fpm-ondemand site list; fpm-ondemand status"
+in_host fpm-ondemand site list || true
 in_host fpm-ondemand status || true
 say "docker stop blog.fpm behind systemd's back; the watcher mirrors it"
 docker stop blog.fpm >/dev/null

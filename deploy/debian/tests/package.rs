@@ -66,7 +66,7 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
             .trim(),
         "enabled"
     );
-    for bin in ["fpm-reaper", "fpm-watcher", "fpm-waker"] {
+    for bin in ["fpm-ondemand", "fpm-reaper", "fpm-watcher", "fpm-waker"] {
         let version = h.ok(&[bin, "--version"]);
         assert_eq!(version.trim(), format!("{bin} {}", fpm_shared::VERSION));
     }
@@ -84,6 +84,30 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     assert!(page.contains("Exit status: 0 every site handled"), "{page}");
     assert!(page.contains("--dry-run"), "{page}");
     h.ok(&["man", "-w", "fpm-watcher-stop-container"]);
+    // The operator's command: a page per subcommand at every level, and its completions; the
+    // daemon's binary no longer carries the operator's subcommands.
+    let add = h
+        .ok(&[
+            "env",
+            "MANWIDTH=200",
+            "man",
+            "-P",
+            "cat",
+            "fpm-ondemand-site-add",
+        ])
+        .replace('\u{2010}', "-");
+    assert!(add.contains("--window"), "{add}");
+    h.ok(&["man", "-w", "fpm-ondemand-status"]);
+    h.ok(&[
+        "test",
+        "-s",
+        "/usr/share/bash-completion/completions/fpm-ondemand",
+    ]);
+    assert!(!h
+        .exec(&["man", "-w", "fpm-watcher-status"])
+        .status
+        .success());
+    assert!(!h.exec(&["fpm-watcher", "status"]).status.success());
 
     // A site onboarded with the package's commands: added, routed, checked; cold, then warm.
     onboard(&mut s, "a");
