@@ -1,26 +1,16 @@
 //! `fpm-ondemand renew SITE`: the old renew script, step by step, each step's result printed.
 
 use fpm_shared::error::Chain;
-use fpm_shared::socket_folder::{self, SocketError, SocketState};
-use fpm_shared::{Layout, ServiceManager, Site, SystemdError};
-
-/// Why a step of `renew` failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StepError {
-    /// A systemd job or call failed.
-    #[error(transparent)]
-    Systemd(#[from] SystemdError),
-    /// The stale socket was not removed.
-    #[error(transparent)]
-    Socket(#[from] SocketError),
-}
+use fpm_shared::socket_folder::{self, SocketState};
+use fpm_shared::{Layout, ServiceManager, Site};
+use fpm_state::ApplyError;
 
 /// One step of `renew` and what came of it.
 pub struct Step {
     /// What was done.
     pub what: String,
     /// Ok, or the error.
-    pub result: Result<(), StepError>,
+    pub result: Result<(), ApplyError>,
 }
 
 /// Renews a site by hand: stops the waker socket and service and the fpm unit, removes a stale
@@ -32,7 +22,7 @@ pub async fn renew<S: ServiceManager>(l: &Layout, sd: &S, site: &Site) -> Vec<St
         l.fpm_unit(site),
     );
     let mut steps = Vec::new();
-    let mut step = |what: String, result: Result<(), StepError>| {
+    let mut step = |what: String, result: Result<(), ApplyError>| {
         match &result {
             Ok(()) => tracing::info!(site = %site, cause = "renew", "{what}: done"),
             Err(e) => {
@@ -44,7 +34,7 @@ pub async fn renew<S: ServiceManager>(l: &Layout, sd: &S, site: &Site) -> Vec<St
     for unit in [&socket_unit, &waker, &fpm] {
         step(
             format!("stop {unit}"),
-            sd.stop_unit(unit).await.map_err(StepError::from),
+            sd.stop_unit(unit).await.map_err(ApplyError::from),
         );
     }
     let path = l.fpm_socket_path(site);
@@ -53,7 +43,7 @@ pub async fn renew<S: ServiceManager>(l: &Layout, sd: &S, site: &Site) -> Vec<St
             format!("remove stale {}", path.display()),
             socket_folder::remove_stale(&l.socket_dir(site), &path)
                 .await
-                .map_err(StepError::from),
+                .map_err(ApplyError::from),
         ),
         other => step(
             format!("leave {} ({})", path.display(), other.label()),
@@ -63,12 +53,12 @@ pub async fn renew<S: ServiceManager>(l: &Layout, sd: &S, site: &Site) -> Vec<St
     for unit in [&socket_unit, &waker, &fpm] {
         step(
             format!("reset-failed {unit}"),
-            sd.reset_failed(unit).await.map_err(StepError::from),
+            sd.reset_failed(unit).await.map_err(ApplyError::from),
         );
     }
     step(
         format!("start {socket_unit}"),
-        sd.start_unit(&socket_unit).await.map_err(StepError::from),
+        sd.start_unit(&socket_unit).await.map_err(ApplyError::from),
     );
     steps
 }

@@ -1,8 +1,11 @@
-//! One site's state as Docker, systemd and its socket folder show it ([`observe`]), and what
-//! would make them agree ([`diff`]): what the watcher acts on and `fpm-ondemand status` shows.
+//! One site's state as Docker, systemd and its socket folder show it ([`observe`]), what would
+//! make them agree ([`diff`]), and carrying that out ([`apply`]): what the watcher acts on,
+//! `fpm-ondemand status` shows and `renew` does by hand.
 
+pub mod apply;
 pub mod diff;
 
+pub use apply::{apply, ApplyError};
 pub use diff::{diff, Action, SiteView};
 
 use fpm_docker::{ContainerRuntime, ContainerState};

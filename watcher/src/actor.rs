@@ -3,9 +3,9 @@
 use crate::metrics::Metrics;
 use fpm_docker::{ContainerRuntime, ContainerState};
 use fpm_shared::error::Chain;
-use fpm_shared::socket_folder::{self, SocketError, SocketState};
-use fpm_shared::{Layout, ServiceManager, Site, SystemdError};
-use fpm_state::{diff, Action, SiteView};
+use fpm_shared::socket_folder::SocketState;
+use fpm_shared::{Layout, ServiceManager, Site};
+use fpm_state::{diff, Action, ApplyError, SiteView};
 
 /// The external systems and the layout, borrowed for one reconcile.
 pub struct Ctx<'a, R, S> {
@@ -41,8 +41,6 @@ pub enum Cause {
     Periodic,
     /// The pause before re-arming a waker socket that keeps failing is over.
     Backoff,
-    /// An operator ran `renew`.
-    Renew,
 }
 
 impl Cause {
@@ -55,7 +53,6 @@ impl Cause {
             Cause::Systemd => "systemd",
             Cause::Periodic => "periodic",
             Cause::Backoff => "backoff",
-            Cause::Renew => "renew",
         }
     }
 }
@@ -71,55 +68,15 @@ pub struct Reconciled {
     pub rearm_held: bool,
 }
 
-/// Why an action failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// A systemd job or call failed.
-    #[error(transparent)]
-    Systemd(#[from] SystemdError),
-    /// The stale socket was not removed.
-    #[error(transparent)]
-    Socket(#[from] SocketError),
-}
-
 impl<R: ContainerRuntime, S: ServiceManager> Ctx<'_, R, S> {
     /// Reads everything about a site ([`fpm_state::observe`]).
     pub async fn observe(&self, site: &Site) -> SiteView {
         fpm_state::observe(self.layout, self.docker, self.systemd, site).await
     }
 
-    /// Carries out one action.
+    /// Carries out one action ([`fpm_state::apply`]).
     pub async fn apply(&self, site: &Site, action: Action) -> Result<(), ApplyError> {
-        let l = self.layout;
-        let sd = self.systemd;
-        match action {
-            Action::StopWakerService => sd.stop_unit(&l.waker_service_unit(site)).await?,
-            Action::StopFpmUnit => sd.stop_unit(&l.fpm_unit(site)).await?,
-            Action::StartFpmUnit => {
-                let unit = l.fpm_unit(site);
-                self.reset_failed(site, &unit).await;
-                sd.start_unit(&unit).await?
-            }
-            Action::RearmWakerSocket => {
-                // The service's start-limit counter too, or the socket fails again at once.
-                self.reset_failed(site, &l.waker_service_unit(site)).await;
-                let unit = l.waker_socket_unit(site);
-                self.reset_failed(site, &unit).await;
-                sd.start_unit(&unit).await?
-            }
-            Action::RemoveStaleSocket => {
-                socket_folder::remove_stale(&l.socket_dir(site), &l.fpm_socket_path(site)).await?
-            }
-        }
-        Ok(())
-    }
-
-    /// Clears a unit's failed state before it is started; a failure is logged, and the start
-    /// that follows says whether it mattered.
-    async fn reset_failed(&self, site: &Site, unit: &str) {
-        if let Err(e) = self.systemd.reset_failed(unit).await {
-            tracing::warn!(site = %site, unit, error = %Chain(&e), "cannot clear the unit's failed state");
-        }
+        fpm_state::apply(self.layout, self.systemd, site, action).await
     }
 
     /// Observes a site, applies what its diff asks for and logs each action with its cause;
