@@ -33,6 +33,11 @@ pub struct Args {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// One site: add, check or remove it, print its nginx block; list the sites.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
     /// Print each site's container, since when it is awake and how long idle, its units and
     /// sockets, and what is inconsistent (exit 1 if anything is).
     Status {
@@ -41,11 +46,6 @@ pub enum Command {
         /// Output: an aligned table, or one JSON document (`version`, `now`, `sites`).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-    },
-    /// One site's whole chain: check it, or print its nginx block.
-    Site {
-        #[command(subcommand)]
-        command: SiteCommand,
     },
     /// What each site cost over a period, read from the journal (so it works after the fact,
     /// without Prometheus): wakes, awake share, cold-start p50/p95/max, last wake, memory; and the

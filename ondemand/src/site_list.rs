@@ -45,15 +45,16 @@ pub fn list(layout: &Layout) -> Result<Vec<Row>, ListError> {
         .collect())
 }
 
-/// An aligned table: `SITE  WINDOW  CONF`, a broken conf's window being its error.
+/// An aligned table: `SITE  WINDOW  CONF`; a conf that cannot be used has `-` for its window
+/// and its error after it.
 pub fn to_table(rows: &[Row]) -> String {
     let mut table = vec![vec!["SITE".into(), "WINDOW".into(), "CONF".into()]];
     for r in rows {
-        let window = match &r.window {
-            Ok(w) => human(*w),
-            Err(e) => format!("error: {e}"),
-        };
-        table.push(vec![r.site.clone(), window, r.conf.display().to_string()]);
+        let conf = r.conf.display().to_string();
+        table.push(match &r.window {
+            Ok(w) => vec![r.site.clone(), human(*w), conf],
+            Err(e) => vec![r.site.clone(), "-".into(), conf, format!("error: {e}")],
+        });
     }
     fpm_shared::table::aligned(&table)
 }

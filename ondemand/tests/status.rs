@@ -1,5 +1,5 @@
 //! `fpm-ondemand status` and `renew` in a real systemd host against the real Docker engine:
-//! what they say of a site left inconsistent, and the repair.
+//! what they say of a site left inconsistent, and the repair; `site list` beside them.
 
 use fpm_tests::names;
 use fpm_tests::watched::Watched;
@@ -86,6 +86,10 @@ fn status_names_inconsistencies_and_renew_repairs_a_site() {
         serde_json::json!(["mark fpm unit active: container runs"]),
         "{doc}"
     );
+    // `site list` reads the same conf folder: the one site, its window.
+    let list = w.host.ok(&["fpm-ondemand", "site", "list"]);
+    let row = list.lines().find(|l| l.starts_with(&w.site("a"))).unwrap();
+    assert!(row.contains(" 1h ") && row.ends_with(".conf"), "{list}");
     let unknown = w.host.exec(&["fpm-ondemand", "status", "no-such-site"]);
     let err = String::from_utf8_lossy(&unknown.stderr);
     assert_eq!(unknown.status.code(), Some(2), "{err}");
