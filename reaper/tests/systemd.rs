@@ -64,7 +64,7 @@ fn acting_run_stops_idle_sites_through_systemd() {
     assert_eq!(container_status(&names::container(&idle)), "exited");
     assert!(
         stderr.contains("stopped idle site")
-            && stderr.contains(&format!("unit=\"fpm@{idle}.service\"")),
+            && stderr.contains(&format!("unit=fpm@{idle}.service ")),
         "{stderr}"
     );
     let e = entry(sites, &busy);

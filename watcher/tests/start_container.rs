@@ -75,7 +75,7 @@ fn a_stopped_site_is_started_and_a_running_one_left_running() {
     assert!(
         stderr.contains("container started")
             && stderr.contains(&format!("site={site}"))
-            && stderr.contains(&format!("container=\"{container}\"")),
+            && stderr.contains(&format!("container={container}")),
         "the start is logged with site and container: {stderr}"
     );
 
