@@ -72,6 +72,12 @@ if [ "$engine" = debian12 ]; then
     cargo tree -p fpm-waker -e normal -i bollard >&2
     exit 1
   fi
+  echo "==> fpm-ondemand depends on the libraries, not on the daemon"
+  if cargo tree -p fpm-ondemand -e normal -i fpm-watcher >/dev/null 2>&1; then
+    echo "fpm-ondemand depends on fpm-watcher: move what it needs into a library crate" >&2
+    cargo tree -p fpm-ondemand -e normal -i fpm-watcher >&2
+    exit 1
+  fi
 fi
 echo "==> cargo test"
 # Every test binary runs even when one fails, so that one failure hides no other.
