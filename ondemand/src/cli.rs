@@ -18,7 +18,7 @@ use std::time::Duration;
 /// holds), 1 `status` found inconsistencies, `site check` a failed check or `renew` a failed
 /// step, 2 could not run or refused.
 #[derive(Debug, Parser)]
-#[command(name = "fpm-ondemand", version = fpm_shared::VERSION, about, long_about)]
+#[command(name = "fpm-ondemand", version = fpm_shared::VERSION, about, long_about, after_long_help = fpm_shared::DOCS)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -74,7 +74,7 @@ pub enum Command {
 pub enum Format {
     /// An aligned table and a summary line.
     Text,
-    /// One JSON document (see the README, "The watcher").
+    /// One JSON document (see the docs/stops.md, "The watcher").
     Json,
 }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 /// Exit status: 0 every site handled (or another reaper holds the lock), 1 some sites had
 /// errors (each reported; the others were still handled), 2 nothing could be done.
 #[derive(Debug, Parser)]
-#[command(version = fpm_shared::VERSION, about, long_about)]
+#[command(version = fpm_shared::VERSION, about, long_about, after_long_help = fpm_shared::DOCS)]
 pub struct Args {
     /// Audit only: report what would be done, change nothing (needs no systemd).
     #[arg(long, short = 'n')]

@@ -262,7 +262,7 @@ impl Layout {
 
     /// Where the shell-script host put the waker socket, inside the site's folder, e.g.
     /// `/var/run/docker-apps/blog/vhost-waker.sock`: systemd listens there too only on a host that
-    /// keeps its old vhosts with the seed-path drop-in (README, "Security model").
+    /// keeps its old vhosts with the seed-path drop-in (docs/security.md, "Security model").
     pub fn seed_waker_socket_path(&self, site: &Site) -> PathBuf {
         self.socket_dir(site).join(SEED_WAKER_SOCKET)
     }

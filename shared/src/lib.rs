@@ -27,3 +27,6 @@ pub use systemd::{Job, JobResult, ServiceManager, Systemd, SystemdError, UnitSta
 /// The version every binary prints: the package version and the commit it was built from
 /// (`FPM_COMMIT` when building outside a git checkout, else "unknown commit").
 pub const VERSION: &str = env!("FPM_VERSION");
+
+/// Where the documentation is, for every binary's `--help` and man page.
+pub const DOCS: &str = "Documentation: /usr/share/doc/fpm-ondemand/README.md, and one page a topic in /usr/share/doc/fpm-ondemand/docs/ (troubleshooting.md when something fails).";

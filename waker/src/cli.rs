@@ -17,7 +17,7 @@ use std::time::Duration;
 ///
 /// Exit status: 0 idle or stopped, 2 could not run (no socket from systemd, bad config).
 #[derive(Debug, Parser)]
-#[command(version = fpm_shared::VERSION, about, long_about)]
+#[command(version = fpm_shared::VERSION, about, long_about, after_long_help = fpm_shared::DOCS)]
 pub struct Args {
     /// The site id (the instance name of fpm-waker@SITE.service).
     pub site: Site,

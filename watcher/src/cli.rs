@@ -22,7 +22,7 @@ use std::time::Duration;
 /// Exit status: 0 done, 2 could not run; `start-container` exits 75 when the budget of awake
 /// sites made no room in time.
 #[derive(Debug, Parser)]
-#[command(version = fpm_shared::VERSION, about, long_about)]
+#[command(version = fpm_shared::VERSION, about, long_about, after_long_help = fpm_shared::DOCS)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,

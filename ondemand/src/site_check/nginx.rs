@@ -37,11 +37,11 @@ pub(super) fn nginx_check(layout: &Layout, site: &Site, facts: &Facts) -> Check 
                 seed.display(),
                 wake.display()
             ),
-            format!("{rewrite} (or keep the old path: README, \"Keeping the seed's vhosts\")"),
+            format!("{rewrite} (or keep the old path: docs/security.md, \"Keeping the seed's vhosts\")"),
         );
     }
     if seed_listens && code().any(|l| names_path(l, &seed)) {
-        ok("nginx", format!("a vhost sends PHP to {}, the seed's path in the tenant's folder (README, \"Security model\"); {rewrite} moves it to {}", seed.display(), wake.display()))
+        ok("nginx", format!("a vhost sends PHP to {}, the seed's path in the tenant's folder (docs/security.md, \"Security model\"); {rewrite} moves it to {}", seed.display(), wake.display()))
     } else if code().any(reaches) {
         ok(
             "nginx",
