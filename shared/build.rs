@@ -27,7 +27,9 @@ fn main() {
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
     });
+    let id = commit.clone().unwrap_or_else(|| "unknown".to_owned());
     let commit = commit.map_or_else(|| "unknown commit".to_owned(), |c| format!("commit {c}"));
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     println!("cargo:rustc-env=FPM_VERSION={version} ({commit})");
+    println!("cargo:rustc-env=FPM_COMMIT_ID={id}");
 }

@@ -28,5 +28,8 @@ pub use systemd::{Job, JobResult, ServiceManager, Systemd, SystemdError, UnitSta
 /// (`FPM_COMMIT` when building outside a git checkout, else "unknown commit").
 pub const VERSION: &str = env!("FPM_VERSION");
 
+/// The commit the binaries were built from (12 hex digits), or `unknown`.
+pub const COMMIT: &str = env!("FPM_COMMIT_ID");
+
 /// Where the documentation is, for every binary's `--help` and man page.
 pub const DOCS: &str = "Documentation: /usr/share/doc/fpm-ondemand/README.md, and one page a topic in /usr/share/doc/fpm-ondemand/docs/ (troubleshooting.md when something fails).";

@@ -17,6 +17,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -143,9 +144,17 @@ impl Metrics {
         m
     }
 
-    /// The sites' metrics; then the reaper's and the watcher's.
+    /// The build's, the sites' metrics; then the reaper's and the watcher's.
     fn register(&mut self) {
         let r = &mut self.registry;
+        r.register(
+            "build",
+            "The watcher's version and the commit it was built from",
+            Info::new(vec![
+                ("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+                ("commit".to_owned(), fpm_shared::COMMIT.to_owned()),
+            ]),
+        );
         r.register(
             "sites",
             "Sites with a conf in the on-demand folder",

@@ -113,8 +113,11 @@ async fn accept(listener: &Listener) -> std::io::Result<Io> {
     Ok(TokioIo::new(stream))
 }
 
+/// What `GET /` answers: where the metrics are, as exporters' landing pages say it.
+const LANDING: &str = "<!DOCTYPE html>\n<html><head><title>fpm-ondemand watcher</title></head><body>\n<h1>fpm-ondemand watcher</h1>\n<p><a href=\"/metrics\">Metrics</a> (OpenMetrics or Prometheus text). Documentation: /usr/share/doc/fpm-ondemand/docs/metrics.md</p>\n</body></html>\n";
+
 /// The answer to one request: the metrics for `GET /metrics` (OpenMetrics when the client
-/// accepts it, else Prometheus' text format), 404 or 405 otherwise.
+/// accepts it, else Prometheus' text format), a landing page for `GET /`, 404 or 405 otherwise.
 fn answer(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     let openmetrics = req
         .headers()
@@ -137,6 +140,7 @@ fn answer(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
                 )
             }
         }
+        (&Method::GET, "/") => (StatusCode::OK, "text/html; charset=utf-8", LANDING.into()),
         (&Method::GET, _) => (StatusCode::NOT_FOUND, "text/plain", "try /metrics\n".into()),
         _ => (
             StatusCode::METHOD_NOT_ALLOWED,

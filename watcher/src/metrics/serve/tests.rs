@@ -93,3 +93,37 @@ fn a_datagram_arrives_with_its_senders_uid() {
     // SAFETY: no preconditions.
     assert_eq!(uid, Some(unsafe { libc::geteuid() }));
 }
+
+/// What `GET path` on `addr` answers, whole.
+async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    c.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn the_landing_page_points_to_the_metrics_which_carry_the_build() {
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let token = CancellationToken::new();
+    tokio::spawn(http(
+        Listener::Tcp(tcp),
+        Arc::new(Metrics::new()),
+        token.clone(),
+    ));
+    let landing = get(addr, "/").await;
+    assert!(landing.starts_with("HTTP/1.1 200"), "{landing}");
+    assert!(landing.contains("href=\"/metrics\""), "{landing}");
+    let metrics = get(addr, "/metrics").await;
+    let build = format!(
+        "fpm_ondemand_build_info{{version=\"{}\",commit=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        fpm_shared::COMMIT
+    );
+    assert!(metrics.contains(&build), "{metrics}");
+    assert!(get(addr, "/other").await.starts_with("HTTP/1.1 404"));
+    token.cancel();
+}
