@@ -473,3 +473,23 @@ fn every_query_of_the_grafana_dashboard_names_only_exported_metrics() {
         assert!(used.contains(needed), "the dashboard shows {needed}");
     }
 }
+
+#[test]
+fn every_shipped_alert_rule_names_only_exported_metrics() {
+    let rules = include_str!("../../../deploy/prometheus/fpm-ondemand.rules.yml");
+    let exported = exported();
+    let mut alerts = 0;
+    for line in rules.lines().map(str::trim) {
+        alerts += usize::from(line.starts_with("- alert: "));
+        let Some(expr) = line.strip_prefix("expr: ") else {
+            continue;
+        };
+        for name in expr
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("fpm_ondemand_"))
+        {
+            assert!(exported.contains(name), "{expr}: {name} is not exported");
+        }
+    }
+    assert_eq!(alerts, 5, "watcher down, reaper not run, wake failures, slow cold starts, budget refusing");
+}
