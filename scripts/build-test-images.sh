@@ -12,6 +12,7 @@
 #                                images' layout, that layout with Alpine's www-data 82:82), made
 #                                from the host image: what `site add` is tested with.
 # Idempotent: an image that exists is kept; the debootstrap folder is cached between runs.
+# --sandbox: only the busybox and host images (what scripts/sandbox.sh runs).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -170,6 +171,8 @@ wanted=("busybox:$busybox_image" "host:$host_image" "wordpress:$wordpress_image"
   "php_debian:$php_debian_image" "php_official:$php_official_image"
   "php_alpine_ids:$php_alpine_ids_image")
 if [ "${FPM_TEST_HOST:-}" = debian13 ] || [ "${1:-}" = --debian13 ]; then wanted+=("host13:$host13_image"); fi
+# The sandbox needs only the host and the small site containers.
+if [ "${1:-}" = --sandbox ]; then wanted=("busybox:$busybox_image" "host:$host_image"); fi
 for pair in "${wanted[@]}"; do
   kind=${pair%%:*} image=${pair#*:}
   if have "$image"; then echo "image $image present"; else "build_$kind"; echo "built $image"; fi

@@ -23,7 +23,7 @@ down() {
 }
 if [ "${1:-}" = --down ]; then down; exit 0; fi
 
-bash scripts/setup.sh
+bash scripts/setup.sh --sandbox
 echo "==> building fpm-ondemand, fpm-reaper, fpm-watcher, fpm-waker (release)"
 build_release
 down >/dev/null

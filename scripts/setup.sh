@@ -1,39 +1,49 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (as root) to what the tests and the sandbox need: installs the
 # missing packages, starts the Docker engine if it does not answer, and builds the local images.
+#   bash scripts/setup.sh            what the tests need
+#   bash scripts/setup.sh --sandbox  only what scripts/sandbox.sh needs (no lintian, no Prometheus,
+#                                    only the host and busybox images)
+# A Docker engine that already answers is never touched: no /etc/docker/daemon.json written, no
+# restart. Only an engine this script starts itself gets live-restore (the engine-restart tests
+# need it; scripts/test.sh says how to set it on an engine started otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ "$(id -u)" = 0 ] || { echo "$0 needs root (it installs packages and starts dockerd)" >&2; exit 1; }
+sandbox=0; [ "${1:-}" = --sandbox ] && sandbox=1
 
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 /bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
-command -v lintian >/dev/null || need+=(lintian)
-# Debian's Prometheus and promtool: the metrics test runs them in the systemd test host.
-command -v promtool >/dev/null || need+=(prometheus)
+if [ $sandbox = 0 ]; then
+  command -v lintian >/dev/null || need+=(lintian)
+  # Debian's Prometheus and promtool: the metrics and alert tests run them.
+  command -v promtool >/dev/null || need+=(prometheus)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# live-restore: containers (the systemd test host among them) outlive a dockerd restart, which
-# the watcher's engine-restart test performs.
-mkdir -p /etc/docker
-if ! grep -q '"live-restore": *true' /etc/docker/daemon.json 2>/dev/null; then
-  [ -s /etc/docker/daemon.json ] && { echo "/etc/docker/daemon.json exists without live-restore; add \"live-restore\": true" >&2; exit 1; }
+# live-restore: containers (the systemd test host among them) outlive a dockerd restart, which the
+# engine-restart tests perform. Set only on an engine this run starts, or installed a moment ago (apt
+# may have started it already; it runs no container yet): an engine that was there before is left
+# exactly as it is.
+fresh=0; [[ " ${need[*]} " == *" docker.io "* ]] && fresh=1
+if [ ! -e /etc/docker/daemon.json ] && { [ $fresh = 1 ] || ! docker version >/dev/null 2>&1; }; then
+  mkdir -p /etc/docker
   echo '{ "live-restore": true }' > /etc/docker/daemon.json
-fi
-if docker version >/dev/null 2>&1 && [ "$(docker info --format '{{.LiveRestoreEnabled}}')" != true ]; then
-  echo "==> restarting dockerd with live-restore"
-  kill -TERM "$(pidof dockerd)"
-  for _ in $(seq 1 60); do pidof dockerd >/dev/null || break; sleep 0.5; done
+  if [ $fresh = 1 ] && docker version >/dev/null 2>&1; then
+    echo "==> restarting the Docker engine installed just now, with live-restore"
+    if command -v systemctl >/dev/null && systemctl is-active --quiet docker; then systemctl restart docker; else bash scripts/engine.sh stop; fi
+  fi
 fi
 
 # The engine in use (this machine's unless a test pass switched: scripts/engine.sh).
 bash scripts/engine.sh start
 
 echo "==> images"
-bash scripts/build-test-images.sh
+if [ $sandbox = 1 ]; then bash scripts/build-test-images.sh --sandbox; else bash scripts/build-test-images.sh; fi

@@ -42,6 +42,13 @@ if [ "$engine" != debian12 ]; then
 fi
 [ "$host" = debian12 ] || bash scripts/build-test-images.sh --debian13
 echo "==> engine: Docker $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), test host: $host"
+if [ "$(docker info --format '{{.LiveRestoreEnabled}}')" != true ]; then
+  echo "$0: the Docker engine runs without live-restore, which the engine-restart tests need (the systemd" >&2
+  echo "test hosts must outlive a dockerd restart). Add \"live-restore\": true to /etc/docker/daemon.json and" >&2
+  echo "restart dockerd, on a machine whose containers may be restarted; scripts/setup.sh does it only for" >&2
+  echo "an engine it starts or installs itself." >&2
+  exit 2
+fi
 
 # Leftovers of an interrupted earlier run.
 old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
