@@ -47,6 +47,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The config file: check it.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// What each site cost over a period, read from the journal (so it works after the fact,
     /// without Prometheus): wakes, awake share, cold-start p50/p95/max, last wake, memory; and the
     /// host's awake site-hours against always-on, with the memory sleeping saved (each running
@@ -76,6 +81,16 @@ pub enum Format {
     Text,
     /// One JSON document (see the docs/stops.md, "The watcher").
     Json,
+}
+
+/// `fpm-ondemand config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check the config file (--config, else /etc/fpm-ondemand/config.toml) like `nginx -t`: every
+    /// unknown key, value of the wrong type and setting that cannot work, each as FILE:LINE: KEY:
+    /// WHY. Exit 0 when the tools would load it, 2 otherwise. Run it before restarting or
+    /// reloading the watcher.
+    Check,
 }
 
 /// `fpm-ondemand site ...`.

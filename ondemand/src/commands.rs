@@ -1,6 +1,7 @@
 //! One module per subcommand of `fpm-ondemand`, each with its `run`; and what they share:
 //! connecting to Docker and systemd, and how a failure is printed.
 
+pub mod config_check;
 pub mod renew;
 pub mod report;
 pub mod site_add;

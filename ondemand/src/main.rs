@@ -1,7 +1,7 @@
 //! `fpm-ondemand`: the operator's command. Parses, sets up logging, dispatches.
 
 use clap::Parser;
-use fpm_ondemand::cli::{Args, Command, SiteCommand};
+use fpm_ondemand::cli::{Args, Command, ConfigCommand, SiteCommand};
 use fpm_ondemand::commands;
 use fpm_shared::Layout;
 use std::process::ExitCode;
@@ -20,6 +20,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // The config's own check runs on a config the others would refuse to load.
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = args.command
+    {
+        return commands::config_check::run(args.config.as_deref());
+    }
     let mut layout = Layout::load(args.config.as_deref())?;
     if let Some(dir) = args.conf_dir {
         layout.conf_dir = dir;
@@ -29,6 +36,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Status { sites, format } => commands::status::run(layout, &sites, format).await,
         Command::Report { since, format } => commands::report::run(layout, since, format).await,
         Command::Renew { site } => commands::renew::run(layout, &site).await,
+        Command::Config { .. } => unreachable!("handled before the config is loaded"),
         Command::Site { command } => match command {
             SiteCommand::Add(add) => commands::site_add::run(layout, add).await,
             SiteCommand::Check { site } => commands::site_check::run(layout, &site).await,

@@ -72,8 +72,14 @@ impl Budget {
 
     /// The first setting that cannot work, as (key, value, why).
     pub fn problem(&self) -> Option<(&'static str, String, String)> {
+        self.problems().into_iter().next()
+    }
+
+    /// Every setting that cannot work, as (key, value, why).
+    pub fn problems(&self) -> Vec<(&'static str, String, String)> {
+        let mut found = Vec::new();
         if self.enabled() && self.max_starting == 0 {
-            return Some((
+            found.push((
                 "budget.max_starting",
                 "0".into(),
                 "must be at least 1 when max_awake is set".into(),
@@ -81,7 +87,7 @@ impl Budget {
         }
         let wait = self.wait();
         if wait.is_zero() || wait + CONTAINER_START_ROOM > FPM_START_TIMEOUT {
-            return Some((
+            found.push((
                 "budget.wait_secs",
                 self.wait_secs.to_string(),
                 format!(
@@ -94,13 +100,13 @@ impl Budget {
             ));
         }
         if self.retry_after_secs == 0 {
-            return Some((
+            found.push((
                 "budget.retry_after_secs",
                 "0".into(),
                 "must be at least 1".into(),
             ));
         }
-        None
+        found
     }
 }
 

@@ -193,35 +193,40 @@ impl Layout {
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        let bad = |key, value: &str, why: &str| {
-            Err(ConfigError::Value {
+        match self.value_problems().into_iter().next() {
+            Some((key, value, why)) => Err(ConfigError::Value {
                 path: path.to_owned(),
                 key,
-                value: value.to_owned(),
-                why: why.to_owned(),
-            })
-        };
+                value,
+                why,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Every setting that cannot work, as (key, value, why).
+    pub fn value_problems(&self) -> Vec<(&'static str, String, String)> {
+        let mut found = Vec::new();
+        let mut bad = |key, value: &str, why: &str| found.push((key, value.to_owned(), why.to_owned()));
         if self.container.matches(SITE_PLACEHOLDER).count() != 1 {
-            return bad(
+            bad(
                 "container",
                 &self.container,
                 "must contain {site} exactly once",
             );
         }
         if self.conf_glob.contains('/') || glob::Pattern::new(&self.conf_glob).is_err() {
-            return bad(
+            bad(
                 "conf_glob",
                 &self.conf_glob,
                 "must be a file-name glob without '/'",
             );
         }
         if self.docker_timeout_secs == 0 {
-            return bad("docker_timeout_secs", "0", "must be at least 1");
+            bad("docker_timeout_secs", "0", "must be at least 1");
         }
-        if let Some((key, value, why)) = self.budget.problem() {
-            return bad(key, &value, &why);
-        }
-        Ok(())
+        found.extend(self.budget.problems());
+        found
     }
 
     /// The site's container name, e.g. `blog.fpm`.
@@ -307,6 +312,8 @@ fn unfill(template: &str, name: &str) -> Option<Site> {
     let (prefix, suffix) = template.split_once(SITE_PLACEHOLDER)?;
     Site::new(name.strip_prefix(prefix)?.strip_suffix(suffix)?).ok()
 }
+
+pub mod check;
 
 #[cfg(test)]
 mod tests;
