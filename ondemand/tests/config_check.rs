@@ -23,8 +23,14 @@ fn a_bad_config_is_named_line_by_line_and_a_good_one_passes() {
     let out = run(&["--config", config, "config", "check"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains(&format!("{config}:1: conf_dri: unknown key")), "{text}");
-    assert!(text.ends_with("1 problem(s); the tools refuse this config\n"), "{text}");
+    assert!(
+        text.contains(&format!("{config}:1: conf_dri: unknown key")),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("1 problem(s); the tools refuse this config\n"),
+        "{text}"
+    );
     // Fixed, it shows the values that cannot work, all of them.
     std::fs::write(
         &bad,
@@ -34,8 +40,16 @@ fn a_bad_config_is_named_line_by_line_and_a_good_one_passes() {
     let out = run(&["--config", config, "config", "check"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains(&format!("{config}:1: docker_timeout_secs: \"0\": must be at least 1")), "{text}");
-    assert!(text.contains(&format!("{config}:4: budget.max_starting: \"0\"")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{config}:1: docker_timeout_secs: \"0\": must be at least 1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{config}:4: budget.max_starting: \"0\"")),
+        "{text}"
+    );
     // The other commands stop at the first.
     let list = run(&["--config", config, "site", "list"]);
     assert_eq!(list.status.code(), Some(2));
@@ -43,5 +57,8 @@ fn a_bad_config_is_named_line_by_line_and_a_good_one_passes() {
     std::fs::write(&good, "docker_timeout_secs = 30\n").unwrap();
     let out = run(&["--config", good.to_str().unwrap(), "config", "check"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}: ok\n", good.display()));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}: ok\n", good.display())
+    );
 }

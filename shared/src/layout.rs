@@ -207,7 +207,8 @@ impl Layout {
     /// Every setting that cannot work, as (key, value, why).
     pub fn value_problems(&self) -> Vec<(&'static str, String, String)> {
         let mut found = Vec::new();
-        let mut bad = |key, value: &str, why: &str| found.push((key, value.to_owned(), why.to_owned()));
+        let mut bad =
+            |key, value: &str, why: &str| found.push((key, value.to_owned(), why.to_owned()));
         if self.container.matches(SITE_PLACEHOLDER).count() != 1 {
             bad(
                 "container",

@@ -16,7 +16,9 @@ fn the_alert_rules_load_and_pass_their_promtool_unit_tests() {
             .current_dir(&dir)
             .output()
             .unwrap_or_else(|e| {
-                panic!("cannot run promtool ({e}): apt-get install prometheus (scripts/setup.sh does)")
+                panic!(
+                    "cannot run promtool ({e}): apt-get install prometheus (scripts/setup.sh does)"
+                )
             });
         assert!(
             out.status.success(),

@@ -6,8 +6,18 @@ use std::path::{Path, PathBuf};
 
 /// The top-level folders whose paths the docs name in `code`.
 const TREES: [&str; 12] = [
-    "shared/", "docker/", "state/", "reaper/", "watcher/", "waker/", "ondemand/", "tests/",
-    "deploy/", "scripts/", "bench/", "docs/",
+    "shared/",
+    "docker/",
+    "state/",
+    "reaper/",
+    "watcher/",
+    "waker/",
+    "ondemand/",
+    "tests/",
+    "deploy/",
+    "scripts/",
+    "bench/",
+    "docs/",
 ];
 
 fn pages(root: &Path) -> Vec<PathBuf> {
@@ -86,12 +96,21 @@ fn every_link_and_named_path_in_the_docs_exists() {
 fn the_readme_stays_short() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     let lines = readme.lines().count();
-    assert!(lines < 200, "README.md has {lines} lines: move reference to docs/");
+    assert!(
+        lines < 200,
+        "README.md has {lines} lines: move reference to docs/"
+    );
 }
 
 #[test]
 fn the_checker_sees_a_broken_link_and_a_missing_path() {
-    assert_eq!(links("see [x](nowhere.md#a) and [y](https://e.org)"), ["nowhere.md"]);
-    assert_eq!(named_paths("in `watcher/src/gone.rs` and `/etc/x`"), ["watcher/src/gone.rs"]);
+    assert_eq!(
+        links("see [x](nowhere.md#a) and [y](https://e.org)"),
+        ["nowhere.md"]
+    );
+    assert_eq!(
+        named_paths("in `watcher/src/gone.rs` and `/etc/x`"),
+        ["watcher/src/gone.rs"]
+    );
     assert_eq!(prose("a\n```\n`shared/x`\n```\nb").len(), 2);
 }

@@ -101,7 +101,12 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     // The docs where the man pages say they are, their links intact from there.
     let man = h.ok(&["env", "MANWIDTH=200", "man", "-P", "cat", "fpm-ondemand"]);
     assert!(man.contains("/usr/share/doc/fpm-ondemand/"), "{man}");
-    for page in ["README.md", "BENCHMARKS.md", "docs/troubleshooting.md", "docs/migrating.md"] {
+    for page in [
+        "README.md",
+        "BENCHMARKS.md",
+        "docs/troubleshooting.md",
+        "docs/migrating.md",
+    ] {
         h.ok(&["test", "-s", &format!("/usr/share/doc/fpm-ondemand/{page}")]);
     }
     h.ok(&[

@@ -32,6 +32,10 @@ pub fn run(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
         println!("{}: ok", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}: {} problem(s); the tools refuse this config", path.display(), found.len());
+    println!(
+        "{}: {} problem(s); the tools refuse this config",
+        path.display(),
+        found.len()
+    );
     Ok(ExitCode::from(2))
 }

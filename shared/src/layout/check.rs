@@ -24,7 +24,11 @@ pub fn problems(text: &str) -> Vec<Problem> {
         Err(e) => {
             let line = e.span().map_or(0, |s| line_at(text, s.start));
             let why = e.message().trim_end().to_owned();
-            return vec![Problem { line, key: String::new(), why }];
+            return vec![Problem {
+                line,
+                key: String::new(),
+                why,
+            }];
         }
     };
     let mut found = key_problems(text, &table);
@@ -32,7 +36,11 @@ pub fn problems(text: &str) -> Vec<Problem> {
         if let Ok(layout) = Layout::deserialize_table(table) {
             for (key, value, why) in layout.value_problems() {
                 let line = find_key(text, key);
-                found.push(Problem { line, key: key.to_owned(), why: format!("{value:?}: {why}") });
+                found.push(Problem {
+                    line,
+                    key: key.to_owned(),
+                    why: format!("{value:?}: {why}"),
+                });
             }
         }
     }
@@ -51,7 +59,11 @@ fn key_problems(text: &str, table: &toml::Table) -> Vec<Problem> {
     let mut found = Vec::new();
     for (key, value) in table {
         let mut say = |key: String, why: String| {
-            found.push(Problem { line: find_key(text, &key), key, why });
+            found.push(Problem {
+                line: find_key(text, &key),
+                key,
+                why,
+            });
         };
         if key == "budget" {
             let Some(budget) = value.as_table() else {
@@ -76,7 +88,11 @@ fn key_problems(text: &str, table: &toml::Table) -> Vec<Problem> {
 }
 
 /// Whether `key = value` alone reads as a `T`: an unknown key or a value of the wrong type is why not.
-fn one<T: DeserializeOwned>(known: &[String], key: &str, value: &toml::Value) -> Result<(), String> {
+fn one<T: DeserializeOwned>(
+    known: &[String],
+    key: &str,
+    value: &toml::Value,
+) -> Result<(), String> {
     if !known.iter().any(|k| k == key) {
         return Err(format!("unknown key (known: {})", known.join(", ")));
     }

@@ -491,14 +491,20 @@ fn every_shipped_alert_rule_names_only_exported_metrics() {
             assert!(exported.contains(name), "{expr}: {name} is not exported");
         }
     }
-    assert_eq!(alerts, 5, "watcher down, reaper not run, wake failures, slow cold starts, budget refusing");
+    assert_eq!(
+        alerts, 5,
+        "watcher down, reaper not run, wake failures, slow cold starts, budget refusing"
+    );
 }
 
 #[test]
 fn the_dashboard_provisions_from_a_file_and_follows_its_host_and_site_variables() {
     let text = include_str!("../../../deploy/grafana/fpm-ondemand.json");
     // An import input (`${DS_...}`) is never filled when Grafana provisions from a file.
-    assert!(!text.contains("${DS_"), "the dashboard names an import input");
+    assert!(
+        !text.contains("${DS_"),
+        "the dashboard names an import input"
+    );
     let dashboard: serde_json::Value = serde_json::from_str(text).unwrap();
     assert!(dashboard.get("__inputs").is_none(), "no import inputs");
     let vars = dashboard["templating"]["list"].as_array().unwrap();
@@ -507,11 +513,18 @@ fn the_dashboard_provisions_from_a_file_and_follows_its_host_and_site_variables(
     assert_eq!(var("datasource").unwrap()["query"], "prometheus");
     for name in ["instance", "site"] {
         let v = var(name).unwrap_or_else(|| panic!("no {name} variable"));
-        assert_eq!((v["type"].as_str(), v["multi"].as_bool()), (Some("query"), Some(true)));
+        assert_eq!(
+            (v["type"].as_str(), v["multi"].as_bool()),
+            (Some("query"), Some(true))
+        );
         assert_eq!(v["datasource"]["uid"], "${datasource}");
     }
     for panel in dashboard["panels"].as_array().unwrap() {
-        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{}", panel["title"]);
+        assert_eq!(
+            panel["datasource"]["uid"], "${datasource}",
+            "{}",
+            panel["title"]
+        );
         for target in panel["targets"].as_array().unwrap() {
             let expr = target["expr"].as_str().unwrap();
             let selectors = expr.matches("fpm_ondemand_").count();
