@@ -71,7 +71,7 @@ if [ "$engine" = debian12 ]; then
   cargo clippy --workspace --all-targets --quiet -- -D warnings
   echo "==> no function over 60 lines outside tests (clippy.toml's too-many-lines-threshold)"
   cargo clippy --workspace --lib --bins --quiet -- -D warnings -D clippy::too_many_lines
-  echo "==> lintian on the package (errors fail; the warnings left are listed in the README)"
+  echo "==> lintian on the package (errors fail; the warnings left are listed in docs/install.md)"
   lintian --fail-on error target/debian/fpm-ondemand_*.deb
   echo "==> the waker links no Docker client (it never talks to Docker)"
   if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
