@@ -18,8 +18,8 @@ async fn scrape(addr: std::net::SocketAddr, within: Duration) -> Option<String> 
     .ok()
 }
 
-#[tokio::test]
-async fn idle_connections_beyond_the_cap_hold_no_descriptor_and_are_closed_in_time() {
+/// The endpoint on a TCP port of localhost, served until the token is cancelled.
+async fn endpoint() -> (std::net::SocketAddr, CancellationToken) {
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let token = CancellationToken::new();
@@ -28,6 +28,12 @@ async fn idle_connections_beyond_the_cap_hold_no_descriptor_and_are_closed_in_ti
         Arc::new(Metrics::new()),
         token.clone(),
     ));
+    (addr, token)
+}
+
+#[tokio::test]
+async fn idle_connections_beyond_the_cap_hold_no_descriptor_and_are_closed_in_time() {
+    let (addr, token) = endpoint().await;
     let open_fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
     let before = open_fds();
     // Idle clients, twice the cap: they send nothing.
@@ -106,14 +112,7 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
 
 #[tokio::test]
 async fn the_landing_page_points_to_the_metrics_which_carry_the_build() {
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
-    let token = CancellationToken::new();
-    tokio::spawn(http(
-        Listener::Tcp(tcp),
-        Arc::new(Metrics::new()),
-        token.clone(),
-    ));
+    let (addr, token) = endpoint().await;
     let landing = get(addr, "/").await;
     assert!(landing.starts_with("HTTP/1.1 200"), "{landing}");
     assert!(landing.contains("href=\"/metrics\""), "{landing}");
