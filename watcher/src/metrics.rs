@@ -501,12 +501,16 @@ impl Metrics {
 
 /// The OpenMetrics text of [`Metrics::encode`] in Prometheus' own text format (0.0.4), for
 /// clients that do not ask for OpenMetrics (curl, promtool, older scrapers): a counter family is
-/// named with its `_total` suffix, and there are no `# UNIT` or `# EOF` lines.
+/// named with its `_total` suffix, an info family is a gauge named with `_info`, and there are no
+/// `# UNIT` or `# EOF` lines.
 pub fn prometheus_text(openmetrics: &str) -> String {
-    let counters: std::collections::HashSet<&str> = openmetrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
-        .collect();
+    let typed = |kind: &str| -> std::collections::HashSet<&str> {
+        openmetrics
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(kind))
+            .collect()
+    };
+    let (counters, infos) = (typed(" counter"), typed(" info"));
     let mut out = String::with_capacity(openmetrics.len());
     for line in openmetrics.lines() {
         if line.starts_with("# UNIT ") || line == "# EOF" {
@@ -518,10 +522,13 @@ pub fn prometheus_text(openmetrics: &str) -> String {
         match meta {
             Some((prefix, rest)) => {
                 let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-                let suffix = if counters.contains(name) {
-                    "_total"
+                // An info metric is a gauge of 1 named `_info` in Prometheus' text format.
+                let (suffix, tail) = if counters.contains(name) {
+                    ("_total", tail)
+                } else if infos.contains(name) {
+                    ("_info", if prefix == "# TYPE " { "gauge" } else { tail })
                 } else {
-                    ""
+                    ("", tail)
                 };
                 out.push_str(&format!("{prefix}{name}{suffix} {tail}\n"));
             }

@@ -377,6 +377,8 @@ fn the_prometheus_text_names_counters_with_their_suffix_and_drops_openmetrics_li
         "fpm_ondemand_waker_replays_total{site=\"blog\"} 1",
         "# TYPE fpm_ondemand_sites gauge",
         "# TYPE fpm_ondemand_cold_start_seconds histogram",
+        // Prometheus' text format has no info type: a gauge of 1.
+        "# TYPE fpm_ondemand_build_info gauge",
     ] {
         assert!(text.lines().any(|l| l == line), "{line}\n{text}");
     }
