@@ -161,12 +161,19 @@ impl Layout {
     /// Loads the layout: from `explicit` if given (it must exist), else from
     /// [`DEFAULT_CONFIG_PATH`] if that exists, else the defaults.
     pub fn load(explicit: Option<&Path>) -> Result<Layout, ConfigError> {
+        match Layout::config_text(explicit)? {
+            Some((path, text)) => Layout::from_toml(&text, &path),
+            None => Ok(Layout::default()),
+        }
+    }
+
+    /// The config file [`Layout::load`] reads, and its text: `explicit` if given (it must
+    /// exist), else [`DEFAULT_CONFIG_PATH`]; `None` when that default does not exist.
+    pub fn config_text(explicit: Option<&Path>) -> Result<Option<(PathBuf, String)>, ConfigError> {
         let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG_PATH));
         match std::fs::read_to_string(path) {
-            Ok(text) => Layout::from_toml(&text, path),
-            Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(Layout::default())
-            }
+            Ok(text) => Ok(Some((path.to_owned(), text))),
+            Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(ConfigError::Read {
                 path: path.to_owned(),
                 error: source,

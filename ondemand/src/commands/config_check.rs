@@ -1,21 +1,16 @@
 //! `fpm-ondemand config check`.
 
-use anyhow::Context as _;
 use fpm_shared::layout::check::problems;
 use fpm_shared::layout::DEFAULT_CONFIG_PATH;
+use fpm_shared::Layout;
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Prints every problem of the config as `FILE:LINE: KEY: WHY`; exit 2 when there is one.
 pub fn run(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG_PATH));
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
-            println!("{}: no such file: the defaults are used", path.display());
-            return Ok(ExitCode::SUCCESS);
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    let Some((path, text)) = Layout::config_text(explicit)? else {
+        println!("{DEFAULT_CONFIG_PATH}: no such file: the defaults are used");
+        return Ok(ExitCode::SUCCESS);
     };
     let found = problems(&text);
     for p in &found {

@@ -33,7 +33,7 @@ pub fn problems(text: &str) -> Vec<Problem> {
     };
     let mut found = key_problems(text, &table);
     if found.is_empty() {
-        if let Ok(layout) = Layout::deserialize_table(table) {
+        if let Ok(layout) = table.try_into::<Layout>() {
             for (key, value, why) in layout.value_problems() {
                 let line = find_key(text, key);
                 found.push(Problem {
@@ -45,12 +45,6 @@ pub fn problems(text: &str) -> Vec<Problem> {
         }
     }
     found
-}
-
-impl Layout {
-    fn deserialize_table(table: toml::Table) -> Result<Layout, toml::de::Error> {
-        table.try_into()
-    }
 }
 
 /// Unknown keys, keys the shipped files fix, and values of the wrong type.
