@@ -190,6 +190,18 @@ impl HostBuilder {
 }
 
 impl SystemdHost {
+    /// The host's /etc/fpm-ondemand/config.toml, as the builder wrote it (None without one).
+    pub fn config(&self) -> Option<String> {
+        let path = self._files.as_ref()?.path().join("config.toml");
+        Some(std::fs::read_to_string(path).expect("the host's config"))
+    }
+
+    /// Rewrites the host's config.toml in place (the same file, so the host sees the change).
+    pub fn write_config(&self, text: &str) {
+        let dir = self._files.as_ref().expect("a host booted with a config");
+        std::fs::write(dir.path().join("config.toml"), text).expect("the host's config");
+    }
+
     /// Leaves the host running when this is dropped (for the scripts' sandboxes); its config
     /// file stays too.
     pub fn keep(mut self) -> String {

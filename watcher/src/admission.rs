@@ -1,4 +1,5 @@
-//! The admission of starts when a budget of awake sites is set: fpm@'s `start-container` asks
+//! The admission of starts when a budget of awake sites is set (a reload may set, change or
+//! lift it while starts wait): fpm@'s `start-container` asks
 //! here before it starts a container; starts are let in in arrival order, a few at a time, and
 //! when the budget is full the awake site quiet longest is stopped through its unit to make room.
 //!
@@ -15,6 +16,7 @@ use crate::actor::Ctx;
 use fpm_docker::activity::last_activity;
 use fpm_docker::{ContainerRuntime, ContainerState};
 use fpm_shared::admission::{BudgetView, Request, GO, QUEUED};
+use fpm_shared::budget::Budget;
 use fpm_shared::error::Chain;
 use fpm_shared::{ServiceManager, Site, SystemdError};
 use fpm_state::managed_sites;
@@ -25,7 +27,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Awake sites looked up at once when one must be chosen to stop.
@@ -48,28 +50,22 @@ enum Msg {
     Status { reply: oneshot::Sender<String> },
 }
 
-/// Serves the admission on `listener` until `token` is cancelled.
+/// Serves the admission on `listener` until `token` is cancelled, under the budget `budget`
+/// holds (a reload changes it; with none set, every start is let in at once).
 pub async fn serve<R: ContainerRuntime, S: ServiceManager>(
     listener: UnixListener,
     ctx: Ctx<'_, R, S>,
+    mut budget: watch::Receiver<Budget>,
     token: &CancellationToken,
 ) {
-    let budget = &ctx.layout.budget;
-    tracing::info!(
-        max_awake = budget.max_awake,
-        max_starting = budget.max_starting,
-        min_awake_secs = budget.min_awake_secs,
-        min_idle_secs = budget.min_idle_secs,
-        "admission of starts: budget of awake sites set"
-    );
-    ctx.metrics.budget().set_max_awake(budget.max_awake);
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     let acceptor = tokio::spawn(accept_all(listener, tx, token.clone()));
-    let mut core = Core::new(ctx);
+    let mut core = Core::new(ctx, budget.borrow_and_update().clone());
     let mut look_again = tokio::time::interval(LOOK_AGAIN);
     loop {
         tokio::select! {
             _ = token.cancelled() => break,
+            Ok(()) = budget.changed() => core.set_budget(budget.borrow_and_update().clone()),
             Some(msg) = rx.recv() => core.handle(msg).await,
             Some((site, result)) = core.evictions.next() => core.evicted(site, result),
             _ = look_again.tick(), if !core.waiting.is_empty() => {}
@@ -77,6 +73,21 @@ pub async fn serve<R: ContainerRuntime, S: ServiceManager>(
         core.decide().await;
     }
     acceptor.abort();
+}
+
+/// Says which budget is in force.
+fn log_budget(budget: &Budget) {
+    if budget.enabled() {
+        tracing::info!(
+            max_awake = budget.max_awake,
+            max_starting = budget.max_starting,
+            min_awake_secs = budget.min_awake_secs,
+            min_idle_secs = budget.min_idle_secs,
+            "admission of starts: budget of awake sites set"
+        );
+    } else {
+        tracing::info!("admission of starts: no budget of awake sites set, starts are not held");
+    }
 }
 
 /// Accepts every connection into a task of its own until `token` is cancelled: never behind a
@@ -144,6 +155,8 @@ type Eviction<'a> = BoxFuture<'a, (Site, Result<(), SystemdError>)>;
 /// What the admission holds between decisions.
 struct Core<'a, R, S> {
     ctx: Ctx<'a, R, S>,
+    /// The budget in force.
+    budget: Budget,
     /// Waiting starts, oldest first, with when each came and how to let it in.
     waiting: Vec<(Waiting, Instant, oneshot::Sender<()>)>,
     /// Starts let in and not finished.
@@ -156,15 +169,26 @@ struct Core<'a, R, S> {
 }
 
 impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
-    fn new(ctx: Ctx<'a, R, S>) -> Self {
+    fn new(ctx: Ctx<'a, R, S>, budget: Budget) -> Self {
+        log_budget(&budget);
+        ctx.metrics.budget().set_max_awake(budget.max_awake);
         Core {
             ctx,
+            budget,
             waiting: Vec::new(),
             admitted: HashMap::new(),
             evicting: BTreeSet::new(),
             evictions: FuturesUnordered::new(),
             told_no_victim: false,
         }
+    }
+
+    /// Puts `budget` in force from the next decision on.
+    fn set_budget(&mut self, budget: Budget) {
+        log_budget(&budget);
+        self.ctx.metrics.budget().set_max_awake(budget.max_awake);
+        self.budget = budget;
+        self.told_no_victim = false;
     }
 
     async fn handle(&mut self, msg: Msg) {
@@ -242,11 +266,11 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
         let Some(mut board) = self.board().await else {
             return;
         };
-        let budget = &self.ctx.layout.budget;
+        let budget = self.budget.clone();
         // Read once a round, when room is first needed: one look at each awake site.
         let mut candidates: Option<Vec<Candidate>> = None;
         loop {
-            match next_step(&board, budget) {
+            match next_step(&board, &budget) {
                 Step::Admit(ticket) => self.admit(ticket, &mut board),
                 Step::MakeRoom => match self.victim(&board, &mut candidates).await {
                     Some(site) => self.evict(site, &mut board),
@@ -305,7 +329,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
             *read = Some(looked.into_iter().flatten().collect());
         }
         let candidates = read.as_mut().expect("read above");
-        let victim = plan::choose_victim(candidates, &self.ctx.layout.budget, chrono::Utc::now())?;
+        let victim = plan::choose_victim(candidates, &self.budget, chrono::Utc::now())?;
         candidates.retain(|c| c.site != victim);
         Some(victim)
     }
@@ -329,7 +353,7 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
 
     fn evict(&mut self, site: Site, board: &mut Board) {
         let unit = self.ctx.layout.fpm_unit(&site);
-        let (awake, max_awake) = (board.awake.len(), self.ctx.layout.budget.max_awake);
+        let (awake, max_awake) = (board.awake.len(), self.budget.max_awake);
         let for_site = board.waiting.first().map(|w| w.site.to_string());
         tracing::info!(site = %site, %unit, awake, max_awake, for_site,
             "stopping the site quiet longest to make room (a drained stop through its unit)");
@@ -345,8 +369,8 @@ impl<'a, R: ContainerRuntime, S: ServiceManager> Core<'a, R, S> {
     fn view(&self, awake: Option<usize>) -> BudgetView {
         let names = |it: &mut dyn Iterator<Item = &Site>| it.map(|s| s.to_string()).collect();
         BudgetView {
-            max_awake: self.ctx.layout.budget.max_awake,
-            max_starting: self.ctx.layout.budget.max_starting,
+            max_awake: self.budget.max_awake,
+            max_starting: self.budget.max_starting,
             awake,
             starting: names(&mut self.admitted.values()),
             waiting: names(&mut self.waiting.iter().map(|w| &w.0.site)),

@@ -3,6 +3,7 @@
 
 mod queue;
 mod rearm;
+pub mod reload;
 pub mod service;
 
 use crate::actor::{Cause, Ctx, Reconciled};

@@ -41,11 +41,15 @@ pub enum Step {
 
 /// The next step for `board` under `budget`. Only the oldest waiting start is ever let in, so
 /// starts go in arrival order; at most `max_starting` run at once; a start of a site already
-/// awake takes no room; room is made only for starts that could run now, and not twice.
+/// awake takes no room; room is made only for starts that could run now, and not twice. With
+/// no budget (a reload lifted it) every start goes in at once.
 pub fn next_step(board: &Board, budget: &Budget) -> Step {
     let Some(head) = board.waiting.first() else {
         return Step::Wait;
     };
+    if !budget.enabled() {
+        return Step::Admit(head.ticket);
+    }
     if board.awake.contains(&head.site) && !board.evicting.contains(&head.site) {
         return Step::Admit(head.ticket);
     }

@@ -8,10 +8,12 @@ use crate::metrics::serve::{self, Listener};
 use crate::metrics::Metrics;
 use anyhow::Context as _;
 use fpm_docker::DockerClient;
+use fpm_shared::budget::Budget;
 use fpm_shared::Systemd;
 use std::os::fd::FromRawFd as _;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// The most a drain may take once SIGTERM came.
@@ -60,13 +62,13 @@ impl Activated {
     }
 }
 
-/// Runs the daemon, the metrics endpoint, the events reader and the admission until `token` is
-/// cancelled, and at most [`DRAIN_DEADLINE`] after.
+/// Runs the daemon, the metrics endpoint, the events reader and the admission (under the budget
+/// `budget` holds) until `token` is cancelled, and at most [`DRAIN_DEADLINE`] after.
 pub async fn serve(
     ctx: Ctx<'_, DockerClient, Systemd>,
     settings: &Settings,
     sockets: Activated,
-    metrics: Arc<Metrics>,
+    (metrics, budget): (Arc<Metrics>, watch::Receiver<Budget>),
     token: &CancellationToken,
 ) -> anyhow::Result<()> {
     for listener in sockets.metrics {
@@ -77,10 +79,7 @@ pub async fn serve(
     }
     let admission = async {
         match sockets.admission {
-            Some(listener) if ctx.layout.budget.enabled() => {
-                admission::serve(listener, ctx, token).await
-            }
-            Some(_) => tracing::info!("no budget of awake sites set: starts are not held"),
+            Some(listener) => admission::serve(listener, ctx, budget, token).await,
             None if ctx.layout.budget.enabled() => tracing::error!(
                 "a budget of awake sites is set, but systemd passed no admission socket (fpm-watcher-admission.socket): starts are not held"
             ),

@@ -49,6 +49,18 @@ fn starts_go_in_arrival_order_while_there_is_room() {
 }
 
 #[test]
+fn with_the_budget_lifted_every_start_goes_in_at_once() {
+    let board = Board {
+        waiting: waiting(&["c", "d"]),
+        starting: sites(&["a", "b"]),
+        awake: sites(&["x", "y"]),
+        ..Board::default()
+    };
+    assert_eq!(next_step(&board, &budget(2, 2)), Step::Wait);
+    assert_eq!(next_step(&board, &budget(0, 2)), Step::Admit(1));
+}
+
+#[test]
 fn at_most_max_starting_run_at_once() {
     let board = Board {
         waiting: waiting(&["c"]),
