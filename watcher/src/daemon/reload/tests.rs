@@ -13,9 +13,11 @@ fn a_new_budget_is_live_and_nothing_waits_for_a_restart() {
 #[test]
 fn other_keys_are_named_for_the_next_restart() {
     let running = Layout::default();
-    let mut read = Layout::default();
-    read.conf_dir = "/srv/confs".into();
-    read.docker_timeout_secs = 5;
+    let read = Layout {
+        conf_dir: "/srv/confs".into(),
+        docker_timeout_secs: 5,
+        ..Layout::default()
+    };
     let got = changes(&running, &read);
     assert_eq!(got.budget, None);
     assert_eq!(got.on_restart, ["conf_dir", "docker_timeout_secs"]);
