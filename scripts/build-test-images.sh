@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the images the tests need, without any registry (none can be reached here):
 #   fpm-ondemand-test/busybox:1  FROM scratch + Debian's busybox-static: small site containers.
-#   fpm-ondemand-test/host:6     a debootstrap of Debian bookworm with systemd, dbus, nginx,
+#   fpm-ondemand-test/host:7     a debootstrap of Debian bookworm with systemd, dbus, nginx,
 #                                php-fpm, polkitd (the waker's start rule), wrk (the benchmarks' load),
-#                                man-db (the package test's `man`), socat and cron (the shell-script
+#                                man-db (the package test's `man`), logrotate, socat and cron (the shell-script
 #                                host the migration test builds first): systemd runs as
 #                                PID 1 in it, php-fpm serves site containers.
 #   fpm-ondemand-test/wordpress:1 the same root plus Debian's wordpress (served from /var/www) and
@@ -45,18 +45,19 @@ build_busybox() {
 }
 
 # host_root SUITE PHP: a debootstrap of Debian SUITE (bookworm, trixie) with systemd, dbus, polkitd,
-# nginx, phpPHP-fpm, wrk, man-db (the package test reads a man page), socat and cron (the old host of
-# the migration test), cached in $cache/SUITE.
+# nginx, phpPHP-fpm, wrk, man-db (the package test reads a man page), logrotate (it rotates the
+# package's log), socat and cron (the old host of the migration test), cached in $cache/SUITE.
 host_root() {
   local suite=$1 php=$2 root=$cache/$1
   if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm$php" ] \
     || [ ! -x "$root/usr/bin/wrk" ] || [ ! -x "$root/usr/lib/polkit-1/polkitd" ] \
-    || [ ! -x "$root/usr/bin/man" ] || [ ! -x "$root/usr/bin/socat" ] || [ ! -x "$root/usr/sbin/cron" ]; then
+    || [ ! -x "$root/usr/bin/man" ] || [ ! -x "$root/usr/bin/socat" ] || [ ! -x "$root/usr/sbin/cron" ] \
+    || [ ! -x "$root/usr/sbin/logrotate" ]; then
     rm -rf "$root"
     mkdir -p "$cache"
     echo "debootstrap $suite into $root (a minute or two)"
     debootstrap --variant=minbase \
-      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php$php-fpm,libfcgi-bin,curl,procps,iproute2,wrk,man-db,socat,cron \
+      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php$php-fpm,libfcgi-bin,curl,procps,iproute2,wrk,man-db,socat,cron,logrotate \
       "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 \
       || { tail -20 "$cache/debootstrap-$suite.log" >&2; exit 1; }
   fi

@@ -23,9 +23,13 @@ down() {
 }
 if [ "${1:-}" = --down ]; then down; exit 0; fi
 
+# The build needs no Docker and the setup mostly waits on the network: both at once.
+mkdir -p target
+echo "==> building fpm-ondemand, fpm-reaper, fpm-watcher, fpm-waker (release) while the engine and image are set up"
+build_release >target/sandbox-build.log 2>&1 &
+build=$!
 bash scripts/setup.sh --sandbox
-echo "==> building fpm-ondemand, fpm-reaper, fpm-watcher, fpm-waker (release)"
-build_release
+wait $build || { cat target/sandbox-build.log >&2; echo "the build failed (target/sandbox-build.log)" >&2; exit 1; }
 down >/dev/null
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

@@ -35,10 +35,11 @@ pub struct Args {
     /// How many sites are queried at once.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Also log to this file, rotated daily (DIR/NAME.YYYY-MM-DD); the newest 14 are kept.
+    /// Also log to this file, appending (the package's /etc/logrotate.d/fpm-ondemand rotates /var/log/fpm-ondemand/*.log).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
-    /// No report on stdout, only warnings and errors on stderr (for cron; the log file keeps everything).
+    /// No report on stdout, only warnings and errors on stderr (for cron and the timer); the journal
+    /// and the log file get every stop and the report's summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }

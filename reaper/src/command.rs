@@ -38,7 +38,11 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
     }
     let report = reap(args, &layout).await?;
-    if !args.quiet {
+    if args.quiet {
+        // What cron and the timer run: the report's last line goes to the journal or log file.
+        let mode = if args.dry_run { "dry run" } else { "run" };
+        tracing::info!(summary = report.summary(), "reaper {mode} done");
+    } else {
         match args.format {
             Format::Text => print!("{}", report.to_text()),
             Format::Json => println!("{}", report.to_json()),

@@ -162,9 +162,14 @@ impl Report {
             rows.push(row);
         }
         let mut out = fpm_shared::table::aligned(&rows);
+        writeln!(out, "{}", self.summary()).expect("writing to a String");
+        out
+    }
+
+    /// The text report's last line: `3 sites: 1 stop, 1 keep, 1 skip, 0 error`.
+    pub fn summary(&self) -> String {
         let count = |v| self.sites.iter().filter(|s| s.decision == v).count();
-        writeln!(
-            out,
+        format!(
             "{} sites: {} stop, {} keep, {} skip, {} error",
             self.sites.len(),
             count(Verdict::Stop),
@@ -172,8 +177,6 @@ impl Report {
             count(Verdict::Skip),
             count(Verdict::Error)
         )
-        .expect("writing to a String");
-        out
     }
 }
 

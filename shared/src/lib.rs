@@ -32,4 +32,4 @@ pub const VERSION: &str = env!("FPM_VERSION");
 pub const COMMIT: &str = env!("FPM_COMMIT_ID");
 
 /// Where the documentation is, for every binary's `--help` and man page.
-pub const DOCS: &str = "Documentation: /usr/share/doc/fpm-ondemand/README.md, and one page a topic in /usr/share/doc/fpm-ondemand/docs/ (troubleshooting.md when something fails).";
+pub const DOCS: &str = "Documentation: /usr/share/doc/fpm-ondemand/README.md, and one page a topic in /usr/share/doc/fpm-ondemand/docs/ (troubleshooting.md when something fails); the config file: fpm-ondemand.toml(5).";

@@ -1,15 +1,11 @@
 //! Logging for the binaries: stderr (filtered by `RUST_LOG`), or the journal with native fields
-//! when stderr is the journal (a systemd unit), and an optional daily-rotated file, of which the
-//! newest [`FILES_KEPT`] are kept.
+//! when stderr is the journal (a systemd unit), and an optional file that logrotate rotates
+//! (`deploy/logrotate/fpm-ondemand`).
 
 mod journal;
 
 use std::path::Path;
 use tracing_subscriber::{filter::LevelFilter, fmt, prelude::*, EnvFilter};
-
-/// How many daily log files `--log-file` keeps: two weeks. Older ones (`FILE.YYYY-MM-DD` of the
-/// same name in the same folder) are deleted when the file rotates.
-pub const FILES_KEPT: usize = 14;
 
 /// Keeps the file writer flushing; hold it until the program ends.
 pub type Guard = Option<tracing_appender::non_blocking::WorkerGuard>;
@@ -29,7 +25,7 @@ pub enum LogError {
         #[source]
         error: std::io::Error,
     },
-    /// The rotating file cannot be opened.
+    /// The file cannot be opened.
     #[error("cannot open log file {}", path.display())]
     Open {
         /// The file.
@@ -42,8 +38,8 @@ pub enum LogError {
 
 /// Logs to stderr at `stderr_level` (unless `RUST_LOG` says otherwise), or, when stderr is the
 /// journal, to the journal with native fields at info (a unit's journal keeps everything, as a log
-/// file does); and, if `file` is given,
-/// at info to `file.YYYY-MM-DD`, rotated daily, the newest [`FILES_KEPT`] kept.
+/// file does); and, if `file` is given, at info to `file` itself, opened for appending: logrotate's
+/// `copytruncate` rotates it under a running process, no signal needed.
 pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, LogError> {
     let filter = |level: LevelFilter| {
         EnvFilter::builder()
@@ -77,9 +73,8 @@ pub fn init(file: Option<&Path>, stderr_level: LevelFilter) -> Result<Guard, Log
                 error: source,
             })?;
             let appender = tracing_appender::rolling::Builder::new()
-                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .rotation(tracing_appender::rolling::Rotation::NEVER)
                 .filename_prefix(name.to_string_lossy())
-                .max_log_files(FILES_KEPT)
                 .build(dir)
                 .map_err(|error| LogError::Open {
                     path: path.to_owned(),

@@ -1,41 +1,63 @@
-//! `--log-file` keeps a bounded number of daily files (its own process: `init` sets the global
-//! subscriber once).
+//! `--log-file FILE` writes FILE itself, appending, so that logrotate's `copytruncate` (the
+//! shipped `/etc/logrotate.d/fpm-ondemand`) rotates it under a running process: after the copy
+//! and the truncation, the next lines start the file afresh. Nothing else in the folder is touched.
+//! (Its own process: `init` sets the global subscriber once.)
 
-use fpm_shared::logging::{init, FILES_KEPT};
+use fpm_shared::logging::init;
+use std::time::{Duration, Instant};
 use tracing_subscriber::filter::LevelFilter;
 
-#[test]
-fn a_log_file_keeps_the_newest_files_of_its_name_and_nothing_else_goes() {
-    let dir = tempfile::tempdir().unwrap();
-    for day in 1..=20 {
-        let old = dir.path().join(format!("reaper.log.2026-01-{day:02}"));
-        std::fs::write(old, "old\n").unwrap();
+/// Waits until `path` holds `text` (the file writer is a background thread).
+fn wait_for(path: &std::path::Path, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        if got.contains(text) || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    std::fs::write(dir.path().join("other.log.2026-01-01"), "not ours\n").unwrap();
-    let guard = init(Some(&dir.path().join("reaper.log")), LevelFilter::WARN).unwrap();
-    tracing::info!(site = "blog", "written to today's file");
+}
+
+#[test]
+fn a_log_file_is_written_by_its_name_and_survives_copytruncate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reaper.log");
+    std::fs::write(&path, "an earlier run\n").unwrap();
+    std::fs::write(dir.path().join("other.log"), "not ours\n").unwrap();
+    let guard = init(Some(&path), LevelFilter::WARN).unwrap();
+
+    tracing::info!(site = "blog", "before the rotation");
+    let before = wait_for(&path, "before the rotation");
+    assert!(
+        before.starts_with("an earlier run\n"),
+        "appended:\n{before}"
+    );
+    assert!(before.contains("site=\"blog\""), "{before}");
+
+    // What logrotate's copytruncate does.
+    std::fs::copy(&path, dir.path().join("reaper.log.1")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    tracing::info!(site = "shop", "after the rotation");
     drop(guard);
+
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.starts_with(|c: char| c.is_ascii_digit()) && after.contains("after the rotation"),
+        "written from the file's start, no hole of NULs:\n{after:?}"
+    );
+    assert!(!after.contains("before the rotation"), "{after}");
+    let rotated = std::fs::read_to_string(dir.path().join("reaper.log.1")).unwrap();
+    assert!(rotated.contains("before the rotation"), "{rotated}");
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    let ours: Vec<&String> = names
-        .iter()
-        .filter(|n| n.starts_with("reaper.log"))
-        .collect();
-    assert_eq!(ours.len(), FILES_KEPT, "{names:?}");
-    assert!(
-        names.contains(&"other.log.2026-01-01".to_owned()),
-        "{names:?}"
-    );
-    let today = ours
-        .iter()
-        .find(|n| !n.starts_with("reaper.log.2026-01-"))
-        .expect("today's file");
-    let text = std::fs::read_to_string(dir.path().join(today)).unwrap();
-    assert!(
-        text.contains("written to today's file") && text.contains("site=\"blog\""),
-        "{text}"
-    );
+    assert_eq!(names, ["other.log", "reaper.log", "reaper.log.1"]);
 }

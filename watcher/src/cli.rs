@@ -32,7 +32,7 @@ pub struct Args {
     /// Conf folder (overrides the config).
     #[arg(long, global = true, value_name = "DIR")]
     pub conf_dir: Option<PathBuf>,
-    /// Also log to this file, rotated daily (FILE.YYYY-MM-DD); the newest 14 are kept.
+    /// Also log to this file, appending (the package's /etc/logrotate.d/fpm-ondemand rotates /var/log/fpm-ondemand/*.log).
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 }

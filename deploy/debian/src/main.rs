@@ -1,7 +1,10 @@
 //! `fpm-manpages OUTDIR`: writes the man pages (`OUTDIR/man/*.1`, one per binary and one per
 //! subcommand at every level, `fpm-ondemand-site-add.1`) and the bash, zsh and fish completions (`OUTDIR/completions/SHELL/`) of
-//! the fpm-ondemand binaries, from the same clap definitions the binaries parse with.
+//! the fpm-ondemand binaries, from the same clap definitions the binaries parse with; and the
+//! config file's page (`OUTDIR/man5/fpm-ondemand.toml.5`) from the commented config the package ships.
 //! `scripts/package.sh` runs it for the Debian package.
+
+mod config_page;
 
 use anyhow::Context as _;
 use clap::{Command, CommandFactory};
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
 fn run(out: &Path) -> anyhow::Result<()> {
     for dir in [
         "man",
+        "man5",
         "completions/bash",
         "completions/zsh",
         "completions/fish",
@@ -43,7 +47,9 @@ fn run(out: &Path) -> anyhow::Result<()> {
         man_pages(cmd.clone(), &out.join("man"))?;
         completions(cmd, &name, &out.join("completions"))?;
     }
-    Ok(())
+    let page = config_page::render(include_str!("../config.toml"), fpm_shared::VERSION);
+    let path = out.join("man5/fpm-ondemand.toml.5");
+    std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The binary's page, and one `NAME-SUBCOMMAND.1` per subcommand, nested ones included

@@ -137,7 +137,7 @@ fn migrate_and_back(name: &str, listen: ListenPath) {
             "{tag}: {report}"
         );
         assert!(
-            socket_unit_file(&s, tag).ends_with("/lib/systemd/system/fpm-waker@.socket"),
+            socket_unit_file(&s, tag).ends_with("/usr/lib/systemd/system/fpm-waker@.socket"),
             "{tag}: the package's socket unit"
         );
     }

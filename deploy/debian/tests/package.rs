@@ -1,23 +1,27 @@
 //! The Debian package on a fresh systemd host of the test image (Debian 12, or Debian 13 with
 //! `FPM_TEST_HOST=debian13`), nothing of the project in it: installed with apt, a site onboarded
 //! with `fpm-ondemand site add`, `site nginx` and `site check` answers a
-//! cold and a warm request through nginx, `man` shows the pages, an upgrade to a newer package
-//! while the site is busy fails no request and leaves the site running, and remove then purge
+//! cold and a warm request through nginx, `man` shows the pages, the shipped logrotate entry
+//! rotates the reaper's log, an upgrade to a newer package (from one with its units in
+//! `/lib/systemd/system`) while the site is busy fails no request, keeps every unit, leaves the site running, enables and starts a unit new to the host and leaves one the
+//! operator disabled disabled, and remove then purge
 //! leave none of the package's files while the site's container, conf and socket folder stay.
 //! The package is the one `scripts/package.sh` built (`scripts/test.sh` builds it first).
 
 mod common;
 
 use common::{package, run};
-use fpm_tests::host::container_status;
+use fpm_tests::host::{container_status, SystemdHost};
 use fpm_tests::stack::Stack;
 use fpm_tests::{docker, require_docker};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The same package with a higher version: what an upgrade installs.
-fn newer(deb: &Path, dir: &Path) -> PathBuf {
-    let tree = dir.join("tree");
+/// The package `deb` repacked with `suffix` appended to its version: `+upgrade1`, what an upgrade
+/// installs, or `~prev1` with its units where versions before 0.1.0 put them (`/lib/systemd/system`),
+/// what that upgrade starts from.
+fn repacked(deb: &Path, dir: &Path, suffix: &str) -> PathBuf {
+    let tree = dir.join(format!("tree{suffix}"));
     run(Command::new("dpkg-deb").arg("-R").arg(deb).arg(&tree));
     let control = tree.join("DEBIAN/control");
     let text = std::fs::read_to_string(&control).unwrap();
@@ -27,10 +31,18 @@ fn newer(deb: &Path, dir: &Path) -> PathBuf {
         .expect("Version in control");
     let bumped = text.replace(
         &format!("Version: {version}"),
-        &format!("Version: {version}+upgrade1"),
+        &format!("Version: {version}{suffix}"),
     );
     std::fs::write(&control, bumped).unwrap();
-    let out = dir.join("fpm-ondemand-upgrade.deb");
+    if suffix.starts_with('~') {
+        std::fs::create_dir_all(tree.join("lib/systemd")).unwrap();
+        std::fs::rename(
+            tree.join("usr/lib/systemd/system"),
+            tree.join("lib/systemd/system"),
+        )
+        .unwrap();
+    }
+    let out = dir.join(format!("fpm-ondemand{suffix}.deb"));
     run(Command::new("dpkg-deb")
         .args(["--root-owner-group", "-b"])
         .arg(&tree)
@@ -46,7 +58,9 @@ fn started_at(container: &str) -> String {
 fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sites() {
     require_docker();
     let deb = package();
-    let mut s = Stack::boot_packaged("pkg", &[], "20m", &deb);
+    let dir = tempfile::tempdir().unwrap();
+    let previous = repacked(&deb, dir.path(), "~prev1");
+    let mut s = Stack::boot_packaged("pkg", &[], "20m", &previous);
 
     let h = &s.host;
     // Installed: the watcher runs, the reaper's timer is enabled and waiting.
@@ -70,6 +84,7 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         let version = h.ok(&[bin, "--version"]);
         assert_eq!(version.trim(), format!("{bin} {}", fpm_shared::VERSION));
     }
+    the_shipped_logrotate_entry_rotates_the_reapers_log(h);
     // As words: man justifies lines with extra spaces and prints hyphens as U+2010.
     let page = h
         .ok(&["env", "MANWIDTH=80", "man", "-P", "cat", "fpm-reaper"])
@@ -98,6 +113,28 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         .replace('\u{2010}', "-");
     assert!(add.contains("--window"), "{add}");
     h.ok(&["man", "-w", "fpm-ondemand-status"]);
+    // The config file's page, from the shipped commented config.
+    let config = h
+        .ok(&[
+            "env",
+            "MANWIDTH=200",
+            "man",
+            "-P",
+            "cat",
+            "5",
+            "fpm-ondemand.toml",
+        ])
+        .replace('\u{2010}', "-");
+    for want in [
+        "/etc/fpm-ondemand/config.toml",
+        "max_awake = 0",
+        "docker_timeout_secs = 20",
+    ] {
+        assert!(
+            config.contains(want),
+            "fpm-ondemand.toml(5) names {want}:\n{config}"
+        );
+    }
     // The docs where the man pages say they are, their links intact from there.
     let man = h.ok(&["env", "MANWIDTH=200", "man", "-P", "cat", "fpm-ondemand"]);
     assert!(man.contains("/usr/share/doc/fpm-ondemand/"), "{man}");
@@ -136,9 +173,20 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     let container = s.container("a");
     let running_since = started_at(&container);
 
+    // Before the upgrade, as if this host's version had no reaper timer yet (never enabled, no
+    // deb-systemd-helper state), and the operator had disabled the start socket.
+    h.ok(&["systemctl", "disable", "--now", "fpm-reaper.timer"]);
+    h.ok(&[
+        "env",
+        "DPKG_MAINTSCRIPT_PACKAGE=fpm-ondemand",
+        "deb-systemd-helper",
+        "purge",
+        "fpm-reaper.timer",
+    ]);
+    h.ok(&["systemctl", "disable", "fpm-start.socket"]);
+
     // An upgrade while the site is busy: no request fails, the site is not restarted.
-    let dir = tempfile::tempdir().unwrap();
-    let upgrade = newer(&deb, dir.path());
+    let upgrade = repacked(&deb, dir.path(), "+upgrade1");
     let watcher_before = h.ok(&["systemctl", "show", "-P", "MainPID", "fpm-watcher.service"]);
     let upgrading = format!(
         "sleep 2; n=0; env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -164,6 +212,31 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
         "the watcher restarted on the new binary"
     );
     assert_eq!(h.active_state("fpm-watcher.service"), "active");
+    // The unit new to this host is enabled and started; the operator's choice stands.
+    let enabled = |unit| h.exec(&["systemctl", "is-enabled", unit]);
+    let enabled = |unit| {
+        String::from_utf8_lossy(&enabled(unit).stdout)
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(enabled("fpm-reaper.timer"), "enabled", "new unit enabled");
+    assert_eq!(
+        h.active_state("fpm-reaper.timer"),
+        "active",
+        "new unit started"
+    );
+    assert_eq!(enabled("fpm-start.socket"), "disabled", "left disabled");
+    // The units moved from /lib/systemd/system to /usr/lib/systemd/system, and none was lost.
+    for unit in [
+        "fpm-watcher.service",
+        "fpm@.service",
+        "fpm-waker@.socket",
+        "fpm-reaper.timer",
+    ] {
+        let path = format!("/usr/lib/systemd/system/{unit}");
+        assert!(h.exec(&["test", "-s", &path]).status.success(), "{path}");
+        h.ok(&["dpkg", "-S", &path]);
+    }
 
     // Remove, then purge: our units stop, our files go; the site stays as it was.
     let files: Vec<String> = h
@@ -222,6 +295,25 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
             .join(format!("{}.conf", s.site("a")))
             .exists(),
         "the conf stays"
+    );
+}
+
+/// The reaper's `--log-file` as the shipped cron line writes it, rotated by the shipped
+/// `/etc/logrotate.d/fpm-ondemand` (Debian's logrotate): each file holds one run.
+fn the_shipped_logrotate_entry_rotates_the_reapers_log(h: &SystemdHost) {
+    let log = "/var/log/fpm-ondemand/reaper.log";
+    let reap = ["fpm-reaper", "--dry-run", "--quiet", "--log-file", log];
+    h.ok(&reap);
+    let first = h.ok(&["cat", log]);
+    assert!(!first.is_empty(), "the reaper logs to {log}");
+    let rotate = ["logrotate", "-f", "-s", "/tmp/logrotate.state"];
+    h.ok(&[&rotate[..], &["/etc/logrotate.d/fpm-ondemand"]].concat());
+    h.ok(&reap);
+    assert_eq!(h.ok(&["cat", &format!("{log}.1")]), first, "rotated");
+    let second = h.ok(&["cat", log]);
+    assert!(
+        !second.is_empty() && !second.contains(first.lines().next().unwrap()),
+        "the next run starts the file afresh:\n{second}"
     );
 }
 
