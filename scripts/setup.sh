@@ -3,7 +3,7 @@
 # missing packages, starts the Docker engine if it does not answer, and builds the local images.
 #   bash scripts/setup.sh            what the tests need
 #   bash scripts/setup.sh --sandbox  only what scripts/sandbox.sh needs (no lintian, no Prometheus,
-#                                    only the host and busybox images)
+#                                    no arm64 cross toolchain or qemu, only the host and busybox images)
 # A Docker engine that already answers is never touched: no /etc/docker/daemon.json written, no
 # restart. Only an engine this script starts itself gets live-restore (the engine-restart tests
 # need it; scripts/test.sh says how to set it on an engine started otherwise).
@@ -21,6 +21,10 @@ if [ $sandbox = 0 ]; then
   command -v lintian >/dev/null || need+=(lintian)
   # Debian's Prometheus and promtool: the metrics and alert tests run them.
   command -v promtool >/dev/null || need+=(prometheus)
+  # The arm64 package: Debian's cross toolchain builds it, qemu-user runs its binaries.
+  command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+  [ -d /usr/aarch64-linux-gnu/lib ] || need+=(libc6-dev-arm64-cross)
+  [ -x /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"

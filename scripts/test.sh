@@ -54,8 +54,10 @@ fi
 old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
 [ -z "$old" ] || docker rm -f -v $old >/dev/null
 
-# The Debian package, which the package test installs in a fresh systemd host.
+# The Debian package, which the package test installs in a fresh systemd host; with every test,
+# the arm64 package too (cross-built; deploy/debian/tests/arm64.rs runs it under qemu-user).
 bash scripts/package.sh
+[ "$host" != debian12 ] || bash scripts/package.sh --arch arm64
 if [ "$host" != debian12 ]; then
   echo "==> cargo test: the end-to-end, package and migration tests on a $host systemd host"
   # The hosts mount every tool's debug build (a test builds only its own crate's binaries).
@@ -71,7 +73,7 @@ if [ "$engine" = debian12 ]; then
   cargo clippy --workspace --all-targets --quiet -- -D warnings
   echo "==> no function over 60 lines outside tests (clippy.toml's too-many-lines-threshold)"
   cargo clippy --workspace --lib --bins --quiet -- -D warnings -D clippy::too_many_lines
-  echo "==> lintian on the package (errors fail; the warnings left are listed in docs/install.md)"
+  echo "==> lintian on the packages, amd64 and arm64 (errors fail; the warnings left are listed in docs/install.md)"
   lintian --fail-on error target/debian/fpm-ondemand_*.deb
   echo "==> the waker links no Docker client (it never talks to Docker)"
   if cargo tree -p fpm-waker -e normal -i bollard >/dev/null 2>&1; then
