@@ -1,25 +1,30 @@
 # Shared by scripts/sandbox.sh and scripts/load.sh (sourced, run from the repository root):
-# a systemd host in a container with the project's units and release binaries, and php-fpm site
+# a systemd host in a container with the project's units and binaries, and php-fpm site
 # containers from the same image. The host is made by fpm-test-host, the tests' own builder
 # (tests/src/host.rs): its docker flags, the files it installs and the install steps live there.
 
 # shellcheck source=tests/images.env
 source tests/images.env
 
-# build_release: the four tools and fpm-test-host, optimised.
-build_release() {
+# The cargo profile the host's binaries are built with: release (load.sh, the benchmarks), or
+# sandbox (Cargo.toml: unoptimised, no debug info; the demo needs no speed, and it builds in about
+# half the time on a fresh machine).
+profile=${profile:-release}
+
+# build_tools: the four tools and fpm-test-host, in target/$profile.
+build_tools() {
   # Two commands: `--bin` selects targets across every -p given, so one command with
   # `--bin fpm-test-host` built that binary alone and left the tools stale (or missing).
-  cargo build --release --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand
-  cargo build --release --quiet -p fpm-tests --bin fpm-test-host
+  cargo build --profile "$profile" --quiet -p fpm-reaper -p fpm-watcher -p fpm-waker -p fpm-ondemand
+  cargo build --profile "$profile" --quiet -p fpm-tests --bin fpm-test-host
 }
 
 # boot_host NAME LABEL [fpm-test-host options...]: starts systemd as PID 1 in NAME with the
-# project's files and target/release's binaries, waits until it runs, and installs the project.
+# project's files and target/$profile's binaries, waits until it runs, and installs the project.
 boot_host() {
   local name=$1 label=$2
   shift 2
-  target/release/fpm-test-host "$name" --label "$label" --bin-dir "$PWD/target/release" "$@" >/dev/null
+  "target/$profile/fpm-test-host" "$name" --label "$label" --bin-dir "$PWD/target/$profile" "$@" >/dev/null
 }
 
 # php_site SITE LABEL ROOT: creates (not starts) SITE.fpm, Debian's php-fpm serving ROOT/www on

@@ -27,7 +27,7 @@ if [ "${1:-}" = --down ]; then down; exit 0; fi
 
 bash scripts/setup.sh >/dev/null
 echo "==> building release binaries"
-build_release
+build_tools
 down
 trap down EXIT
 in_host() { docker exec "$host" "$@"; }

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/host-lib.sh
+profile=sandbox
 source scripts/host-lib.sh
 
 host=fpm-sandbox-host
@@ -25,8 +26,8 @@ if [ "${1:-}" = --down ]; then down; exit 0; fi
 
 # The build needs no Docker and the setup mostly waits on the network: both at once.
 mkdir -p target
-echo "==> building fpm-ondemand, fpm-reaper, fpm-watcher, fpm-waker (release) while the engine and image are set up"
-build_release >target/sandbox-build.log 2>&1 &
+echo "==> building fpm-ondemand, fpm-reaper, fpm-watcher, fpm-waker while the engine and image are set up"
+build_tools >target/sandbox-build.log 2>&1 &
 build=$!
 bash scripts/setup.sh --sandbox
 wait $build || { cat target/sandbox-build.log >&2; echo "the build failed (target/sandbox-build.log)" >&2; exit 1; }
