@@ -101,30 +101,11 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
     h.ok(&["man", "-w", "fpm-watcher-stop-container"]);
     // The operator's command: a page per subcommand at every level, and its completions; the
     // daemon's binary no longer carries the operator's subcommands.
-    let add = h
-        .ok(&[
-            "env",
-            "MANWIDTH=200",
-            "man",
-            "-P",
-            "cat",
-            "fpm-ondemand-site-add",
-        ])
-        .replace('\u{2010}', "-");
+    let add = man(h, &["fpm-ondemand-site-add"]);
     assert!(add.contains("--window"), "{add}");
     h.ok(&["man", "-w", "fpm-ondemand-status"]);
     // The config file's page, from the shipped commented config.
-    let config = h
-        .ok(&[
-            "env",
-            "MANWIDTH=200",
-            "man",
-            "-P",
-            "cat",
-            "5",
-            "fpm-ondemand.toml",
-        ])
-        .replace('\u{2010}', "-");
+    let config = man(h, &["5", "fpm-ondemand.toml"]);
     for want in [
         "/etc/fpm-ondemand/config.toml",
         "max_awake = 0",
@@ -296,6 +277,12 @@ fn the_package_installs_serves_upgrades_under_load_and_goes_without_touching_sit
             .exists(),
         "the conf stays"
     );
+}
+
+/// A man page as `man` prints it 200 columns wide, its hyphens plain.
+fn man(h: &SystemdHost, page: &[&str]) -> String {
+    let cmd = [&["env", "MANWIDTH=200", "man", "-P", "cat"][..], page].concat();
+    h.ok(&cmd).replace('\u{2010}', "-")
 }
 
 /// The reaper's `--log-file` as the shipped cron line writes it, rotated by the shipped

@@ -72,11 +72,9 @@ pub async fn on_hangup(
         }
         match changes.budget {
             Some(new) => {
+                // The admission logs the whole budget as it takes it.
                 tracing::info!(
                     max_awake = new.max_awake,
-                    max_starting = new.max_starting,
-                    min_awake_secs = new.min_awake_secs,
-                    min_idle_secs = new.min_idle_secs,
                     "reload: budget of awake sites re-read and in force"
                 );
                 running.budget = new.clone();
