@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the images the tests need, without any registry (none can be reached here):
 #   fpm-ondemand-test/busybox:1  FROM scratch + Debian's busybox-static: small site containers.
-#   fpm-ondemand-test/host:7     a debootstrap of Debian bookworm with systemd, dbus, nginx,
+#   fpm-ondemand-test/host:8     a debootstrap of Debian bookworm with systemd, dbus, nginx,
 #                                php-fpm, polkitd (the waker's start rule), wrk (the benchmarks' load),
 #                                man-db (the package test's `man`), logrotate, socat and cron (the shell-script
 #                                host the migration test builds first): systemd runs as
@@ -46,18 +46,19 @@ build_busybox() {
 
 # host_root SUITE PHP: a debootstrap of Debian SUITE (bookworm, trixie) with systemd, dbus, polkitd,
 # nginx, phpPHP-fpm, wrk, man-db (the package test reads a man page), logrotate (it rotates the
-# package's log), socat and cron (the old host of the migration test), cached in $cache/SUITE.
+# package's log), python3 (Ansible's modules run with it), socat and cron (the old host of the
+# migration test), cached in $cache/SUITE.
 host_root() {
   local suite=$1 php=$2 root=$cache/$1
   if [ ! -x "$root/lib/systemd/systemd" ] || [ ! -x "$root/usr/sbin/php-fpm$php" ] \
     || [ ! -x "$root/usr/bin/wrk" ] || [ ! -x "$root/usr/lib/polkit-1/polkitd" ] \
     || [ ! -x "$root/usr/bin/man" ] || [ ! -x "$root/usr/bin/socat" ] || [ ! -x "$root/usr/sbin/cron" ] \
-    || [ ! -x "$root/usr/sbin/logrotate" ]; then
+    || [ ! -x "$root/usr/sbin/logrotate" ] || [ ! -x "$root/usr/bin/python3" ]; then
     rm -rf "$root"
     mkdir -p "$cache"
     echo "debootstrap $suite into $root (a minute or two)"
     debootstrap --variant=minbase \
-      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php$php-fpm,libfcgi-bin,curl,procps,iproute2,wrk,man-db,socat,cron,logrotate \
+      --include=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,nginx-light,php$php-fpm,libfcgi-bin,curl,procps,iproute2,wrk,man-db,socat,cron,logrotate,python3 \
       "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 \
       || { tail -20 "$cache/debootstrap-$suite.log" >&2; exit 1; }
   fi

@@ -25,6 +25,9 @@ if [ $sandbox = 0 ]; then
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   [ -d /usr/aarch64-linux-gnu/lib ] || need+=(libc6-dev-arm64-cross)
   [ -x /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)
+  # The Ansible role's test: Debian's ansible (community.docker's connection plugin) and ansible-lint.
+  command -v ansible-playbook >/dev/null || need+=(ansible)
+  command -v ansible-lint >/dev/null || need+=(ansible-lint)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"

@@ -125,7 +125,7 @@ fn boot_host(
                 &format!("docker_socket = \"{OUTER_RUN}/docker.sock\"\n{config}"),
             )
             .binaries(bin_dir(any_bin), &BINARIES),
-        Install::Package(_) | Install::OldStyle(_) => {
+        Install::Package(_) | Install::Bare | Install::OldStyle(_) => {
             builder.fresh().mount(confs.path(), default_confs, false)
         }
     }
@@ -137,6 +137,7 @@ fn boot_host(
             host.ok(&["systemctl", "set-environment", &env]);
         }
         Install::Package(deb) => install_package(&host, deb),
+        Install::Bare => {}
         Install::OldStyle(listen) => crate::old_host::install(&host, ids, f, listen),
     }
     host.ok(&["systemctl", "start", "nginx.service"]);
@@ -157,6 +158,9 @@ enum Install<'a> {
     /// Nothing of the project: the Debian package `deb`, installed with apt; the machine's
     /// socket root.
     Package(&'a Path),
+    /// Like `Package`, with nothing installed: for a tool that installs the package itself
+    /// (the Ansible role).
+    Bare,
     /// The shell-script host the project replaces ([`crate::old_host`]), its waker sockets
     /// listening on this path; the machine's socket root.
     OldStyle(ListenPath),
@@ -200,6 +204,12 @@ impl Stack {
     pub fn boot_packaged(tag: &str, sites: &[&str], window: &str, deb: &Path) -> Stack {
         let install = Install::Package(deb);
         Stack::assemble(tag, sites, window, TEST_START_TIMEOUT, install, "")
+    }
+
+    /// Like [`Stack::boot_packaged`] with no site and without the package: a fresh host for the
+    /// Ansible role to install and onboard.
+    pub fn boot_bare(tag: &str) -> Stack {
+        Stack::assemble(tag, &[], "20m", TEST_START_TIMEOUT, Install::Bare, "")
     }
 
     /// Like [`Stack::boot`] with no site, for sites that `fpm-ondemand site add` onboards
@@ -293,13 +303,14 @@ impl Stack {
         }
         let sockets = match install {
             Install::Project(_) => SocketRoot::temporary(),
-            Install::ProjectForSiteAdd(..) | Install::Package(_) | Install::OldStyle(_) => {
-                SocketRoot::machine(&prefix)
-            }
+            Install::ProjectForSiteAdd(..)
+            | Install::Package(_)
+            | Install::Bare
+            | Install::OldStyle(_) => SocketRoot::machine(&prefix),
         };
         let mut builder = HostBuilder::new(&format!("{prefix}-host")).sockets(sockets.path());
         let pools = match install {
-            Install::ProjectForSiteAdd(..) | Install::Package(_) => {
+            Install::ProjectForSiteAdd(..) | Install::Package(_) | Install::Bare => {
                 let pools = MachinePools::new(&prefix);
                 let dir = MachinePools::dir();
                 builder = builder.mount(&dir, dir.to_str().expect("UTF-8"), false);

@@ -1,5 +1,6 @@
 //! The shipped Prometheus alert rules (`deploy/prometheus/`) load in a real `promtool` and pass
-//! their unit tests: each alert fires on the series it is for, and not before or on others.
+//! their unit tests: each alert fires on the series it is for, and not before or on others; the
+//! example configuration for many hosts (scrape job, targets file, rules) is a valid config.
 
 use fpm_tests::host::repo_root;
 use std::process::Command;
@@ -10,6 +11,7 @@ fn the_alert_rules_load_and_pass_their_promtool_unit_tests() {
     for args in [
         ["check", "rules", "fpm-ondemand.rules.yml"],
         ["test", "rules", "fpm-ondemand.rules.test.yml"],
+        ["check", "config", "prometheus.fleet.yml"],
     ] {
         let out = Command::new("promtool")
             .args(args)

@@ -538,3 +538,32 @@ fn the_dashboard_provisions_from_a_file_and_follows_its_host_and_site_variables(
         }
     }
 }
+
+#[test]
+fn the_dashboard_opens_on_a_fleet_row_with_a_series_per_host() {
+    let text = include_str!("../../../deploy/grafana/fpm-ondemand.json");
+    let dashboard: serde_json::Value = serde_json::from_str(text).unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    let fleet: Vec<&serde_json::Value> = panels.iter().filter(|p| p["gridPos"]["y"] == 0).collect();
+    let titles: Vec<&str> = fleet.iter().map(|p| p["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Fleet: awake sites per host",
+            "Fleet: wakes and cold starts per host",
+            "Fleet: budget refusals per host"
+        ]
+    );
+    for panel in fleet {
+        for target in panel["targets"].as_array().unwrap() {
+            let (expr, legend) = (target["expr"].as_str().unwrap(), &target["legendFormat"]);
+            assert!(expr.starts_with("sum by (instance) ("), "{expr}");
+            assert!(legend.as_str().unwrap().contains("{{instance}}"), "{expr}");
+        }
+    }
+    // Below the fleet row, nothing overlaps it.
+    assert!(panels
+        .iter()
+        .filter(|p| p["gridPos"]["y"] != 0)
+        .all(|p| p["gridPos"]["y"].as_u64().unwrap() >= 8));
+}
