@@ -86,7 +86,14 @@ pub async fn serve(
             None => {}
         }
     };
-    let daemon = async { tokio::join!(super::run(ctx, settings, &SdNotify, token), admission).0 };
+    // The daemon's end (SIGTERM, or an error such as a lost D-Bus connection) ends the admission
+    // too: it serves until the token is cancelled, and the process must not outlive the daemon.
+    let main_loop = async {
+        let ended = super::run(ctx, settings, &SdNotify, token).await;
+        token.cancel();
+        ended
+    };
+    let daemon = async { tokio::join!(main_loop, admission).0 };
     tokio::pin!(daemon);
     tokio::select! {
         r = &mut daemon => r?,
