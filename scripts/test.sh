@@ -54,10 +54,10 @@ fi
 old=$(docker ps -aq --filter label=fpm-ondemand.test=1)
 [ -z "$old" ] || docker rm -f -v $old >/dev/null
 
-# The Debian package, which the package test installs in a fresh systemd host; with every test,
-# the arm64 package too (cross-built; deploy/debian/tests/arm64.rs runs it under qemu-user).
+# The Debian package, which the package test installs in a fresh systemd host; in the default
+# pass the arm64 package too (cross-built; deploy/debian/tests/arm64.rs runs it under qemu-user).
 bash scripts/package.sh
-[ "$host" != debian12 ] || bash scripts/package.sh --arch arm64
+[ "$engine/$host" != debian12/debian12 ] || bash scripts/package.sh --arch arm64
 if [ "$host" != debian12 ]; then
   echo "==> cargo test: the end-to-end, package and migration tests on a $host systemd host"
   # The hosts mount every tool's debug build (a test builds only its own crate's binaries).
@@ -91,6 +91,11 @@ fi
 echo "==> cargo test"
 # Every test binary runs even when one fails, so that one failure hides no other.
 cargo test --workspace --no-fail-fast
+if [ "$engine" = debian12 ]; then
+  # What the engine does not change, once: the arm64 package under qemu, the Ansible role.
+  echo "==> cargo test: the arm64 package under qemu-user, the Ansible role on two hosts"
+  cargo test -p fpm-ondemand-deb --test arm64 --test ansible -- --ignored
+fi
 # Restart or freeze the Docker engine, so they run alone, after everything else.
 echo "==> cargo test: Docker engine restarted or hung under the watcher and the reaper"
 cargo test -p fpm-watcher --test engine_restart -- --ignored --test-threads 1

@@ -140,7 +140,10 @@ fn boot_host(
         Install::Bare => {}
         Install::OldStyle(listen) => crate::old_host::install(&host, ids, f, listen),
     }
-    host.ok(&["systemctl", "start", "nginx.service"]);
+    // Without the package its nginx snippet is missing: what installs it starts nginx.
+    if !matches!(install, Install::Bare) {
+        host.ok(&["systemctl", "start", "nginx.service"]);
+    }
     host
 }
 

@@ -23,7 +23,7 @@ fn site_entry(s: &Stack, name: &str, state: &str) -> String {
     }
     format!(
         "{{name: {name}, window: 20m, image: {image}, volumes: ['{www}:/var/www:ro'], \
-         command: [php-fpm, -F], nginx: {{server_name: {name}.fleet, root: /var/www, listen: 8080}}}}",
+         command: [php-fpm, -F], nginx: {{server_name: {name}.fleet, root: /var/www, listen: '127.0.0.1:8080'}}}}",
         image = fpm_tests::images::host(),
         www = s.files().join("www").display(),
     )
@@ -114,6 +114,7 @@ fn listed(s: &Stack) -> String {
 }
 
 #[test]
+#[ignore = "the role, not the engine, is under test: scripts/test.sh runs this in its default pass"]
 fn the_role_onboards_two_hosts_changes_nothing_twice_and_moves_a_site() {
     require_docker();
     let deb = package();
@@ -142,7 +143,26 @@ fn the_role_onboards_two_hosts_changes_nothing_twice_and_moves_a_site() {
         );
         for site in sites {
             let (code, body) = get(s, site);
-            assert_eq!(code, "200", "cold request to {site}: {body}");
+            let why = || {
+                let units = [
+                    format!("fpm@{site}.service"),
+                    format!("fpm-waker@{site}.service"),
+                ];
+                let log = s.host.exec(&[
+                    "journalctl",
+                    "--no-pager",
+                    "-o",
+                    "cat",
+                    "-u",
+                    &units[0],
+                    "-u",
+                    &units[1],
+                ]);
+                let nginx = s.host.exec(&["tail", "-5", "/var/log/nginx/error.log"]);
+                String::from_utf8_lossy(&log.stdout).into_owned()
+                    + &String::from_utf8_lossy(&nginx.stdout)
+            };
+            assert_eq!(code, "200", "cold request to {site}: {body}\n{}", why());
             assert_eq!(get(s, site).0, "200", "warm request to {site}");
         }
     }
