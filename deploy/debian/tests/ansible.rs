@@ -3,7 +3,8 @@
 //! installs the package and onboards three sites on each host, every site answers a cold and a
 //! warm request 200 through nginx; a second run changes nothing (`changed=0`); a site moved
 //! from the first host's list (`state: absent`) to the second's is removed from the first (its
-//! conf and container gone, nginx no longer routes it) and serves from the second; a site the
+//! conf and container gone, nginx no longer routes it) and serves from the second, while a
+//! changed window is rewritten in its conf; a site the
 //! list stops naming is left alone and reported; `report.yml` merges both hosts' reports into one
 //! document; ansible-lint passes on the role.
 
@@ -199,7 +200,9 @@ fn the_role_onboards_two_hosts_changes_nothing_twice_and_moves_a_site() {
 
     // s3 moves from a to b; b's s2 leaves b's list (not asked to be removed: it stays).
     let moved = &sites_a[2];
+    // And s1's window on a changes from 20m to 30m: its conf's first line is rewritten.
     let mut on_a = entries(&a, &sites_a[..2]);
+    on_a[0] = on_a[0].replace("window: 20m", "window: 30m");
     on_a.push(site_entry(&a, moved, "absent"));
     let mut on_b = entries(&b, &[sites_b[0].clone(), sites_b[2].clone()]);
     on_b.push(site_entry(&b, moved, "present"));
@@ -224,6 +227,17 @@ fn the_role_onboards_two_hosts_changes_nothing_twice_and_moves_a_site() {
         "{out}"
     );
     b.containers.track(&fpm_tests::names::container(moved));
+    let conf = a.confs.path().join(format!("{}.conf", sites_a[0]));
+    let header = std::fs::read_to_string(&conf).unwrap();
+    assert_eq!(
+        header.lines().next(),
+        Some("# Amount of time to pause the container after: 30m")
+    );
+    assert!(
+        listed(&a).contains("\"window_seconds\":1800"),
+        "{}",
+        listed(&a)
+    );
 
     let lint = Command::new("ansible-lint")
         .current_dir(repo_root().join("deploy/ansible"))

@@ -29,7 +29,10 @@ author: fpm-ondemand developers
 """
 
 import json
+import os
 import re
+import stat
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -73,12 +76,26 @@ def add_args(p):
 
 
 def set_window(module, entry, window):
-    """Rewrites the conf's first line (the idle window), keeping the rest of the file."""
-    with open(entry["conf"]) as f:
+    """Rewrites the conf's first line (the idle window), keeping the rest of the file. A conf that
+    is not a regular file is refused and never followed: it is read with O_NOFOLLOW, and the new
+    text replaces the directory entry (a file beside it, renamed over it), so a link put there
+    makes the module write nowhere else."""
+    path = entry["conf"]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        module.fail_json(msg="conf %s: cannot open it without following a link: %s" % (path, e))
+    with os.fdopen(fd) as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            module.fail_json(msg="conf %s is not a regular file: not rewritten" % path)
         lines = f.read().split("\n")
     lines[0] = "# Amount of time to pause the container after: %s" % window
-    with open(entry["conf"], "w") as f:
+    folder = os.path.dirname(path)
+    fd, new = tempfile.mkstemp(dir=folder, prefix=".fpm-ondemand-")
+    with os.fdopen(fd, "w") as f:
         f.write("\n".join(lines))
+    os.chmod(new, 0o644)
+    os.replace(new, path)
 
 
 def present(module, p, sites):
