@@ -27,11 +27,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     {
         return commands::config_check::run(args.config.as_deref());
     }
-    let mut layout = Layout::load(args.config.as_deref())?;
-    if let Some(dir) = args.conf_dir {
-        layout.conf_dir = dir;
-    }
-    let layout = &layout;
+    let layout = &Layout::load_with_conf_dir(args.config.as_deref(), args.conf_dir.as_deref())?;
     match args.command {
         Command::Status { sites, format } => commands::status::run(layout, &sites, format).await,
         Command::Report { since, format } => commands::report::run(layout, since, format).await,

@@ -15,10 +15,7 @@ use std::time::{Duration, Instant};
 /// Runs the reaper as `args` say; exit 0 when every site was judged (and, acting, every stop
 /// held), 1 when a site could not be, 2 when nothing could be done.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut layout = Layout::load(args.config.as_deref())?;
-    if let Some(dir) = &args.conf_dir {
-        layout.conf_dir = dir.clone();
-    }
+    let layout = Layout::load_with_conf_dir(args.config.as_deref(), args.conf_dir.as_deref())?;
     let _lock = if args.dry_run {
         None
     } else {

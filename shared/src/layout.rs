@@ -167,6 +167,19 @@ impl Layout {
         }
     }
 
+    /// [`Layout::load`], with the conf folder `conf_dir` instead of the config's when given
+    /// (the tools' `--conf-dir`).
+    pub fn load_with_conf_dir(
+        explicit: Option<&Path>,
+        conf_dir: Option<&Path>,
+    ) -> Result<Layout, ConfigError> {
+        let mut layout = Layout::load(explicit)?;
+        if let Some(dir) = conf_dir {
+            layout.conf_dir = dir.to_owned();
+        }
+        Ok(layout)
+    }
+
     /// The config file [`Layout::load`] reads, and its text: `explicit` if given (it must
     /// exist), else [`DEFAULT_CONFIG_PATH`]; `None` when that default does not exist.
     pub fn config_text(explicit: Option<&Path>) -> Result<Option<(PathBuf, String)>, ConfigError> {

@@ -5,7 +5,6 @@ use clap::Parser;
 use fpm_shared::Layout;
 use fpm_watcher::cli::{Args, Command};
 use fpm_watcher::commands;
-use std::path::Path;
 use std::process::ExitCode;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -24,24 +23,20 @@ fn fatal(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The config as `--config` and `--conf-dir` make it.
-fn load(config: Option<&Path>, conf_dir: Option<&Path>) -> anyhow::Result<Layout> {
-    let mut layout = Layout::load(config)?;
-    if let Some(dir) = conf_dir {
-        layout.conf_dir = dir.to_owned();
-    }
-    Ok(layout)
-}
-
 async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let layout = load(args.config.as_deref(), args.conf_dir.as_deref())?;
+    let layout = Layout::load_with_conf_dir(args.config.as_deref(), args.conf_dir.as_deref())?;
     match args.command.unwrap_or_default() {
         Command::Run {
             reconcile_every,
             ping_every,
         } => {
             let (config, conf_dir) = (args.config, args.conf_dir);
-            let reload = Box::new(move || load(config.as_deref(), conf_dir.as_deref()));
+            let reload = Box::new(move || {
+                Ok(Layout::load_with_conf_dir(
+                    config.as_deref(),
+                    conf_dir.as_deref(),
+                )?)
+            });
             commands::run::run(&layout, reload, reconcile_every, ping_every).await
         }
         Command::StartSite => commands::start_site::run(&layout).await,
